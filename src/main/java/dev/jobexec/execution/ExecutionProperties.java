@@ -1,0 +1,109 @@
+package dev.jobexec.execution;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Pools, shutdown and storage location, bound from {@code jobexec.*}; resolved and checked at
+ * start so that a bad configuration fails fast with a message naming the property.
+ *
+ * @param dataDir where job working directories (and, later, the embedded store) live
+ * @param pools the named pools jobs are routed to; {@code process} and {@code thread} always exist
+ * @param shutdown how running jobs are treated when the service stops
+ */
+@ConfigurationProperties("jobexec")
+public record ExecutionProperties(@DefaultValue("./data") Path dataDir, Map<String, Pool> pools,
+		@DefaultValue Shutdown shutdown) {
+
+	public ExecutionProperties {
+		Map<String, Pool> resolved = new LinkedHashMap<>();
+		resolved.put("process", Pool.EMPTY.resolve("process", dataDir));
+		resolved.put("thread", Pool.EMPTY.resolve("thread", dataDir));
+		if (pools != null) {
+			pools.forEach((name, pool) -> resolved.put(name, pool.resolve(name, dataDir)));
+		}
+		pools = Map.copyOf(resolved);
+	}
+
+	/**
+	 * One named pool. Unset values take the defaults of the pool's type.
+	 *
+	 * @param type {@code process} or {@code thread}; may be omitted for the pools named
+	 * {@code process} and {@code thread}
+	 * @param maxConcurrency jobs running at once (process: CPU count, thread: 64)
+	 * @param queueCapacity jobs waiting for a slot; one more is rejected with 429 (process: 100,
+	 * thread: 1000)
+	 * @param defaultTimeout timeout of a job that names none (process: 5m, thread: 1m)
+	 * @param maxTimeout the largest timeout a job may ask for (1h)
+	 * @param killGrace time between SIGTERM (or interrupt) and SIGKILL (or declaring the thread
+	 * stuck) (process: 5s, thread: 2s)
+	 * @param virtualThreads whether a thread pool runs its tasks on virtual threads (true)
+	 * @param baseDirectory directory process jobs run in; a job's {@code workingDirectory} is
+	 * relative to it ({@code <data-dir>/work/<pool>})
+	 */
+	public record Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
+			Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory) {
+
+		static final Pool EMPTY = new Pool(null, null, null, null, null, null, null, null);
+
+		Pool resolve(String name, Path dataDir) {
+			PoolType resolvedType = (type != null) ? type : switch (name) {
+				case "process" -> PoolType.PROCESS;
+				case "thread" -> PoolType.THREAD;
+				default -> throw new IllegalArgumentException(
+						"jobexec.pools." + name + ".type must be set to 'process' or 'thread'");
+			};
+			boolean process = resolvedType == PoolType.PROCESS;
+			Pool pool = new Pool(resolvedType,
+					or(maxConcurrency, process ? Runtime.getRuntime().availableProcessors() : 64),
+					or(queueCapacity, process ? 100 : 1000),
+					or(defaultTimeout, process ? Duration.ofMinutes(5) : Duration.ofMinutes(1)),
+					or(maxTimeout, Duration.ofHours(1)), or(killGrace, Duration.ofSeconds(process ? 5 : 2)),
+					or(virtualThreads, true), or(baseDirectory, dataDir.resolve("work").resolve(name)));
+			pool.check(name);
+			return pool;
+		}
+
+		private void check(String name) {
+			String prefix = "jobexec.pools." + name + ".";
+			require(maxConcurrency >= 1, prefix + "max-concurrency must be at least 1, was " + maxConcurrency);
+			require(queueCapacity >= 0, prefix + "queue-capacity must not be negative, was " + queueCapacity);
+			require(isPositive(defaultTimeout), prefix + "default-timeout must be positive");
+			require(isPositive(maxTimeout), prefix + "max-timeout must be positive");
+			require(defaultTimeout.compareTo(maxTimeout) <= 0,
+					prefix + "default-timeout (" + defaultTimeout + ") exceeds max-timeout (" + maxTimeout + ")");
+			require(isPositive(killGrace), prefix + "kill-grace must be positive");
+		}
+
+		private static boolean isPositive(Duration duration) {
+			return !duration.isNegative() && !duration.isZero();
+		}
+
+	}
+
+	/**
+	 * What happens to running jobs when the service stops.
+	 *
+	 * @param drainTimeout how long non-daemon jobs may run on after shutdown starts before they
+	 * are terminated
+	 */
+	public record Shutdown(@DefaultValue("30s") Duration drainTimeout) {
+
+	}
+
+	private static <T> T or(T value, T fallback) {
+		return (value != null) ? value : fallback;
+	}
+
+	private static void require(boolean condition, String message) {
+		if (!condition) {
+			throw new IllegalArgumentException(message);
+		}
+	}
+
+}

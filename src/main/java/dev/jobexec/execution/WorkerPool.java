@@ -1,0 +1,278 @@
+package dev.jobexec.execution;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+
+/**
+ * A named, bounded pool: at most {@code max-concurrency} executions run, at most
+ * {@code queue-capacity} wait, and the next submission is refused.
+ */
+public final class WorkerPool {
+
+	private final String name;
+
+	private final ExecutionProperties.Pool config;
+
+	private final JobRunner runner;
+
+	private final ScheduledExecutorService timer;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final Condition changed = lock.newCondition();
+
+	private final ArrayDeque<Execution> queue = new ArrayDeque<>();
+
+	private final Set<Execution> running = new HashSet<>();
+
+	private int reservations;
+
+	private long completed;
+
+	private long rejected;
+
+	private boolean accepting = true;
+
+	private boolean dispatching = true;
+
+	WorkerPool(String name, ExecutionProperties.Pool config, JobRunner runner, ScheduledExecutorService timer) {
+		this.name = name;
+		this.config = config;
+		this.runner = runner;
+		this.timer = timer;
+	}
+
+	public String name() {
+		return name;
+	}
+
+	public ExecutionProperties.Pool config() {
+		return config;
+	}
+
+	/**
+	 * Holds a place for one submission, so that it can be stored before it is queued.
+	 * @throws PoolFullException when the pool runs at its limit and its queue is full
+	 * @throws PoolClosedException when the service is shutting down
+	 */
+	public Reservation reserve() {
+		lock.lock();
+		try {
+			if (!accepting) {
+				rejected++;
+				throw new PoolClosedException(name);
+			}
+			if (running.size() + queue.size() + reservations >= config.maxConcurrency() + config.queueCapacity()) {
+				rejected++;
+				throw new PoolFullException(name, config.queueCapacity());
+			}
+			reservations++;
+			return new Reservation();
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	public PoolSnapshot snapshot() {
+		lock.lock();
+		try {
+			return new PoolSnapshot(name, config.type(), config.maxConcurrency(), config.queueCapacity(),
+					running.size(), queue.size(), completed, rejected, runner.stuckThreads(), config.defaultTimeout(),
+					config.maxTimeout(), config.killGrace(), accepting);
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	int liveProcesses() {
+		return runner.liveProcesses();
+	}
+
+	boolean terminate(Execution execution, TerminationReason reason) {
+		boolean removed;
+		lock.lock();
+		try {
+			removed = queue.remove(execution);
+			if (removed) {
+				changed.signalAll();
+			}
+		}
+		finally {
+			lock.unlock();
+		}
+		if (removed) {
+			execution.dequeued(reason);
+			return true;
+		}
+		return execution.terminateRunning(reason);
+	}
+
+	void finished(Execution execution, Runnable report) {
+		Execution next = null;
+		lock.lock();
+		try {
+			if (running.remove(execution)) {
+				completed++;
+				if (dispatching && running.size() < config.maxConcurrency()) {
+					next = queue.poll();
+					if (next != null) {
+						running.add(next);
+					}
+				}
+			}
+			changed.signalAll();
+		}
+		finally {
+			lock.unlock();
+		}
+		report.run();
+		if (next != null) {
+			next.launch(runner, timer);
+		}
+	}
+
+	/** Refuses new submissions; what is queued or running is untouched. */
+	void close() {
+		lock.lock();
+		try {
+			accepting = false;
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	/**
+	 * Stops starting queued executions, then cancels the queued ones that match and terminates the
+	 * running ones that match.
+	 */
+	void stopDispatching(Predicate<Execution> cancelQueued, Predicate<Execution> terminateRunning,
+			TerminationReason reason) {
+		List<Execution> dequeued = new ArrayList<>();
+		List<Execution> toTerminate;
+		lock.lock();
+		try {
+			dispatching = false;
+			for (Iterator<Execution> it = queue.iterator(); it.hasNext();) {
+				Execution execution = it.next();
+				if (cancelQueued.test(execution)) {
+					it.remove();
+					dequeued.add(execution);
+				}
+			}
+			toTerminate = running.stream().filter(terminateRunning).toList();
+		}
+		finally {
+			lock.unlock();
+		}
+		dequeued.forEach((execution) -> execution.dequeued(reason));
+		toTerminate.forEach((execution) -> execution.terminateRunning(reason));
+	}
+
+	/** Waits until nothing runs in this pool; returns whether that happened before the deadline. */
+	boolean awaitIdle(long deadlineNanos) throws InterruptedException {
+		lock.lock();
+		try {
+			while (!running.isEmpty()) {
+				long left = deadlineNanos - System.nanoTime();
+				if (left <= 0) {
+					return false;
+				}
+				changed.awaitNanos(left);
+			}
+			return true;
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	Duration killGrace() {
+		return config.killGrace();
+	}
+
+	/** A place held in the pool for one submission; use it once, or release it. */
+	public final class Reservation {
+
+		private boolean used;
+
+		private Reservation() {
+		}
+
+		private Execution execution;
+
+		/**
+		 * Creates the execution this place is for, without queueing it yet, so that the caller can
+		 * register the handle before any outcome can be reported.
+		 */
+		public Execution bind(ExecutionSpec spec, ExecutionListener listener) {
+			if (execution != null) {
+				throw new IllegalStateException("reservation already bound");
+			}
+			execution = new Execution(WorkerPool.this, spec, listener);
+			return execution;
+		}
+
+		/** Queues the bound execution, or starts it at once when a slot is free. */
+		public void submit() {
+			if (execution == null) {
+				throw new IllegalStateException("bind an execution first");
+			}
+			boolean start = false;
+			lock.lock();
+			try {
+				use();
+				if (dispatching && running.size() < config.maxConcurrency()) {
+					running.add(execution);
+					start = true;
+				}
+				else {
+					queue.add(execution);
+				}
+			}
+			finally {
+				lock.unlock();
+			}
+			if (start) {
+				execution.launch(runner, timer);
+			}
+		}
+
+		/** Gives the place back unused, for instance when storing the job failed. */
+		public void release() {
+			lock.lock();
+			try {
+				use();
+			}
+			finally {
+				lock.unlock();
+			}
+		}
+
+		private void use() {
+			if (used) {
+				throw new IllegalStateException("reservation already used");
+			}
+			used = true;
+			reservations--;
+		}
+
+	}
+
+	static long deadline(Duration timeout) {
+		return System.nanoTime() + Math.min(timeout.toNanos(), TimeUnit.DAYS.toNanos(1));
+	}
+
+}

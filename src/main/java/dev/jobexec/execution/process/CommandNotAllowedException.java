@@ -1,0 +1,28 @@
+package dev.jobexec.execution.process;
+
+import java.net.URI;
+import java.util.List;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponseException;
+
+/** The command resolves to an executable that the allow-list does not name. */
+public class CommandNotAllowedException extends ErrorResponseException {
+
+	public CommandNotAllowedException(String given, String resolved, List<String> rules) {
+		super(HttpStatus.FORBIDDEN, problem(given, resolved, rules), null);
+	}
+
+	private static ProblemDetail problem(String given, String resolved, List<String> rules) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN,
+				"'" + given + "' resolves to '" + resolved
+						+ "', which matches no rule of jobexec.process.allowed-commands " + rules);
+		problem.setType(URI.create("https://jobexec.dev/problems/command-not-allowed"));
+		problem.setTitle("Command not allowed");
+		problem.setProperty("command", resolved);
+		problem.setProperty("rule", "jobexec.process.allowed-commands");
+		return problem;
+	}
+
+}

@@ -1,0 +1,101 @@
+package dev.jobexec.execution.process;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.ExecutionOutcome;
+import dev.jobexec.execution.ExecutionProperties;
+import dev.jobexec.execution.ExecutionSpec;
+import dev.jobexec.execution.JobRunner;
+import dev.jobexec.execution.RunningJob;
+
+/** Runs the jobs of one process pool, each in its own session and process group. */
+final class ProcessJobRunner implements JobRunner {
+
+	private static final File DEV_NULL = new File("/dev/null");
+
+	private final String pool;
+
+	private final ExecutionProperties.Pool config;
+
+	private final ProcessProperties properties;
+
+	private final ProcessLauncher launcher;
+
+	private final ScheduledExecutorService timer;
+
+	private final Set<ProcessJob> live = ConcurrentHashMap.newKeySet();
+
+	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
+			ProcessLauncher launcher, ScheduledExecutorService timer) {
+		this.pool = pool;
+		this.config = config;
+		this.properties = properties;
+		this.launcher = launcher;
+		this.timer = timer;
+		try {
+			Files.createDirectories(config.baseDirectory());
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("cannot create the base directory of pool '" + pool + "': "
+					+ config.baseDirectory() + " (set jobexec.pools." + pool + ".base-directory)", ex);
+		}
+	}
+
+	@Override
+	public RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion) {
+		ProcessBuilder builder = new ProcessBuilder(argv(spec));
+		builder.directory((spec.workingDirectory() != null) ? spec.workingDirectory().toFile()
+				: config.baseDirectory().toFile());
+		Map<String, String> environment = builder.environment();
+		environment.clear();
+		environment.put("PATH", properties.path());
+		if (spec.env() != null) {
+			environment.putAll(spec.env());
+		}
+		if (spec.stdin() == null) {
+			builder.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL));
+		}
+		Process process;
+		try {
+			process = launcher.spawn(builder);
+		}
+		catch (IOException ex) {
+			completion.accept(new ExecutionOutcome(ExecutionOutcome.Status.FAILED, null, null, null,
+					"could not start: " + ex.getMessage(), CapturedOutput.EMPTY, CapturedOutput.EMPTY, null));
+			return ProcessJob.NOT_STARTED;
+		}
+		ProcessJob job = new ProcessJob(pool, spec, process, config.killGrace(), (int) properties.maxOutput().toBytes(),
+				timer, (outcome, finished) -> {
+					live.remove(finished);
+					completion.accept(outcome);
+				});
+		live.add(job);
+		job.supervise();
+		return job;
+	}
+
+	@Override
+	public int liveProcesses() {
+		return live.size();
+	}
+
+	private List<String> argv(ExecutionSpec spec) {
+		List<String> argv = new ArrayList<>(spec.command().size() + 2);
+		// A JVM child is never a process group leader, so setsid does not fork: the job's pid is its pgid.
+		argv.add(properties.setsid().toString());
+		argv.add("-w");
+		argv.addAll(spec.command());
+		return argv;
+	}
+
+}

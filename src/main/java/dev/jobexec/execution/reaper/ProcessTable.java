@@ -1,0 +1,82 @@
+package dev.jobexec.execution.reaper;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads processes from {@code /proc}: the witness for process groups, parents and zombies. */
+public final class ProcessTable {
+
+	private static final Path PROC = Path.of("/proc");
+
+	private ProcessTable() {
+	}
+
+	/** One line of {@code /proc/<pid>/stat}, the fields jobexec needs. */
+	public record Entry(long pid, String command, char state, long ppid, long pgid, long startTicks) {
+
+		public boolean isZombie() {
+			return state == 'Z' || state == 'X';
+		}
+
+	}
+
+	/** Every process visible in {@code /proc} now. */
+	public static List<Entry> all() {
+		List<Entry> entries = new ArrayList<>();
+		try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, ProcessTable::isPidDirectory)) {
+			for (Path dir : dirs) {
+				read(Long.parseLong(dir.getFileName().toString())).ifPresent(entries::add);
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("cannot list /proc", ex);
+		}
+		return entries;
+	}
+
+	/** The process with this pid, if it exists. */
+	public static Optional<Entry> read(long pid) {
+		try {
+			return Optional.of(parse(pid, Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"))));
+		}
+		catch (NoSuchFileException ex) {
+			return Optional.empty();
+		}
+		catch (IOException ex) {
+			// The process went away while being read (ESRCH surfaces as an IOException).
+			return Optional.empty();
+		}
+	}
+
+	/** Members of the process group that are not zombies. */
+	public static List<Entry> liveMembers(long pgid) {
+		return all().stream().filter((entry) -> entry.pgid() == pgid && !entry.isZombie()).toList();
+	}
+
+	static Entry parse(long pid, String stat) {
+		int open = stat.indexOf('(');
+		int close = stat.lastIndexOf(')');
+		String command = stat.substring(open + 1, close);
+		String[] fields = stat.substring(close + 2).trim().split(" ");
+		// fields[0] is field 3 of proc(5): state, ppid, pgrp, session, ..., starttime is field 22.
+		return new Entry(pid, command, fields[0].charAt(0), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
+				Long.parseLong(fields[19]));
+	}
+
+	private static boolean isPidDirectory(Path path) {
+		String name = path.getFileName().toString();
+		for (int i = 0; i < name.length(); i++) {
+			if (!Character.isDigit(name.charAt(i))) {
+				return false;
+			}
+		}
+		return !name.isEmpty();
+	}
+
+}
