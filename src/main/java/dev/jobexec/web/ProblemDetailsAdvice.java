@@ -38,7 +38,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		String detail = "The body is not a valid job request";
 		Map<String, String> errors = new LinkedHashMap<>();
-		Throwable cause = ex.getMostSpecificCause();
+		Throwable cause = jacksonCause(ex);
 		if (cause instanceof DatabindException databind && !databind.getPath().isEmpty()) {
 			String field = fieldPath(databind);
 			errors.put(field, databind.getOriginalMessage());
@@ -98,6 +98,16 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		problem.setTitle("Invalid request");
 		problem.setProperty("errors", errors);
 		return problem;
+	}
+
+	/** The outermost Jackson exception: it knows the field path, which its own causes do not. */
+	private static Throwable jacksonCause(Throwable ex) {
+		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+			if (cause instanceof JacksonException) {
+				return cause;
+			}
+		}
+		return ex;
 	}
 
 	private static String fieldPath(DatabindException ex) {

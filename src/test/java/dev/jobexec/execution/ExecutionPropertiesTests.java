@@ -1,0 +1,46 @@
+package dev.jobexec.execution;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class ExecutionPropertiesTests {
+
+	private static final ExecutionProperties.Shutdown SHUTDOWN = new ExecutionProperties.Shutdown(Duration.ofSeconds(30));
+
+	@Test
+	void processAndThreadPoolsAlwaysExistWithTheirTypesDefaults() {
+		ExecutionProperties properties = new ExecutionProperties(Path.of("data"), null, SHUTDOWN);
+		ExecutionProperties.Pool process = properties.pools().get("process");
+		assertThat(process.type()).isEqualTo(PoolType.PROCESS);
+		assertThat(process.maxConcurrency()).isEqualTo(Runtime.getRuntime().availableProcessors());
+		assertThat(process.queueCapacity()).isEqualTo(100);
+		assertThat(process.killGrace()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(process.baseDirectory()).isEqualTo(Path.of("data/work/process"));
+		ExecutionProperties.Pool thread = properties.pools().get("thread");
+		assertThat(thread.maxConcurrency()).isEqualTo(64);
+		assertThat(thread.queueCapacity()).isEqualTo(1000);
+		assertThat(thread.defaultTimeout()).isEqualTo(Duration.ofMinutes(1));
+	}
+
+	@Test
+	void badPoolsFailWithAMessageNamingTheProperty() {
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> new ExecutionProperties(Path.of("data"), Map.of("reports", pool(null, 1)), SHUTDOWN))
+			.withMessage("jobexec.pools.reports.type must be set to 'process' or 'thread'");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> new ExecutionProperties(Path.of("data"), Map.of("reports", pool(PoolType.PROCESS, 0)),
+					SHUTDOWN))
+			.withMessageContaining("jobexec.pools.reports.max-concurrency must be at least 1");
+	}
+
+	private static ExecutionProperties.Pool pool(PoolType type, Integer maxConcurrency) {
+		return new ExecutionProperties.Pool(type, maxConcurrency, null, null, null, null, null, null);
+	}
+
+}

@@ -1,0 +1,109 @@
+package dev.jobexec.monitoring;
+
+import java.util.List;
+
+import dev.jobexec.support.Api;
+import dev.jobexec.support.JobexecHttpTest;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Health, metrics, Prometheus and the jobpools endpoint, over HTTP. */
+@JobexecHttpTest
+class ActuatorTests {
+
+	@Autowired
+	Api api;
+
+	@Test
+	void healthHasAJobPoolsComponentWithEachPool() {
+		api.client()
+			.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("UP")
+			.jsonPath("$.components.jobPools.status")
+			.isEqualTo("UP")
+			.jsonPath("$.components.jobPools.details.process.maxConcurrency")
+			.isEqualTo(4)
+			.jsonPath("$.components.jobPools.details.thread.stuckThreads")
+			.exists();
+		api.client().get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+		api.client().get().uri("/actuator/health/liveness").exchange().expectStatus().isOk();
+	}
+
+	@Test
+	void prometheusShowsEveryJobexecMeterWithPoolTags() {
+		api.awaitEnd(api.submitId("{\"command\":[\"/bin/true\"]}"));
+		String scrape = api.client()
+			.get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseBody();
+		for (String series : List.of("jobexec_jobs_submitted_jobs_total{pool=\"process\"}",
+				"jobexec_jobs_rejected_jobs_total{pool=\"process\",reason=\"queue_full\"}",
+				"jobexec_jobs_finished_jobs_total{pool=\"process\",state=\"SUCCEEDED\"}",
+				"jobexec_jobs_duration_seconds_count{pool=\"process\",state=\"SUCCEEDED\"}",
+				"jobexec_jobs_queue_wait_seconds_count{pool=\"process\"}", "jobexec_pool_active_jobs{pool=\"process\"}",
+				"jobexec_pool_max_jobs{pool=\"process\"} 4.0", "jobexec_pool_queued_jobs{pool=\"thread\"}",
+				"jobexec_pool_queue_capacity_jobs{pool=\"thread\"} 1000.0",
+				"jobexec_threads_stuck_threads{pool=\"thread\"}", "jobexec_processes_live_processes")) {
+			assertThat(scrape).contains(series);
+		}
+		assertThat(scrape).contains("# HELP jobexec_jobs_submitted_jobs_total Jobs accepted and stored");
+	}
+
+	@Test
+	void metricsEndpointDescribesMetersWithBaseUnits() {
+		api.client()
+			.get()
+			.uri("/actuator/metrics/jobexec.pool.active?tag=pool:thread")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.description")
+			.isEqualTo("Jobs running in the pool")
+			.jsonPath("$.baseUnit")
+			.isEqualTo("jobs");
+	}
+
+	@Test
+	void jobpoolsEndpointShowsTheLiveSnapshotOfEveryPool() {
+		api.client()
+			.get()
+			.uri("/actuator/jobpools")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.pools[*].name")
+			.value((names) -> assertThat((List<Object>) names).contains("process", "thread", "narrow"))
+			.jsonPath("$.liveProcesses")
+			.isNumber();
+		api.client()
+			.get()
+			.uri("/actuator/jobpools/narrow")
+			.accept(MediaType.APPLICATION_JSON)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.maxConcurrency")
+			.isEqualTo(1)
+			.jsonPath("$.queueCapacity")
+			.isEqualTo(1);
+		api.client().get().uri("/actuator/jobpools/nope").exchange().expectStatus().isNotFound();
+	}
+
+}

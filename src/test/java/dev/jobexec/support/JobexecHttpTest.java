@@ -1,0 +1,37 @@
+package dev.jobexec.support;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
+import org.springframework.boot.resttestclient.autoconfigure.AutoConfigureRestTestClient;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
+
+/**
+ * The whole service on a random port, reached over real HTTP. Every test class uses the same
+ * properties so that they share one application context.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "jobexec.data-dir=target/test-data", "jobexec.pools.process.max-concurrency=4",
+				"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
+				"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
+				"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",
+				"jobexec.pools.pair.type=process", "jobexec.pools.pair.max-concurrency=2",
+				"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s",
+				"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",
+				"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
+				"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s",
+				"jobexec.shutdown.drain-timeout=5s" })
+@AutoConfigureRestTestClient
+@AutoConfigureMetrics
+@Import(Api.class)
+public @interface JobexecHttpTest {
+
+}
