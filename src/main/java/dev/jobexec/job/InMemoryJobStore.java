@@ -1,30 +1,33 @@
 package dev.jobexec.job;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Keeps jobs in memory, ordered by id (and so by submission time). Finished jobs beyond the
- * retention are dropped in the order they finished; queued and running jobs are always kept.
+ * retention (a count and a byte budget) are dropped in the order they finished; queued and running
+ * jobs are always kept.
  */
 class InMemoryJobStore implements JobStore {
 
 	private final ConcurrentSkipListMap<String, Job> jobs = new ConcurrentSkipListMap<>();
 
-	private final ConcurrentLinkedQueue<String> finishedOrder = new ConcurrentLinkedQueue<>();
+	private final ArrayDeque<Retained> finishedOrder = new ArrayDeque<>();
 
-	private final AtomicInteger finished = new AtomicInteger();
+	private long finishedBytes;
 
 	private final int maxFinished;
 
+	private final long maxFinishedBytes;
+
 	InMemoryJobStore(JobStoreProperties properties) {
 		this.maxFinished = properties.maxFinishedJobs();
+		this.maxFinishedBytes = properties.maxFinishedBytes().toBytes();
 	}
 
 	@Override
@@ -36,14 +39,18 @@ class InMemoryJobStore implements JobStore {
 
 	@Override
 	public void update(Job job) {
-		if (job.state().isTerminal()) {
-			finishedOrder.add(job.id());
-			if (finished.incrementAndGet() > maxFinished) {
-				String oldest = finishedOrder.poll();
-				if (oldest != null) {
-					jobs.remove(oldest);
-					finished.decrementAndGet();
-				}
+		if (!job.state().isTerminal()) {
+			return;
+		}
+		synchronized (finishedOrder) {
+			Retained retained = new Retained(job.id(), job.retainedBytes());
+			finishedOrder.add(retained);
+			finishedBytes += retained.bytes();
+			while (finishedOrder.size() > maxFinished
+					|| (finishedBytes > maxFinishedBytes && finishedOrder.size() > 1)) {
+				Retained oldest = finishedOrder.poll();
+				jobs.remove(oldest.id());
+				finishedBytes -= oldest.bytes();
 			}
 		}
 	}
@@ -71,6 +78,10 @@ class InMemoryJobStore implements JobStore {
 
 	int size() {
 		return jobs.size();
+	}
+
+	/** A finished job and the bytes it holds, in the order jobs finished. */
+	private record Retained(String id, long bytes) {
 	}
 
 	private static boolean matches(Job job, Query query) {

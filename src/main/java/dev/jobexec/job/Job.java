@@ -92,6 +92,17 @@ public final class Job {
 		return stderr;
 	}
 
+	/** Roughly what this job keeps on the heap beyond its fixed fields: output and stdin text. */
+	synchronized long retainedBytes() {
+		long bytes = 512;
+		for (CapturedOutput output : new CapturedOutput[] { stdout, stderr }) {
+			if (output != null) {
+				bytes += 2L * output.text().length();
+			}
+		}
+		return bytes + ((request.stdin() != null) ? 2L * request.stdin().length() : 0);
+	}
+
 	synchronized void start(Long pid, Instant at) {
 		moveTo(JobState.RUNNING);
 		this.pid = pid;

@@ -9,11 +9,13 @@ import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.TerminationReason;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.util.unit.DataSize;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class InMemoryJobStoreTests {
 
-	private final InMemoryJobStore store = new InMemoryJobStore(new JobStoreProperties(3));
+	private final InMemoryJobStore store = new InMemoryJobStore(new JobStoreProperties(3, DataSize.ofMegabytes(1)));
 
 	@Test
 	void finishedJobsBeyondTheRetentionAreDroppedInTheOrderTheyFinished() {
@@ -32,6 +34,23 @@ class InMemoryJobStoreTests {
 		assertThat(store.find(jobs.get(3).id())).isEmpty();
 		assertThat(store.find(jobs.get(0).id())).isPresent();
 		assertThat(store.find(jobs.get(5).id())).as("a queued job is never dropped").isPresent();
+	}
+
+	@Test
+	void finishedJobsBeyondTheByteBudgetAreDroppedOldestFirst() {
+		InMemoryJobStore small = new InMemoryJobStore(new JobStoreProperties(100, DataSize.ofKilobytes(300)));
+		List<Job> jobs = new ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			// About 200 KB each on the heap: 100,000 characters of stdin.
+			Job job = new Job(JobIds.next(), "process", new JobRequest(null, List.of("/bin/cat"), null, null,
+					"x".repeat(100_000), null, null, null, null, null), Duration.ofSeconds(1), Instant.now());
+			small.insert(job);
+			job.cancel(ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED), Instant.now());
+			small.update(job);
+			jobs.add(job);
+		}
+		assertThat(small.size()).isEqualTo(1);
+		assertThat(small.find(jobs.get(3).id())).isPresent();
 	}
 
 	@Test

@@ -85,7 +85,7 @@ final class ProcessJob implements RunningJob {
 
 	private boolean groupGone;
 
-	ProcessJob(String pool, ExecutionSpec spec, Process process, Duration killGrace, int maxOutput,
+	ProcessJob(ExecutionSpec spec, Process process, Duration killGrace, int maxOutput,
 			ScheduledExecutorService timer, Finisher finisher) {
 		this.spec = spec;
 		this.process = process;

@@ -23,8 +23,6 @@ final class ProcessJobRunner implements JobRunner {
 
 	private static final File DEV_NULL = new File("/dev/null");
 
-	private final String pool;
-
 	private final ExecutionProperties.Pool config;
 
 	private final ProcessProperties properties;
@@ -37,7 +35,6 @@ final class ProcessJobRunner implements JobRunner {
 
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
 			ProcessLauncher launcher, ScheduledExecutorService timer) {
-		this.pool = pool;
 		this.config = config;
 		this.properties = properties;
 		this.launcher = launcher;
@@ -74,7 +71,7 @@ final class ProcessJobRunner implements JobRunner {
 					"could not start: " + ex.getMessage(), CapturedOutput.EMPTY, CapturedOutput.EMPTY, null));
 			return ProcessJob.NOT_STARTED;
 		}
-		ProcessJob job = new ProcessJob(pool, spec, process, config.killGrace(), (int) properties.maxOutput().toBytes(),
+		ProcessJob job = new ProcessJob(spec, process, config.killGrace(), (int) properties.maxOutput().toBytes(),
 				timer, (outcome, finished) -> {
 					live.remove(finished);
 					completion.accept(outcome);
