@@ -16,9 +16,4 @@ public interface JobRunner {
 		return 0;
 	}
 
-	/** Live OS processes started by this runner. */
-	default int liveProcesses() {
-		return 0;
-	}
-
 }

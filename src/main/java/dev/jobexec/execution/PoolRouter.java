@@ -57,11 +57,6 @@ public class PoolRouter {
 		return names().stream().map((name) -> pools.get(name).snapshot()).toList();
 	}
 
-	/** Live OS processes started by all pools. */
-	public int liveProcesses() {
-		return pools.values().stream().mapToInt(WorkerPool::liveProcesses).sum();
-	}
-
 	/**
 	 * Shuts every pool down: refuse new jobs; cancel queued daemon jobs and terminate running ones
 	 * at once; leave queued non-daemon jobs queued; let running non-daemon jobs run until

@@ -96,10 +96,6 @@ public final class WorkerPool {
 		}
 	}
 
-	int liveProcesses() {
-		return runner.liveProcesses();
-	}
-
 	boolean terminate(Execution execution, TerminationReason reason) {
 		boolean removed;
 		lock.lock();

@@ -298,6 +298,9 @@ public class JobService {
 			finally {
 				executions.remove(job.id());
 			}
+			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
+				log.info("Job {} ended as {} by the shutdown", job.id(), job.state());
+			}
 			Instant from = (job.startedAt() != null) ? job.startedAt() : job.submittedAt();
 			events.publishEvent(new JobEvent.Finished(job.pool(), job.state(), Duration.between(from, now)));
 		}

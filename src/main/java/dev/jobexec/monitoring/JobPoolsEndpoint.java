@@ -4,26 +4,31 @@ import java.util.List;
 
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
+import dev.jobexec.execution.reaper.Reaper;
+import dev.jobexec.execution.reaper.ReaperSnapshot;
 
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.stereotype.Component;
 
-/** {@code /actuator/jobpools}: the live snapshot of every pool and its queue. */
+/** {@code /actuator/jobpools}: the live snapshot of every pool, its queue, and the reaper. */
 @Component
 @Endpoint(id = "jobpools")
 class JobPoolsEndpoint {
 
 	private final PoolRouter router;
 
-	JobPoolsEndpoint(PoolRouter router) {
+	private final Reaper reaper;
+
+	JobPoolsEndpoint(PoolRouter router, Reaper reaper) {
 		this.router = router;
+		this.reaper = reaper;
 	}
 
 	@ReadOperation
 	JobPools pools() {
-		return new JobPools(router.snapshots(), router.liveProcesses());
+		return new JobPools(router.snapshots(), reaper.snapshot());
 	}
 
 	@ReadOperation
@@ -31,8 +36,8 @@ class JobPoolsEndpoint {
 		return router.exists(name) ? router.pool(name).snapshot() : null;
 	}
 
-	/** Every pool, and the live job processes across them. */
-	record JobPools(List<PoolSnapshot> pools, int liveProcesses) {
+	/** Every pool with its queue, and the reaper. */
+	record JobPools(List<PoolSnapshot> pools, ReaperSnapshot reaper) {
 	}
 
 }

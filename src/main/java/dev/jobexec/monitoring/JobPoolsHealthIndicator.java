@@ -14,7 +14,7 @@ import org.springframework.stereotype.Component;
  * The {@code jobPools} health component: up while every pool accepts jobs, with each pool's load
  * and stuck threads in the details. A full queue is load, not ill health: it stays up.
  */
-@Component("jobPools")
+@Component
 class JobPoolsHealthIndicator extends AbstractHealthIndicator {
 
 	private final PoolRouter router;
@@ -39,7 +39,6 @@ class JobPoolsHealthIndicator extends AbstractHealthIndicator {
 			builder.withDetail(pool.name(), details);
 			accepting &= pool.accepting();
 		}
-		builder.withDetail("liveProcesses", router.liveProcesses());
 		if (accepting) {
 			builder.up();
 		}

@@ -1,18 +1,22 @@
 package dev.jobexec.monitoring;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
 import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobState;
+import dev.jobexec.execution.reaper.Reaper;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import java.util.function.ToDoubleFunction;
 
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
@@ -30,10 +34,13 @@ class JobexecMetrics implements MeterBinder {
 
 	private final PoolRouter router;
 
+	private final Reaper reaper;
+
 	private volatile MeterRegistry registry = new CompositeMeterRegistry();
 
-	JobexecMetrics(PoolRouter router) {
+	JobexecMetrics(PoolRouter router, Reaper reaper) {
 		this.router = router;
+		this.reaper = reaper;
 	}
 
 	@Override
@@ -60,9 +67,20 @@ class JobexecMetrics implements MeterBinder {
 				}
 			}
 		}
-		Gauge.builder("jobexec.processes.live", router::liveProcesses)
-			.description("Live job processes started by the service")
+		Gauge.builder("jobexec.processes.live", reaper::liveProcesses)
+			.description("Live processes the service is responsible for: job processes and all they started")
 			.baseUnit("processes")
+			.register(registry);
+		FunctionCounter.builder("jobexec.reaper.zombies.reaped", reaper, Reaper::zombiesReaped)
+			.description("Zombie children no Process owned, reaped with waitpid")
+			.baseUnit("processes")
+			.register(registry);
+		FunctionCounter.builder("jobexec.reaper.orphans.killed", reaper, Reaper::orphansKilled)
+			.description("Orphaned processes of ended jobs terminated with the ladder")
+			.baseUnit("processes")
+			.register(registry);
+		FunctionTimer.builder("jobexec.reaper.scan", reaper, Reaper::scans, Reaper::scanSeconds, TimeUnit.SECONDS)
+			.description("Scans of /proc for zombies and orphans")
 			.register(registry);
 	}
 

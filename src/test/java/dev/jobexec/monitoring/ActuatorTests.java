@@ -57,7 +57,9 @@ class ActuatorTests {
 				"jobexec_jobs_queue_wait_seconds_count{pool=\"process\"}", "jobexec_pool_active_jobs{pool=\"process\"}",
 				"jobexec_pool_max_jobs{pool=\"process\"} 4.0", "jobexec_pool_queued_jobs{pool=\"thread\"}",
 				"jobexec_pool_queue_capacity_jobs{pool=\"thread\"} 1000.0",
-				"jobexec_threads_stuck_threads{pool=\"thread\"}", "jobexec_processes_live_processes")) {
+				"jobexec_threads_stuck_threads{pool=\"thread\"}", "jobexec_processes_live_processes",
+				"jobexec_reaper_zombies_reaped_processes_total", "jobexec_reaper_orphans_killed_processes_total",
+				"jobexec_reaper_scan_seconds_count")) {
 			assertThat(scrape).contains(series);
 		}
 		assertThat(scrape).contains("# HELP jobexec_jobs_submitted_jobs_total Jobs accepted and stored");
@@ -89,7 +91,7 @@ class ActuatorTests {
 			.expectBody()
 			.jsonPath("$.pools[*].name")
 			.value((names) -> assertThat((List<Object>) names).contains("process", "thread", "narrow"))
-			.jsonPath("$.liveProcesses")
+			.jsonPath("$.reaper.liveProcesses")
 			.isNumber();
 		api.client()
 			.get()

@@ -28,7 +28,8 @@ import org.springframework.context.annotation.Import;
 				"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",
 				"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
 				"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s",
-				"jobexec.shutdown.drain-timeout=5s" })
+				"jobexec.shutdown.drain-timeout=5s", "jobexec.reaper.interval=200ms",
+				"jobexec.reaper.kill-grace=1s" })
 @AutoConfigureRestTestClient
 @AutoConfigureMetrics
 @Import(Api.class)

@@ -51,7 +51,7 @@ final class ProcessJob implements RunningJob {
 
 	interface Finisher {
 
-		void finished(ExecutionOutcome outcome, ProcessJob job);
+		void finished(ExecutionOutcome outcome);
 
 	}
 
@@ -173,7 +173,7 @@ final class ProcessJob implements RunningJob {
 			groupGone = true;
 		}
 		joinPumps();
-		finisher.finished(outcome(exit), this);
+		finisher.finished(outcome(exit));
 	}
 
 	private int awaitLeader() {

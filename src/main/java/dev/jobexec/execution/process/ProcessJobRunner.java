@@ -6,8 +6,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
@@ -17,6 +15,7 @@ import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.RunningJob;
+import dev.jobexec.execution.reaper.JobProcesses;
 
 /** Runs the jobs of one process pool, each in its own session and process group. */
 final class ProcessJobRunner implements JobRunner {
@@ -31,14 +30,15 @@ final class ProcessJobRunner implements JobRunner {
 
 	private final ScheduledExecutorService timer;
 
-	private final Set<ProcessJob> live = ConcurrentHashMap.newKeySet();
+	private final JobProcesses processes;
 
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
-			ProcessLauncher launcher, ScheduledExecutorService timer) {
+			ProcessLauncher launcher, ScheduledExecutorService timer, JobProcesses processes) {
 		this.config = config;
 		this.properties = properties;
 		this.launcher = launcher;
 		this.timer = timer;
+		this.processes = processes;
 		try {
 			Files.createDirectories(config.baseDirectory());
 		}
@@ -59,31 +59,29 @@ final class ProcessJobRunner implements JobRunner {
 		if (spec.env() != null) {
 			environment.putAll(spec.env());
 		}
+		environment.putAll(processes.environment(spec.jobId()));
 		if (spec.stdin() == null) {
 			builder.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL));
 		}
 		Process process;
+		processes.starting(spec.jobId());
 		try {
 			process = launcher.spawn(builder);
 		}
 		catch (IOException ex) {
+			processes.ended(spec.jobId(), null);
 			completion.accept(new ExecutionOutcome(ExecutionOutcome.Status.FAILED, null, null, null,
 					"could not start: " + ex.getMessage(), CapturedOutput.EMPTY, CapturedOutput.EMPTY, null));
 			return ProcessJob.NOT_STARTED;
 		}
+		processes.started(spec.jobId(), process.pid());
 		ProcessJob job = new ProcessJob(spec, process, config.killGrace(), (int) properties.maxOutput().toBytes(),
-				timer, (outcome, finished) -> {
-					live.remove(finished);
+				timer, (outcome) -> {
+					processes.ended(spec.jobId(), process.pid());
 					completion.accept(outcome);
 				});
-		live.add(job);
 		job.supervise();
 		return job;
-	}
-
-	@Override
-	public int liveProcesses() {
-		return live.size();
 	}
 
 	private List<String> argv(ExecutionSpec spec) {

@@ -7,6 +7,7 @@ import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.JobRunnerFactory;
 import dev.jobexec.execution.PoolType;
+import dev.jobexec.execution.reaper.JobProcesses;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Configuration;
@@ -22,8 +23,10 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final ScheduledExecutorService timer;
 
+	private final JobProcesses processes;
+
 	ProcessJobRunnerFactory(ProcessProperties properties, ProcessLauncher launcher,
-			ScheduledExecutorService jobexecTimer) {
+			ScheduledExecutorService jobexecTimer, JobProcesses processes) {
 		if (!Files.isExecutable(properties.setsid())) {
 			throw new IllegalStateException("jobexec.process.setsid: " + properties.setsid()
 					+ " is not an executable; install util-linux (apt-get install util-linux) or set the path");
@@ -31,6 +34,7 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 		this.properties = properties;
 		this.launcher = launcher;
 		this.timer = jobexecTimer;
+		this.processes = processes;
 	}
 
 	@Override
@@ -40,7 +44,7 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	@Override
 	public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-		return new ProcessJobRunner(poolName, config, properties, launcher, timer);
+		return new ProcessJobRunner(poolName, config, properties, launcher, timer, processes);
 	}
 
 	@Configuration(proxyBeanMethods = false)

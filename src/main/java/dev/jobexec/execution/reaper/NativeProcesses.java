@@ -23,6 +23,12 @@ public final class NativeProcesses {
 
 	private static final int ESRCH = 3;
 
+	private static final int ECHILD = 10;
+
+	private static final int PR_SET_CHILD_SUBREAPER = 36;
+
+	private static final int WNOHANG = 1;
+
 	private static final int EPERM = 1;
 
 	private static final Linker LINKER = Linker.nativeLinker();
@@ -36,7 +42,74 @@ public final class NativeProcesses {
 			FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
 			Linker.Option.captureCallState("errno"));
 
+	private static final MethodHandle PRCTL = LINKER.defaultLookup()
+		.find("prctl")
+		.map((prctl) -> LINKER.downcallHandle(prctl,
+				FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+				Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno")))
+		.orElse(null);
+
+	private static final MethodHandle WAITPID = LINKER.downcallHandle(
+			LINKER.defaultLookup().find("waitpid").orElseThrow(),
+			FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+					ValueLayout.JAVA_INT),
+			Linker.Option.captureCallState("errno"));
+
 	private NativeProcesses() {
+	}
+
+	/**
+	 * Makes this process a child subreaper ({@code prctl(PR_SET_CHILD_SUBREAPER, 1)}): orphaned
+	 * descendants are re-parented to it instead of to init.
+	 * @throws IllegalStateException with the reason when the kernel refuses or there is no prctl
+	 */
+	public static void becomeChildSubreaper() {
+		if (PRCTL == null) {
+			throw new IllegalStateException("this platform has no prctl (not Linux)");
+		}
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = arena.allocate(CALL_STATE);
+			int rc = (int) PRCTL.invokeExact(state, PR_SET_CHILD_SUBREAPER, 1L);
+			if (rc != 0) {
+				throw new IllegalStateException(
+						"prctl(PR_SET_CHILD_SUBREAPER) failed with errno " + (int) ERRNO.get(state, 0L));
+			}
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			throw new IllegalStateException("prctl could not be called", ex);
+		}
+	}
+
+	/**
+	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid that no
+	 * {@link Process} owns, or that object would lose its exit status. Returns whether a zombie
+	 * was reaped (false when the child is still running or is not a child of this process).
+	 */
+	public static boolean reapZombie(long pid) {
+		if (pid <= 1) {
+			throw new IllegalArgumentException("refusing to wait for process " + pid);
+		}
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = arena.allocate(CALL_STATE);
+			MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+			int rc = (int) WAITPID.invokeExact(state, Math.toIntExact(pid), status, WNOHANG);
+			if (rc == pid) {
+				return true;
+			}
+			if (rc == 0 || (int) ERRNO.get(state, 0L) == ECHILD) {
+				return false;
+			}
+			throw new IllegalStateException("waitpid(" + pid + ") failed with errno " + (int) ERRNO.get(state, 0L));
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			throw new IllegalStateException("waitpid(" + pid + ") could not be called", ex);
+		}
 	}
 
 	/**

@@ -54,6 +54,33 @@ public final class ProcessTable {
 		}
 	}
 
+	/**
+	 * The value of one variable in the environment a process started with, if the process exists,
+	 * is readable, and has it.
+	 */
+	public static Optional<String> environmentVariable(long pid, String name) {
+		byte[] environ;
+		try {
+			environ = Files.readAllBytes(PROC.resolve(Long.toString(pid)).resolve("environ"));
+		}
+		catch (IOException ex) {
+			return Optional.empty();
+		}
+		byte[] prefix = (name + "=").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		int start = 0;
+		for (int i = 0; i <= environ.length; i++) {
+			if (i == environ.length || environ[i] == 0) {
+				if (i - start >= prefix.length
+						&& java.util.Arrays.equals(environ, start, start + prefix.length, prefix, 0, prefix.length)) {
+					return Optional.of(new String(environ, start + prefix.length, i - start - prefix.length,
+							java.nio.charset.StandardCharsets.UTF_8));
+				}
+				start = i + 1;
+			}
+		}
+		return Optional.empty();
+	}
+
 	/** Members of the process group that are not zombies. */
 	public static List<Entry> liveMembers(long pgid) {
 		return all().stream().filter((entry) -> entry.pgid() == pgid && !entry.isZombie()).toList();
