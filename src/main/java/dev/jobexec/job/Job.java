@@ -4,9 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.ExecutionOutcome;
@@ -163,25 +160,9 @@ public final class Job {
 		state = next;
 	}
 
-	/** Waits up to {@code wait} for a terminal state; returns whether it was reached. */
-	boolean awaitTerminal(Duration wait) {
-		if (wait.isZero() || wait.isNegative()) {
-			return terminal.isDone();
-		}
-		try {
-			terminal.get(wait.toNanos(), TimeUnit.NANOSECONDS);
-			return true;
-		}
-		catch (TimeoutException ex) {
-			return false;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return terminal.isDone();
-		}
-		catch (ExecutionException ex) {
-			throw new IllegalStateException(ex);
-		}
+	/** Completes with this job when it reaches a terminal state. */
+	CompletableFuture<Job> whenTerminal() {
+		return terminal;
 	}
 
 	synchronized JobView view(boolean withOutput) {

@@ -83,7 +83,7 @@ class JobController {
 		Job job = jobs.submit(request);
 		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri().path("/{id}").buildAndExpand(job.id()).toUri();
 		Duration wait = preferredWait(prefer);
-		if (wait != null && job.awaitTerminal(wait)) {
+		if (wait != null && jobs.awaitTerminal(job, wait)) {
 			return ResponseEntity.ok()
 				.location(location)
 				.header("Preference-Applied", "wait=" + wait.toSeconds())

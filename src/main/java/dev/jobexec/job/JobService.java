@@ -10,7 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 import dev.jobexec.execution.Execution;
@@ -33,6 +37,7 @@ import lombok.RequiredArgsConstructor;
 import lombok.extern.slf4j.Slf4j;
 
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
 
 /**
@@ -42,7 +47,7 @@ import org.springframework.stereotype.Service;
 @Slf4j
 @Service
 @RequiredArgsConstructor
-public class JobService {
+public class JobService implements SmartLifecycle {
 
 	private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -60,6 +65,10 @@ public class JobService {
 	private final ApplicationEventPublisher events;
 
 	private final Map<String, Execution> executions = new ConcurrentHashMap<>();
+
+	private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+	private volatile boolean running;
 
 	/**
 	 * Validates, stores and queues a job.
@@ -119,8 +128,54 @@ public class JobService {
 	/** The job once it has ended, or as it is when {@code wait} has elapsed. */
 	public Job await(String id, Duration wait) {
 		Job job = get(id);
-		job.awaitTerminal(wait);
+		awaitTerminal(job, wait);
 		return job;
+	}
+
+	/**
+	 * Waits up to {@code wait} for the job to end; returns whether it did. Waiting never affects the
+	 * job, and every waiter is released once the pools have shut down, so that a long poll on a
+	 * job that stays queued does not hold up the web server's graceful shutdown.
+	 */
+	boolean awaitTerminal(Job job, Duration wait) {
+		if (wait.isZero() || wait.isNegative() || job.whenTerminal().isDone()) {
+			return job.whenTerminal().isDone();
+		}
+		try {
+			CompletableFuture.anyOf(job.whenTerminal(), closed).get(wait.toNanos(), TimeUnit.NANOSECONDS);
+		}
+		catch (TimeoutException ex) {
+			// The wait elapsed: the client gets the job as it is.
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException ex) {
+			throw new IllegalStateException(ex);
+		}
+		return job.whenTerminal().isDone();
+	}
+
+	@Override
+	public void start() {
+		running = true;
+	}
+
+	/** Releases every waiting client; runs after the pools have drained and the reaper has cleared up. */
+	@Override
+	public void stop() {
+		running = false;
+		closed.complete(null);
+	}
+
+	@Override
+	public boolean isRunning() {
+		return running;
+	}
+
+	@Override
+	public int getPhase() {
+		return Integer.MAX_VALUE - 2;
 	}
 
 	public List<Job> list(JobStore.Query query) {
@@ -142,7 +197,7 @@ public class JobService {
 			throw new JobFinishedException(id, job.state());
 		}
 		execution.terminate(TerminationReason.CANCELLED);
-		job.awaitTerminal(CANCEL_WAIT);
+		awaitTerminal(job, CANCEL_WAIT);
 		return job;
 	}
 

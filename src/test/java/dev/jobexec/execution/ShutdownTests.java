@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
@@ -43,6 +45,9 @@ class ShutdownTests {
 			}
 			List<String> processJobs = List.of(daemon, drains, outlivesDrain, narrowRunning);
 
+			CompletableFuture<HttpResponse<String>> longPoll = CompletableFuture
+				.supplyAsync(() -> service.get("/api/v1/jobs/" + queued + "?wait=PT5M"));
+
 			service.sigterm();
 
 			Awaitility.await().atMost(Duration.ofSeconds(10)).until(
@@ -64,6 +69,9 @@ class ShutdownTests {
 			assertThat(service.job(queued)).as("non-daemon queued jobs stay queued").containsEntry("state", "QUEUED");
 
 			service.awaitExit(Duration.ofSeconds(60));
+			// A long poll on a job that stays queued is released, not left to hold up the exit.
+			assertThat(longPoll.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+			assertThat(ServiceProcess.json(longPoll.get())).containsEntry("state", "QUEUED");
 			assertThat(service.log()).contains("Job " + outlivesDrain + " ended as CANCELLED by the shutdown");
 			assertThat(ServiceProcess.processesOf(processJobs)).isEmpty();
 		}
