@@ -66,13 +66,27 @@ public final class WorkerPool {
 	 * @throws PoolClosedException when the service is shutting down
 	 */
 	public Reservation reserve() {
+		return reserve(false);
+	}
+
+	/**
+	 * Holds a place for a job that was accepted before a restart: it was within the limits then,
+	 * so it is taken back even when the queue is now full (for instance after a smaller
+	 * queue-capacity was configured).
+	 */
+	public Reservation reserveAccepted() {
+		return reserve(true);
+	}
+
+	private Reservation reserve(boolean alreadyAccepted) {
 		lock.lock();
 		try {
 			if (!accepting) {
 				rejected++;
 				throw new PoolClosedException(name);
 			}
-			if (running.size() + queue.size() + reservations >= config.maxConcurrency() + config.queueCapacity()) {
+			if (!alreadyAccepted && running.size() + queue.size() + reservations >= config.maxConcurrency()
+					+ config.queueCapacity()) {
 				rejected++;
 				throw new PoolFullException(name, config.queueCapacity());
 			}

@@ -35,6 +35,10 @@ public final class Job {
 
 	private Long pid;
 
+	private Long pidStartTicks;
+
+	private String instance;
+
 	private Integer exitCode;
 
 	private Integer signal;
@@ -57,6 +61,29 @@ public final class Job {
 		this.submittedAt = submittedAt;
 	}
 
+	/** A job as the store kept it. */
+	static Job restore(Persisted persisted) {
+		Job job = new Job(persisted.id(), persisted.pool(), persisted.request(), persisted.timeout(),
+				persisted.submittedAt());
+		job.state = persisted.state();
+		job.startedAt = persisted.startedAt();
+		job.finishedAt = persisted.finishedAt();
+		job.pid = persisted.pid();
+		job.pidStartTicks = persisted.pidStartTicks();
+		job.instance = persisted.instance();
+		job.exitCode = persisted.exitCode();
+		job.signal = persisted.signal();
+		job.result = persisted.result();
+		job.error = persisted.error();
+		job.stdout = persisted.stdout();
+		job.stderr = persisted.stderr();
+		job.terminationReason = persisted.terminationReason();
+		if (job.state.isTerminal()) {
+			job.terminal.complete(job);
+		}
+		return job;
+	}
+
 	public String id() {
 		return id;
 	}
@@ -67,6 +94,10 @@ public final class Job {
 
 	public Instant submittedAt() {
 		return submittedAt;
+	}
+
+	JobRequest request() {
+		return request;
 	}
 
 	public Map<String, String> labels() {
@@ -89,20 +120,16 @@ public final class Job {
 		return stderr;
 	}
 
-	/** Roughly what this job keeps on the heap beyond its fixed fields: output and stdin text. */
-	synchronized long retainedBytes() {
-		long bytes = 512;
-		for (CapturedOutput output : new CapturedOutput[] { stdout, stderr }) {
-			if (output != null) {
-				bytes += 2L * output.text().length();
-			}
-		}
-		return bytes + ((request.stdin() != null) ? 2L * request.stdin().length() : 0);
-	}
-
-	synchronized void start(Long pid, Instant at) {
+	/**
+	 * The job left its queue. For a process job, {@code pid} with {@code pidStartTicks} and the
+	 * service {@code instance} identify its processes, so that a later run can kill what a crashed
+	 * one left behind without ever killing a process that merely reuses the pid.
+	 */
+	synchronized void start(Long pid, Long pidStartTicks, String instance, Instant at) {
 		moveTo(JobState.RUNNING);
 		this.pid = pid;
+		this.pidStartTicks = pidStartTicks;
+		this.instance = instance;
 		this.startedAt = at;
 	}
 
@@ -122,6 +149,7 @@ public final class Job {
 		end(JobState.CANCELLED, outcome, at);
 	}
 
+	/** The service died while this job was not finished. */
 	synchronized void lose(Instant at) {
 		moveTo(JobState.LOST);
 		this.terminationReason = TerminationReason.SERVICE_LOST;
@@ -165,11 +193,23 @@ public final class Job {
 		return terminal;
 	}
 
+	synchronized Persisted persisted() {
+		return new Persisted(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks,
+				instance, exitCode, signal, result, error, stdout, stderr, terminationReason);
+	}
+
 	synchronized JobView view(boolean withOutput) {
 		return new JobView(id, pool, request.kind(), state, request.command(), request.task(), request.params(),
 				request.stdin(), request.env(), request.workingDirectory(), timeout, Boolean.TRUE.equals(request.daemon()),
 				request.labels(), submittedAt, startedAt, finishedAt, pid, exitCode, signal, result, error,
 				JobView.Output.of(stdout, withOutput), JobView.Output.of(stderr, withOutput), terminationReason);
+	}
+
+	/** Everything the store keeps of a job. */
+	record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
+			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
+			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout,
+			CapturedOutput stderr, TerminationReason terminationReason) {
 	}
 
 }

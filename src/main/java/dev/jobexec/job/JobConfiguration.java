@@ -1,19 +1,31 @@
 package dev.jobexec.job;
 
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import tools.jackson.databind.json.JsonMapper;
+
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
 
-/** Wires the job store. */
+/** Wires the job store, its recovery at start and its retention. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(JobStoreProperties.class)
 class JobConfiguration {
 
 	@Bean
-	@ConditionalOnMissingBean(JobStore.class)
-	JobStore inMemoryJobStore(JobStoreProperties properties) {
-		return new InMemoryJobStore(properties);
+	JdbcJobStore jobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
+		return new JdbcJobStore(jdbc, transactions, json);
+	}
+
+	@Bean
+	JobRecovery jobRecovery(JobService jobs) {
+		return new JobRecovery(jobs);
+	}
+
+	@Bean
+	RetentionSweeper retentionSweeper(JobStore store, JobStoreProperties properties) {
+		return new RetentionSweeper(store, properties);
 	}
 
 }

@@ -28,7 +28,7 @@ public record JobRequest(
 		@Schema(description = "true: terminated as soon as the service shuts down; false: drained",
 				defaultValue = "false") Boolean daemon,
 		@Schema(description = "Free key/value labels to filter by", example = "{\"team\": \"reports\"}")
-		@Size(max = 64) Map<@Size(max = 128) String, @Size(max = 1024) String> labels) {
+		@Size(max = 64) Map<@Size(max = 128) String, @Size(max = 256) String> labels) {
 
 	JobKind kind() {
 		return (command != null) ? JobKind.PROCESS : JobKind.TASK;

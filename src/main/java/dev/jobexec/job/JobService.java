@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 import dev.jobexec.execution.Execution;
@@ -30,6 +31,9 @@ import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.execution.UnknownPoolException;
 import dev.jobexec.execution.WorkerPool;
 import dev.jobexec.execution.process.CommandNotAllowedException;
+import dev.jobexec.execution.reaper.JobProcesses;
+import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.execution.reaper.Reaper;
 import dev.jobexec.execution.process.CommandPolicy;
 import dev.jobexec.execution.thread.TaskRegistry;
 import dev.jobexec.execution.thread.UnknownTaskException;
@@ -39,6 +43,7 @@ import lombok.extern.slf4j.Slf4j;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
+import org.springframework.web.ErrorResponseException;
 
 /**
  * The lifecycle of jobs: validates a submission, stores it, hands it to its pool, and records
@@ -63,6 +68,13 @@ public class JobService implements SmartLifecycle {
 	private final JobStore store;
 
 	private final ApplicationEventPublisher events;
+
+	private final JobProcesses processes;
+
+	private final Reaper reaper;
+
+	/** Queued and running jobs: the objects clients wait on. Finished jobs live in the store only. */
+	private final Map<String, Job> active = new ConcurrentHashMap<>();
 
 	private final Map<String, Execution> executions = new ConcurrentHashMap<>();
 
@@ -102,26 +114,85 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
 			throw ex;
 		}
-		String id = JobIds.next();
-		Job job = new Job(id, poolName, request, validated.timeout(), Instant.now());
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now());
 		try {
 			store.insert(job);
 		}
 		catch (RuntimeException ex) {
 			reservation.release();
+			events.publishEvent(new JobEvent.Rejected(poolName, "store_unavailable"));
 			throw ex;
 		}
-		ExecutionSpec spec = new ExecutionSpec(id, validated.command(), request.task(), request.params(),
+		events.publishEvent(new JobEvent.Submitted(poolName));
+		dispatch(job, validated, reservation);
+		return job;
+	}
+
+	/**
+	 * Settles what an earlier run left: jobs it was running are lost (and any process of theirs
+	 * still alive is killed), jobs it had queued are dispatched again in submission order.
+	 */
+	void recover() {
+		Instant now = Instant.now();
+		List<Job> running = store.inState(JobState.RUNNING);
+		for (Job job : running) {
+			Job.Persisted persisted = job.persisted();
+			reaper.killLeftovers(persisted.instance(), persisted.pid(), persisted.pidStartTicks());
+			synchronized (job) {
+				job.lose(now);
+				store.update(job);
+			}
+			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
+		}
+		List<Job> queued = store.inState(JobState.QUEUED);
+		for (Job job : queued) {
+			redispatch(job);
+		}
+		if (!running.isEmpty() || !queued.isEmpty()) {
+			log.info("Recovered the job store: {} job(s) lost while running, {} queued job(s) dispatched again",
+					running.size(), queued.size());
+		}
+	}
+
+	private void redispatch(Job job) {
+		Validated validated;
+		WorkerPool.Reservation reservation;
+		try {
+			validated = validate(job.request(), job.pool());
+			reservation = validated.pool().reserveAccepted();
+		}
+		catch (ErrorResponseException ex) {
+			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
+			synchronized (job) {
+				job.cancel(new ExecutionOutcome(ExecutionOutcome.Status.CANCELLED, null, null, null,
+						"could not be dispatched again after a restart: " + why, null, null, null), Instant.now());
+				store.update(job);
+			}
+			log.warn("Queued job {} could not be dispatched again after a restart: {}", job.id(), why);
+			return;
+		}
+		dispatch(job, validated, reservation);
+	}
+
+	private void dispatch(Job job, Validated validated, WorkerPool.Reservation reservation) {
+		JobRequest request = job.request();
+		ExecutionSpec spec = new ExecutionSpec(job.id(), validated.command(), request.task(), request.params(),
 				request.stdin(), request.env(), validated.workingDirectory(), validated.timeout(),
 				Boolean.TRUE.equals(request.daemon()));
-		executions.put(id, reservation.bind(spec, new Listener(job)));
-		events.publishEvent(new JobEvent.Submitted(poolName));
+		active.put(job.id(), job);
+		executions.put(job.id(), reservation.bind(spec, new Listener(job)));
 		reservation.submit();
-		return job;
 	}
 
 	/** @throws JobNotFoundException (404) */
 	public Job get(String id) {
+		Job job = active.get(id);
+		if (job != null) {
+			return job;
+		}
+		if (!JobIds.isValid(id)) {
+			throw new JobNotFoundException(id);
+		}
 		return store.find(id).orElseThrow(() -> new JobNotFoundException(id));
 	}
 
@@ -182,7 +253,7 @@ public class JobService implements SmartLifecycle {
 		if (query.after() != null && !JobIds.isValid(query.after())) {
 			throw InvalidJobException.of("cursor", "is not a cursor this service returned");
 		}
-		return store.list(query);
+		return store.list(query).stream().map((job) -> active.getOrDefault(job.id(), job)).toList();
 	}
 
 	/**
@@ -323,6 +394,27 @@ public class JobService implements SmartLifecycle {
 		}
 	}
 
+	/**
+	 * Stores a state change, retrying a little: the change has happened and cannot be refused.
+	 * If the store stays unwritable the change is kept in memory only, health reports the store
+	 * down, and a restart will find the job as it was last stored.
+	 */
+	private void write(Job job) {
+		for (int attempt = 1;; attempt++) {
+			try {
+				store.update(job);
+				return;
+			}
+			catch (StoreUnavailableException ex) {
+				if (attempt == 3) {
+					log.error("Job {} is {} but that could not be stored", job.id(), job.state());
+					return;
+				}
+				LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100L * attempt));
+			}
+		}
+	}
+
 	private record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout) {
 	}
 
@@ -338,8 +430,13 @@ public class JobService implements SmartLifecycle {
 		@Override
 		public void started(Long pid) {
 			Instant now = Instant.now();
-			job.start(pid, now);
-			store.update(job);
+			Long startTicks = (pid != null)
+					? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null) : null;
+			// Readers of the job wait on its monitor, so they see the change only once it is stored.
+			synchronized (job) {
+				job.start(pid, startTicks, processes.instance(), now);
+				write(job);
+			}
 			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(job.submittedAt(), now)));
 		}
 
@@ -347,11 +444,14 @@ public class JobService implements SmartLifecycle {
 		public void finished(ExecutionOutcome outcome) {
 			Instant now = Instant.now();
 			try {
-				job.finish(outcome, now);
-				store.update(job);
+				synchronized (job) {
+					job.finish(outcome, now);
+					write(job);
+				}
 			}
 			finally {
 				executions.remove(job.id());
+				active.remove(job.id());
 			}
 			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
 				log.info("Job {} ended as {} by the shutdown", job.id(), job.state());

@@ -1,27 +1,31 @@
 package dev.jobexec.job;
 
+import java.time.Duration;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.util.unit.DataSize;
 
 /**
- * How many finished jobs are kept, bound from {@code jobexec.retention.*}.
+ * How long finished jobs are kept, bound from {@code jobexec.retention.*}.
  *
- * @param maxFinishedJobs finished jobs kept in memory; beyond it the ones that finished first are
- * dropped
- * @param maxFinishedBytes captured output and stdin of finished jobs kept in memory; beyond it the
- * jobs that finished first are dropped, so that chatty jobs cannot exhaust the heap
+ * @param finished how long a finished job is kept after it finished; older ones are deleted
+ * @param sweepInterval how often old finished jobs are looked for
+ * @param batchSize how many jobs one delete statement removes, so that a large backlog never
+ * holds long locks
  */
 @ConfigurationProperties("jobexec.retention")
-public record JobStoreProperties(@DefaultValue("10000") int maxFinishedJobs,
-		@DefaultValue("256MB") DataSize maxFinishedBytes) {
+public record JobStoreProperties(@DefaultValue("7d") Duration finished, @DefaultValue("10m") Duration sweepInterval,
+		@DefaultValue("1000") int batchSize) {
 
 	public JobStoreProperties {
-		if (maxFinishedJobs < 1) {
-			throw new IllegalArgumentException("jobexec.retention.max-finished-jobs must be at least 1");
+		if (finished.isNegative() || finished.isZero()) {
+			throw new IllegalArgumentException("jobexec.retention.finished must be positive, was " + finished);
 		}
-		if (maxFinishedBytes.toBytes() < 1) {
-			throw new IllegalArgumentException("jobexec.retention.max-finished-bytes must be positive");
+		if (sweepInterval.toMillis() < 10) {
+			throw new IllegalArgumentException("jobexec.retention.sweep-interval must be at least 10ms");
+		}
+		if (batchSize < 1) {
+			throw new IllegalArgumentException("jobexec.retention.batch-size must be at least 1");
 		}
 	}
 

@@ -8,6 +8,7 @@ import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
 import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobState;
+import dev.jobexec.job.RetentionSweeper;
 import dev.jobexec.execution.reaper.Reaper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -29,18 +30,21 @@ import org.springframework.stereotype.Component;
 @Component
 class JobexecMetrics implements MeterBinder {
 
-	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid",
+	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid", "store_unavailable",
 			"forbidden");
 
 	private final PoolRouter router;
 
 	private final Reaper reaper;
 
+	private final RetentionSweeper retention;
+
 	private volatile MeterRegistry registry = new CompositeMeterRegistry();
 
-	JobexecMetrics(PoolRouter router, Reaper reaper) {
+	JobexecMetrics(PoolRouter router, Reaper reaper, RetentionSweeper retention) {
 		this.router = router;
 		this.reaper = reaper;
+		this.retention = retention;
 	}
 
 	@Override
@@ -78,6 +82,10 @@ class JobexecMetrics implements MeterBinder {
 		FunctionCounter.builder("jobexec.reaper.orphans.killed", reaper, Reaper::orphansKilled)
 			.description("Orphaned processes of ended jobs terminated with the ladder")
 			.baseUnit("processes")
+			.register(registry);
+		FunctionCounter.builder("jobexec.jobs.deleted", retention, RetentionSweeper::deleted)
+			.description("Finished jobs deleted from the store after jobexec.retention.finished")
+			.baseUnit("jobs")
 			.register(registry);
 		FunctionTimer.builder("jobexec.reaper.scan", reaper, Reaper::scans, Reaper::scanSeconds, TimeUnit.SECONDS)
 			.description("Scans of /proc for zombies and orphans")

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import org.junit.jupiter.api.Nested;
@@ -24,6 +25,9 @@ class JobApiTests {
 
 	@Autowired
 	Api api;
+
+	@Autowired
+	PoolRouter router;
 
 	@Nested
 	class ProcessJobs {
@@ -59,7 +63,7 @@ class JobApiTests {
 
 		@Test
 		void stdinEnvAndWorkingDirectoryReachTheProcessWhichInheritsNothingElse() throws Exception {
-			Files.createDirectories(Path.of("target/test-data/work/process/reports"));
+			Path reports = Files.createDirectories(router.pool("process").config().baseDirectory().resolve("reports"));
 			String id = api.submitId("""
 					{"command": ["/bin/sh", "-c", "cat; echo \\"$GREETING\\"; echo \\"${HOME:-no home}\\"; pwd"],
 					 "stdin": "from stdin\\n", "env": {"GREETING": "hello"}, "workingDirectory": "reports"}
@@ -67,7 +71,7 @@ class JobApiTests {
 			Map<String, Object> job = api.awaitEnd(id);
 			assertThat(job).containsEntry("state", "SUCCEEDED");
 			assertThat(map(job.get("stdout")).get("text")).isEqualTo("from stdin\nhello\nno home\n"
-					+ Path.of("target/test-data/work/process/reports").toRealPath() + "\n");
+					+ reports.toRealPath() + "\n");
 		}
 
 		@Test

@@ -48,7 +48,7 @@ class JobStateTests {
 		ExecutionOutcome cancelled = ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED);
 		job.cancel(cancelled, Instant.now());
 		assertThat(job.state()).isEqualTo(JobState.CANCELLED);
-		assertThatIllegalStateException().isThrownBy(() -> job.start(null, Instant.now()))
+		assertThatIllegalStateException().isThrownBy(() -> job.start(null, null, null, Instant.now()))
 			.withMessageContaining("cannot move from CANCELLED to RUNNING");
 		assertThatIllegalStateException().isThrownBy(() -> job.lose(Instant.now()));
 	}

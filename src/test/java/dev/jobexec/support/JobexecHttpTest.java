@@ -13,13 +13,14 @@ import org.springframework.context.annotation.Import;
 
 /**
  * The whole service on a random port, reached over real HTTP. Every test class uses the same
- * properties so that they share one application context.
+ * properties so that they share one application context; the build gives each run its own
+ * {@code jobexec.data-dir}.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "jobexec.data-dir=target/test-data", "jobexec.pools.process.max-concurrency=4",
+		properties = { "jobexec.pools.process.max-concurrency=4",
 				"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
 				"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
 				"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",

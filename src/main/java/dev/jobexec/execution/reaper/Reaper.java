@@ -189,6 +189,36 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		return live;
 	}
 
+	/**
+	 * Kills what an earlier run of the service left behind: the job leader {@code pid}, if the
+	 * process with that pid is still the one that started at {@code startTicks} (so a reused pid is
+	 * never touched), with its group, and every process that carries the earlier run's
+	 * {@code instance} marker. Returns how many processes were signalled.
+	 */
+	public int killLeftovers(String instance, Long pid, Long startTicks) {
+		int killed = 0;
+		if (pid != null && startTicks != null) {
+			ProcessTable.Entry leader = ProcessTable.read(pid).orElse(null);
+			if (leader != null && leader.startTicks() == startTicks && !leader.isZombie()) {
+				signal(leader, NativeProcesses.SIGKILL);
+				killed++;
+			}
+		}
+		if (instance != null && !instance.equals(processes.instance())) {
+			for (ProcessTable.Entry entry : ProcessTable.all()) {
+				if (!entry.isZombie() && entry.pid() != self && instance.equals(ProcessTable
+					.environmentVariable(entry.pid(), JobProcesses.INSTANCE_VARIABLE).orElse(null))) {
+					signal(entry, NativeProcesses.SIGKILL);
+					killed++;
+				}
+			}
+		}
+		if (killed > 0) {
+			log.warn("Killed {} process(es) left by an earlier run (instance {})", killed, instance);
+		}
+		return killed;
+	}
+
 	private void loop() {
 		long interval = properties.interval().toNanos();
 		while (running) {

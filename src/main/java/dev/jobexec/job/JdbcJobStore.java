@@ -1,0 +1,236 @@
+package dev.jobexec.job;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.TerminationReason;
+import lombok.extern.slf4j.Slf4j;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Keeps jobs in a relational database (H2 by default, PostgreSQL when configured), with the schema
+ * the Flyway migrations in {@code db/migration} create. It remembers whether its last write
+ * failed, so that health can report a store that cannot be written.
+ */
+@Slf4j
+class JdbcJobStore implements JobStore {
+
+	private static final String COLUMNS = """
+			id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
+			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
+			stderr_text, stderr_bytes, stderr_truncated, termination_reason""";
+
+	private final JdbcClient jdbc;
+
+	private final TransactionTemplate transactions;
+
+	private final JsonMapper json;
+
+	private volatile String writeProblem;
+
+	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
+		this.jdbc = jdbc;
+		this.transactions = transactions;
+		this.json = json;
+	}
+
+	@Override
+	public void insert(Job job) {
+		Job.Persisted p = job.persisted();
+		write("insert job " + p.id(), () -> transactions.execute((status) -> {
+			jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
+					+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
+					+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
+					+ ":stderrBytes, :stderrTruncated, :terminationReason)")
+				.params(parameters(p))
+				.update();
+			for (Map.Entry<String, String> label : job.labels().entrySet()) {
+				jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
+					.params(p.id(), label.getKey(), label.getValue())
+					.update();
+			}
+			return null;
+		}));
+	}
+
+	@Override
+	public void update(Job job) {
+		Job.Persisted p = job.persisted();
+		write("update job " + p.id(), () -> jdbc.sql("""
+				update job set state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
+				  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
+				  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
+				  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
+				  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason
+				where id = :id""").params(parameters(p)).update());
+	}
+
+	@Override
+	public Optional<Job> find(String id) {
+		return jdbc.sql("select " + COLUMNS + " from job where id = ?").param(id).query(this::row).optional();
+	}
+
+	@Override
+	public List<Job> list(Query query) {
+		StringBuilder sql = new StringBuilder("select " + COLUMNS + " from job j where 1 = 1");
+		Map<String, Object> params = new HashMap<>();
+		if (query.state() != null) {
+			sql.append(" and j.state = :state");
+			params.put("state", query.state().name());
+		}
+		if (query.pool() != null) {
+			sql.append(" and j.pool = :pool");
+			params.put("pool", query.pool());
+		}
+		if (query.labels() != null) {
+			int i = 0;
+			for (Map.Entry<String, String> label : query.labels().entrySet()) {
+				sql.append(" and exists (select 1 from job_label l where l.job_id = j.id and l.label_name = :n")
+					.append(i)
+					.append(" and l.label_value = :v")
+					.append(i)
+					.append(")");
+				params.put("n" + i, label.getKey());
+				params.put("v" + i, label.getValue());
+				i++;
+			}
+		}
+		if (query.after() != null) {
+			sql.append(" and j.id < :after");
+			params.put("after", query.after());
+		}
+		sql.append(" order by j.id desc limit :limit");
+		params.put("limit", query.limit());
+		return jdbc.sql(sql.toString()).params(params).query(this::row).list();
+	}
+
+	@Override
+	public List<Job> inState(JobState state) {
+		return jdbc.sql("select " + COLUMNS + " from job where state = ? order by id").param(state.name())
+			.query(this::row)
+			.list();
+	}
+
+	@Override
+	public int deleteFinishedBefore(Instant cutoff, int batch) {
+		return write("delete finished jobs", () -> transactions.execute((status) -> {
+			List<String> ids = jdbc.sql("select id from job where finished_at < ? order by finished_at limit ?")
+				.params(utc(cutoff), batch)
+				.query(String.class)
+				.list();
+			if (ids.isEmpty()) {
+				return 0;
+			}
+			jdbc.sql("delete from job_label where job_id in (:ids)").param("ids", ids).update();
+			return jdbc.sql("delete from job where id in (:ids)").param("ids", ids).update();
+		}));
+	}
+
+	@Override
+	public String writeProblem() {
+		return writeProblem;
+	}
+
+	@Override
+	public boolean probeWrite() {
+		try {
+			jdbc.sql("update store_probe set touched_at = ? where id = 1").param(utc(Instant.now())).update();
+			writeProblem = null;
+			return true;
+		}
+		catch (DataAccessException ex) {
+			writeProblem = ex.getMostSpecificCause().getMessage();
+			return false;
+		}
+	}
+
+	private <T> T write(String what, Supplier<T> write) {
+		try {
+			T result = write.get();
+			if (writeProblem != null) {
+				log.info("The job store can be written again");
+				writeProblem = null;
+			}
+			return result;
+		}
+		catch (DataAccessException ex) {
+			writeProblem = ex.getMostSpecificCause().getMessage();
+			log.error("Could not {}: {}", what, writeProblem);
+			throw new StoreUnavailableException(writeProblem, ex);
+		}
+	}
+
+	private Map<String, Object> parameters(Job.Persisted p) {
+		Map<String, Object> params = new HashMap<>();
+		params.put("id", p.id());
+		params.put("pool", p.pool());
+		params.put("kind", p.request().kind().name());
+		params.put("state", p.state().name());
+		params.put("request", json.writeValueAsString(p.request()));
+		params.put("timeoutMs", p.timeout().toMillis());
+		params.put("daemon", Boolean.TRUE.equals(p.request().daemon()));
+		params.put("submittedAt", utc(p.submittedAt()));
+		params.put("startedAt", utc(p.startedAt()));
+		params.put("finishedAt", utc(p.finishedAt()));
+		params.put("pid", p.pid());
+		params.put("pidStartTicks", p.pidStartTicks());
+		params.put("instance", p.instance());
+		params.put("exitCode", p.exitCode());
+		params.put("signal", p.signal());
+		params.put("result", (p.result() != null) ? json.writeValueAsString(p.result()) : null);
+		params.put("error", p.error());
+		output(params, "stdout", p.stdout());
+		output(params, "stderr", p.stderr());
+		params.put("terminationReason", (p.terminationReason() != null) ? p.terminationReason().name() : null);
+		return params;
+	}
+
+	private static void output(Map<String, Object> params, String stream, CapturedOutput output) {
+		params.put(stream + "Text", (output != null) ? output.text() : null);
+		params.put(stream + "Bytes", (output != null) ? output.bytes() : null);
+		params.put(stream + "Truncated", (output != null) ? output.truncated() : null);
+	}
+
+	private Job row(ResultSet rs, int rowNum) throws SQLException {
+		String result = rs.getString("result");
+		String reason = rs.getString("termination_reason");
+		return Job.restore(new Job.Persisted(rs.getString("id"), rs.getString("pool"),
+				json.readValue(rs.getString("request"), JobRequest.class), Duration.ofMillis(rs.getLong("timeout_ms")),
+				instant(rs, "submitted_at"), JobState.valueOf(rs.getString("state")), instant(rs, "started_at"),
+				instant(rs, "finished_at"), rs.getObject("pid", Long.class), rs.getObject("pid_start_ticks", Long.class),
+				rs.getString("instance"), rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
+				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
+				output(rs, "stdout"), output(rs, "stderr"),
+				(reason != null) ? TerminationReason.valueOf(reason) : null));
+	}
+
+	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {
+		Long bytes = rs.getObject(stream + "_bytes", Long.class);
+		return (bytes == null) ? null
+				: new CapturedOutput(rs.getString(stream + "_text"), bytes, rs.getBoolean(stream + "_truncated"));
+	}
+
+	private static Instant instant(ResultSet rs, String column) throws SQLException {
+		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+		return (value != null) ? value.toInstant() : null;
+	}
+
+	private static OffsetDateTime utc(Instant instant) {
+		return (instant != null) ? instant.atOffset(ZoneOffset.UTC) : null;
+	}
+
+}
