@@ -47,6 +47,28 @@ public final class ServiceProcess implements AutoCloseable {
 	 * {@code unshare ...}), and {@code args} as Spring Boot arguments; waits until it is healthy.
 	 */
 	public static ServiceProcess start(Path dir, List<String> wrapper, String... args) throws IOException {
+		ServiceProcess service = launch(dir, wrapper, args);
+		Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+			if (!service.process.isAlive()) {
+				throw new IllegalStateException("the service exited at start:\n" + service.log());
+			}
+			return service.statusOf("/actuator/health/readiness") == 200;
+		});
+		return service;
+	}
+
+	/** Starts the service and waits for it to give up; returns its exit code and log. */
+	public static Failed startExpectingFailure(Path dir, String... args) throws IOException, InterruptedException {
+		ServiceProcess service = launch(dir, List.of(), args);
+		int exit = service.awaitExit(Duration.ofSeconds(90));
+		return new Failed(exit, service.log());
+	}
+
+	/** How a service that could not start ended. */
+	public record Failed(int exitCode, String log) {
+	}
+
+	private static ServiceProcess launch(Path dir, List<String> wrapper, String... args) throws IOException {
 		int port;
 		try (ServerSocket socket = new ServerSocket(0)) {
 			port = socket.getLocalPort();
@@ -63,14 +85,7 @@ public final class ServiceProcess implements AutoCloseable {
 			.redirectOutput(log.toFile())
 			.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
 			.start();
-		ServiceProcess service = new ServiceProcess(process, port, log);
-		Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-			if (!process.isAlive()) {
-				throw new IllegalStateException("the service exited at start:\n" + service.log());
-			}
-			return service.statusOf("/actuator/health/readiness") == 200;
-		});
-		return service;
+		return new ServiceProcess(process, port, log);
 	}
 
 	public Process process() {
@@ -136,6 +151,22 @@ public final class ServiceProcess implements AutoCloseable {
 	@SuppressWarnings("unchecked")
 	public static Map<String, Object> json(HttpResponse<String> response) {
 		return JSON.readValue(response.body(), Map.class);
+	}
+
+	/** The crash guard of this service, if it runs. */
+	public java.util.Optional<ProcessTable.Entry> crashGuard() {
+		long jvm = jvmPid();
+		return ProcessTable.all().stream().filter((entry) -> entry.ppid() == jvm && !entry.isZombie())
+			.filter((entry) -> cmdline(entry.pid()).contains("jobexec-guard")).findFirst();
+	}
+
+	private static String cmdline(long pid) {
+		try {
+			return Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+		}
+		catch (IOException ex) {
+			return "";
+		}
 	}
 
 	/** SIGTERM to the service's JVM (not to a wrapper such as unshare, which would not pass it on). */

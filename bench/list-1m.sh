@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Shows that listing jobs stays fast with a large job store: starts the packaged service once on a fresh
+# data dir (Flyway creates the schema), stops it, bulk-inserts N finished jobs (default 1,000,000; about
+# 10% labelled team:t0..t19) straight into the H2 file with H2's RunScript, starts the service on that
+# store, and measures GET /api/v1/jobs for several filters with wrk (or hey; installs wrk with apt-get
+# when running as root and neither is there; else a sequential curl loop), beside
+# GET /actuator/health/liveness of the same service as the HTTP ceiling.
+# Usage: bench/list-1m.sh [jobs]   (builds the jar if it is missing)
+# Environment: PORT (18182), DURATION (5s), WARMUP (3s, per URL, before all measurements), THREADS (2), CONNECTIONS (8),
+#              LOADGEN (wrk | hey | curl; default: whichever is installed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${1:-1000000}
+port=${PORT:-18182}
+duration=${DURATION:-5s}
+warmup=${WARMUP:-3s}
+threads=${THREADS:-2}
+connections=${CONNECTIONS:-8}
+java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | head -1)
+[ -n "$java_home" ] || { echo "no JDK 25 under /usr/lib/jvm" >&2; exit 1; }
+java=$java_home/bin/java
+jar=target/jobexec-0.1.0-SNAPSHOT.jar
+[ -f "$jar" ] || ./mvnw -B -q -DskipTests package
+! curl -s -o /dev/null "http://127.0.0.1:$port/" || { echo "port $port is in use; set PORT" >&2; exit 1; }
+
+work=$(mktemp -d)
+pid=
+stop_service() {
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=
+  fi
+}
+trap 'stop_service; rm -rf "$work"' EXIT
+# Run a copy: the jar in target/ may be rebuilt while this runs.
+cp "$jar" "$work/jobexec.jar"
+data=$work/data
+base_url=http://127.0.0.1:$port
+
+# H2's own tools, of the version the service bundles (the store format must match).
+h2_version=$(unzip -Z1 "$work/jobexec.jar" | sed -n 's|^BOOT-INF/lib/h2-\(.*\)\.jar$|\1|p' | head -1)
+[ -n "$h2_version" ] || { echo "no H2 in $jar" >&2; exit 1; }
+h2=~/.m2/repository/com/h2database/h2/$h2_version/h2-$h2_version.jar
+if [ ! -f "$h2" ]; then
+  h2=$work/h2-$h2_version.jar
+  unzip -p "$work/jobexec.jar" "BOOT-INF/lib/h2-$h2_version.jar" >"$h2"
+fi
+h2_url="jdbc:h2:file:$data/store/jobexec"
+h2_sql() { "$java" -cp "$h2" org.h2.tools.Shell -url "$h2_url" -user sa -password '' -sql "$1"; }
+
+start_service() {
+  "$java" -jar "$work/jobexec.jar" --server.address=127.0.0.1 --server.port="$port" --jobexec.data-dir="$data" \
+    >>"$work/service.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 360); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base_url/actuator/health/readiness")" = 200 ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "the service did not become ready; its log:" >&2
+  tail -50 "$work/service.log" >&2
+  exit 1
+}
+
+# 1. Let Flyway create the schema, then stop the service so that H2's tools can open the file.
+start_service
+stop_service
+
+# 2. Bulk insert. Job i is submitted at base + i * step ms, spread over the last 5 days (inside the
+#    default 7-day retention); its id is a UUIDv7 of that millisecond (12-bit sequence and 62 random bits
+#    derived from i), so ids are distinct and sort like the service's. Only terminal states: queued or
+#    running jobs would be dispatched again or marked lost when the service starts.
+span_ms=$((5 * 86400 * 1000))
+step_ms=$((span_ms / jobs)); [ "$step_ms" -ge 1 ] || step_ms=1
+base_ms=$(($(date +%s%3N) - jobs * step_ms - 10 * 60 * 1000))
+epoch="timestamp with time zone '1970-01-01 00:00:00Z'"
+# One row per job with every value derived from x; used by both inserts so that labels match.
+generated="
+  select g.*, substring(hi, 1, 8) || '-' || substring(hi, 9, 4) || '-' || substring(hi, 13, 4) || '-'
+      || substring(lo, 1, 4) || '-' || substring(lo, 5, 12) as id
+  from (
+    select g.*,
+      rawtohex(cast(bitor(lshift(ms, 16), 28672 + ora_hash(x, 1023, 7)) as binary(8))) as hi,
+      '8' || substring(rawtohex(hash('SHA-256', cast(x as varchar))), 2, 15) as lo,
+      case when s < 880 then 'SUCCEEDED' when s < 960 then 'FAILED' when s < 985 then 'TIMED_OUT'
+        else 'CANCELLED' end as state,
+      case when proc then 300000 else 60000 end as timeout_ms
+    from (
+      select x, cast($base_ms + x * $step_ms as bigint) as ms, ora_hash(x, 99, 1) < 70 as proc,
+        ora_hash(x, 999, 2) as s, ora_hash(x, 9, 3) = 0 as labelled, 't' || ora_hash(x, 19, 4) as team,
+        ora_hash(x, 99, 5) < 3 as daemon, 5 + ora_hash(x, 3000, 6) as run_ms
+      from system_range(1, $jobs)
+    ) g
+  ) g"
+cat >"$work/fill.sql" <<EOF
+insert into job (id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
+    pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
+    stderr_text, stderr_bytes, stderr_truncated, termination_reason)
+select id,
+  case when proc then 'process' else 'thread' end,
+  case when proc then 'PROCESS' else 'TASK' end,
+  state,
+  case when proc then '{"command":["/bin/sh","-c","echo job ' || x || '"]'
+    else '{"pool":"thread","task":"sleep","params":{"duration":"PT' || (run_ms / 1000) || 'S"}' end
+    || case when daemon then ',"daemon":true' else '' end
+    || case when labelled then ',"labels":{"team":"' || team || '"}' else '' end || '}',
+  timeout_ms, daemon,
+  dateadd(millisecond, ms, $epoch),
+  dateadd(millisecond, ms + 3, $epoch),
+  dateadd(millisecond, ms + 3 + case when state = 'TIMED_OUT' then timeout_ms else run_ms end, $epoch),
+  case when proc then 10000 + mod(x, 50000) end,
+  case when proc then 1000000 + x end,
+  case when proc then '0190f0e4-0000-7000-8000-00000000be4c' end,
+  case when proc and state = 'SUCCEEDED' then 0 when proc and state = 'FAILED' then 1 end,
+  case when proc and state in ('TIMED_OUT', 'CANCELLED') then 15 end,
+  case when not proc and state = 'SUCCEEDED' then '"PT' || (run_ms / 1000) || 'S"' end,
+  case when not proc and state = 'FAILED' then 'task failed: simulated' end,
+  case when proc then 'job ' || x || char(10) end,
+  case when proc then length('job ' || x) + 1 end,
+  case when proc then false end,
+  case when proc then case when state = 'FAILED' then 'boom' || char(10) else '' end end,
+  case when proc then case when state = 'FAILED' then 5 else 0 end end,
+  case when proc then false end,
+  case state when 'TIMED_OUT' then 'TIMEOUT' when 'CANCELLED' then 'CANCELLED' end
+from ($generated) j;
+insert into job_label (job_id, label_name, label_value)
+select id, 'team', team from ($generated) j where labelled;
+EOF
+echo "Inserting $jobs jobs into a fresh H2 $h2_version store ..." >&2
+start=$(date +%s.%N)
+"$java" -Xmx2g -cp "$h2" org.h2.tools.RunScript -url "$h2_url" -user sa -password '' -script "$work/fill.sql"
+insert_s=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+store_file=$data/store/jobexec.mv.db
+store_mb=$(echo "scale=1; $(stat -c %s "$store_file") / 1048576" | bc)
+h2_sql "select state, count(*) jobs from job group by state order by 2 desc" >&2
+labelled=$(h2_sql "select count(*) from job_label" | sed -n 2p)
+h2_sql "select label_value team, count(*) jobs from job_label where label_value in ('t3', 't7') group by label_value order by label_value" >&2
+
+# 3. Measure.
+start_service
+mid_ms=$((base_ms + jobs / 2 * step_ms))
+mid=$(printf '%08x-%04x-7fff-bfff-ffffffffffff' $((mid_ms >> 16)) $((mid_ms & 0xffff)))
+# Job ids in a page, newest first (the first "id" of each item is the job's).
+ids() { if command -v jq >/dev/null; then jq -r '.items[].id'; else grep -o '"id":"[0-9a-f-]\{36\}"' | cut -d'"' -f4; fi; }
+cursor=$(curl -fs "$base_url/api/v1/jobs?limit=1&cursor=$mid" | ids | head -1)
+[ -n "$cursor" ] || { echo "no job found below the middle of the id range" >&2; exit 1; }
+
+loadgen=${LOADGEN:-}
+if [ -z "$loadgen" ]; then
+  if command -v wrk >/dev/null; then loadgen=wrk
+  elif command -v hey >/dev/null; then loadgen=hey
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+      && { echo "installing wrk with apt-get ..." >&2; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } \
+        >"$work/apt.log" 2>&1; then loadgen=wrk
+  else loadgen=curl; echo "neither wrk nor hey is available: falling back to sequential curl" >&2
+  fi
+fi
+
+seconds() { local d=$1; case $d in *ms) echo "${d%ms} / 1000" | bc -l ;; *s) echo "${d%s}" ;; *m) echo "${d%m} * 60" | bc ;; *) echo "$d" ;; esac; }
+
+# Loads one URL for the warm-up time, to get the JIT and the store's caches going.
+warm_up() {
+  local url=$1
+  case $loadgen in
+    wrk) wrk -t"$threads" -c"$connections" -d"$warmup" "$url" >/dev/null ;;
+    hey) hey -z "$warmup" -c "$connections" "$url" >/dev/null ;;
+    curl) for _ in $(seq 1 "$(printf '%.0f' "$(echo "$(seconds "$warmup") * 40" | bc)")"); do curl -s -o /dev/null "$url"; done ;;
+  esac
+}
+
+# Prints "p50_ms p99_ms requests_per_s failed_requests" for one URL.
+measure() {
+  local url=$1 out
+  case $loadgen in
+    wrk)
+      out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url")
+      echo "$out" | awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
+        $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
+        /Non-2xx or 3xx responses:/ { bad += $NF }
+        /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) bad += $i } }
+        END { printf "%.3f %.3f %.0f %d\n", p50, p99, rps, bad }' ;;
+    hey)
+      out=$(hey -z "$duration" -c "$connections" "$url")
+      echo "$out" | awk '
+        $1 == "Requests/sec:" { rps = $2 } $1 == "50%" { p50 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
+        /^Status code distribution:/ { section = "status"; next } /^Error distribution:/ { section = "errors"; next }
+        section == "status" && /^ *\[[0-9]+\]/ { if ($1 != "[200]") bad += $2 }
+        section == "errors" && /^ *\[[0-9]+\]/ { n = $1; gsub(/[][]/, "", n); bad += n }
+        END { printf "%.3f %.3f %.0f %d\n", p50, p99, rps, bad }' ;;
+    curl)
+      local n
+      n=$(printf '%.0f' "$(echo "$(seconds "$duration") * 40" | bc)")
+      for _ in $(seq 1 "$n"); do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url"; done \
+        | sort -k2 -n | awk '{ code[NR] = $1; t[NR] = $2 * 1000; sum += $2; if ($1 != 200) bad++ }
+          END { i50 = int(NR * 0.5); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+                printf "%.3f %.3f %.0f %d\n", t[i50], t[i99], NR / sum, bad }' ;;
+  esac
+}
+
+queries=(
+  "limit=50"
+  "state=FAILED&limit=50"
+  "pool=thread&limit=50"
+  "label=team:t7&limit=50"
+  "state=SUCCEEDED&pool=process&label=team:t3&limit=50"
+  "limit=50&cursor=$cursor"
+)
+urls=("$base_url/actuator/health/liveness")
+for q in "${queries[@]}"; do
+  url="$base_url/api/v1/jobs?$q"
+  curl -fs -o /dev/null "$url" || { echo "GET $url failed:" >&2; curl -s "$url" >&2; exit 1; }
+  urls+=("$url")
+done
+echo "Warming up: $warmup of $loadgen on each of ${#urls[@]} URLs ..." >&2
+for url in "${urls[@]}"; do warm_up "$url"; done
+echo "Measuring: $loadgen, $threads threads, $connections connections, $duration per URL ..." >&2
+read -r base_p50 base_p99 base_rps base_bad < <(measure "$base_url/actuator/health/liveness")
+echo
+echo "$jobs jobs ($labelled of them labelled) inserted in ${insert_s}s;" \
+  "store file ${store_mb} MB; $(nproc) CPUs shared by the service and $loadgen."
+echo
+echo "| request | items | p50 ms | p99 ms | req/s | failed | p50 vs liveness | req/s vs liveness |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| \`GET /actuator/health/liveness\` (baseline) | – | $base_p50 | $base_p99 | $base_rps | $base_bad | 1.0× | 1.00 |"
+for q in "${queries[@]}"; do
+  url="$base_url/api/v1/jobs?$q"
+  items=$(curl -fs "$url" | ids | wc -l)
+  read -r p50 p99 rps bad < <(measure "$url")
+  shown=${q/$cursor/<middle id>}
+  echo "| \`GET /api/v1/jobs?$shown\` | $items | $p50 | $p99 | $rps | $bad |" \
+    "$(awk -v a="$p50" -v b="$base_p50" 'BEGIN { printf "%.1f×", a / b }') |" \
+    "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }') |"
+done
