@@ -50,6 +50,12 @@ class ExecutionShutdown implements SmartLifecycle {
 	}
 
 	@Override
+	public boolean isPauseable() {
+		// Stopping is a shutdown: pools closed by it do not reopen, so a paused context must not stop it.
+		return false;
+	}
+
+	@Override
 	public int getPhase() {
 		// Stopped first: before the web server's graceful shutdown (DEFAULT_PHASE - 1024).
 		return Integer.MAX_VALUE;

@@ -33,6 +33,12 @@ class JobRecovery implements SmartLifecycle {
 	}
 
 	@Override
+	public boolean isPauseable() {
+		// Recovery runs once per start of the service, not again when a paused context resumes.
+		return false;
+	}
+
+	@Override
 	public int getPhase() {
 		// Before the web server starts (SmartLifecycle.DEFAULT_PHASE - 2048).
 		return 0;

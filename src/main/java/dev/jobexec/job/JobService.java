@@ -245,6 +245,12 @@ public class JobService implements SmartLifecycle {
 	}
 
 	@Override
+	public boolean isPauseable() {
+		// Its stop releases every waiter for good; pausing a context must not do that.
+		return false;
+	}
+
+	@Override
 	public int getPhase() {
 		return Integer.MAX_VALUE - 2;
 	}

@@ -38,10 +38,15 @@ class JobStoreEnvironment implements EnvironmentPostProcessor {
 		}
 		// DB_CLOSE_ON_EXIT=FALSE: H2 must not close the store in its own shutdown hook while the
 		// service is still draining jobs and writing their final states.
+		// retry: H2 on a plain FileChannel closes the whole database when a thread is interrupted
+		// during file I/O, and job threads are interrupted by design (timeouts, cancels); this file
+		// system reopens the channel instead.
+		// WRITE_DELAY=0: H2 otherwise writes commits to the file up to 500 ms later, and a SIGKILL
+		// in that window loses jobs that were already answered 202 (measured: 1 crash in 4).
 		environment.getPropertySources()
 			.addLast(new MapPropertySource("jobexecStore", Map.of("spring.datasource.url",
-					"jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", "spring.datasource.username", "sa",
-					"spring.datasource.password", "")));
+					"jdbc:h2:retry:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", "spring.datasource.username",
+					"sa", "spring.datasource.password", "")));
 	}
 
 }

@@ -62,7 +62,8 @@ class JobStoreFailureAnalyzer extends AbstractFailureAnalyzer<SQLException> {
 		}
 		int start = message.lastIndexOf('"', mvDb);
 		int alt = message.lastIndexOf(' ', mvDb);
-		return message.substring(Math.max(start, alt) + 1, mvDb + ".mv.db".length());
+		String file = message.substring(Math.max(start, alt) + 1, mvDb + ".mv.db".length());
+		return file.startsWith("retry:") ? file.substring("retry:".length()) : file;
 	}
 
 	private static String firstLine(String message) {

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import dev.jobexec.support.Api;
 import dev.jobexec.support.Postgres;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -30,9 +31,14 @@ class PostgresServiceTests {
 	@Autowired
 	Api api;
 
+	/** Runs before the context loads: without a server the class is skipped (or fails, in CI). */
+	@BeforeAll
+	static void schema() {
+		url = Postgres.freshSchemaUrl();
+	}
+
 	@DynamicPropertySource
 	static void postgres(DynamicPropertyRegistry registry) {
-		url = Postgres.freshSchemaUrl();
 		registry.add("spring.datasource.url", () -> url);
 		registry.add("spring.datasource.username", () -> Postgres.USER);
 		registry.add("spring.datasource.password", () -> Postgres.PASSWORD);

@@ -79,6 +79,25 @@ class RestartTests {
 	}
 
 	@Test
+	void whatWasAnsweredSurvivesASigkillRightAfterTheAnswer() throws Exception {
+		String running;
+		String queued;
+		try (ServiceProcess first = ServiceProcess.start(dir, List.of(), NARROW)) {
+			String blocker = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+			running = first.submit("{\"command\":[\"/bin/sleep\",\"300\"]}");
+			first.awaitState(blocker, "RUNNING");
+			first.awaitState(running, "RUNNING");
+			queued = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"queued\"]}");
+			first.sigkill();
+			first.awaitExit(Duration.ofSeconds(30));
+		}
+		try (ServiceProcess second = ServiceProcess.start(dir, List.of(), NARROW)) {
+			assertThat(second.job(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
+			assertThat(second.awaitState(queued, "SUCCEEDED")).as("answered 202 before the crash").isNotNull();
+		}
+	}
+
+	@Test
 	void afterAGracefulStopDaemonJobsStayCancelledAndQueuedNonDaemonJobsRun() throws Exception {
 		String daemon;
 		String drained;

@@ -135,6 +135,12 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	}
 
 	@Override
+	public boolean isPauseable() {
+		// Its stop clears every process of this instance; pausing a context must not do that.
+		return false;
+	}
+
+	@Override
 	public int getPhase() {
 		// Stops right after the pools have drained (ExecutionShutdown, Integer.MAX_VALUE).
 		return Integer.MAX_VALUE - 1;

@@ -161,6 +161,11 @@ final class TaskJobRunner implements JobRunner {
 		}
 
 		private void report(ExecutionOutcome outcome) {
+			if (Thread.currentThread() == thread) {
+				// The task is over: an interrupt meant for it must not reach the code that records
+				// its outcome (an interrupted thread cannot do file I/O on an interruptible channel).
+				Thread.interrupted();
+			}
 			if (reported.compareAndSet(false, true)) {
 				completion.accept(outcome);
 			}
