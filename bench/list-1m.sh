@@ -42,6 +42,9 @@ trap 'stop_service; rm -rf "$work"' EXIT
 cp "$jar" "$work/jobexec.jar"
 data=$work/data
 base_url=http://127.0.0.1:$port
+# An API key for this run, sent with every request (a service without API keys ignores both).
+api_key=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+api() { curl -H "X-API-Key: $api_key" "$@"; }
 
 # H2's own tools, of the version the service bundles (the store format must match).
 h2_version=$(unzip -Z1 "$work/jobexec.jar" | sed -n 's|^BOOT-INF/lib/h2-\(.*\)\.jar$|\1|p' | head -1)
@@ -55,7 +58,8 @@ h2_url="jdbc:h2:file:$data/store/jobexec"
 h2_sql() { "$java" -cp "$h2" org.h2.tools.Shell -url "$h2_url" -user sa -password '' -sql "$1"; }
 
 start_service() {
-  "$java" -jar "$work/jobexec.jar" --server.address=127.0.0.1 --server.port="$port" --jobexec.data-dir="$data" "$@" \
+  "$java" -jar "$work/jobexec.jar" --server.address=127.0.0.1 --server.port="$port" --jobexec.data-dir="$data" \
+    --jobexec.security.api-keys="$api_key" "$@" \
     >>"$work/service.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 360); do
@@ -152,7 +156,7 @@ json() { if command -v jq >/dev/null; then jq -r "$1"; else python3 -c "import j
 ids() { json '.items[].id' '"\n".join(i["id"] for i in d["items"])' | sed '/^$/d'; }
 mid_ms=$((base_ms + jobs / 2 * step_ms))
 mid=$(printf '%08x-%04x-7fff-bfff-ffffffffffff' $((mid_ms >> 16)) $((mid_ms & 0xffff)))
-cursor=$(curl -fs "$base_url/api/v1/jobs?limit=1&cursor=$mid" | ids | head -1)
+cursor=$(api -fs "$base_url/api/v1/jobs?limit=1&cursor=$mid" | ids | head -1)
 [ -n "$cursor" ] || { echo "no job found below the middle of the id range" >&2; exit 1; }
 
 loadgen=${LOADGEN:-}
@@ -173,7 +177,7 @@ seconds() { local d=$1; case $d in *ms) echo "${d%ms} / 1000" | bc -l ;; *s) ech
 wait_idle() {
   local active
   for _ in $(seq 1 600); do
-    active=$(curl -fs "$base_url/actuator/metrics/hikaricp.connections.active" | json '.measurements[0].value' 'd["measurements"][0]["value"]') || true
+    active=$(api -fs "$base_url/actuator/metrics/hikaricp.connections.active" | json '.measurements[0].value' 'd["measurements"][0]["value"]') || true
     [ "${active%.*}" = 0 ] && return 0
     sleep 0.5
   done
@@ -184,16 +188,16 @@ wait_idle() {
 warm_up() {
   local url=$1
   case $loadgen in
-    wrk) wrk -t"$threads" -c"$connections" -d"$warmup" --timeout 60s "$url" >/dev/null ;;
-    hey) hey -z "$warmup" -c "$connections" -t 60 "$url" >/dev/null ;;
-    curl) for _ in $(seq 1 "$(printf '%.0f' "$(echo "$(seconds "$warmup") * 40" | bc)")"); do curl -s -o /dev/null "$url"; done ;;
+    wrk) wrk -H "X-API-Key: $api_key" -t"$threads" -c"$connections" -d"$warmup" --timeout 60s "$url" >/dev/null ;;
+    hey) hey -H "X-API-Key: $api_key" -z "$warmup" -c "$connections" -t 60 "$url" >/dev/null ;;
+    curl) for _ in $(seq 1 "$(printf '%.0f' "$(echo "$(seconds "$warmup") * 40" | bc)")"); do api -s -o /dev/null "$url"; done ;;
   esac
   wait_idle
 }
 
 # Milliseconds of one request with nothing else running: the median of three.
 alone() {
-  for _ in 1 2 3; do curl -fs -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 * 1000 }'
+  for _ in 1 2 3; do api -fs -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 * 1000 }'
 }
 
 # Prints "p50_ms p99_ms requests_per_s requests failed_requests" for one URL under load.
@@ -201,7 +205,7 @@ measure() {
   local url=$1
   case $loadgen in
     wrk)
-      wrk -t"$threads" -c"$connections" -d"$duration" --timeout 60s --latency "$url" | awk '
+      wrk -H "X-API-Key: $api_key" -t"$threads" -c"$connections" -d"$duration" --timeout 60s --latency "$url" | awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
         $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
         $2 == "requests" && $3 == "in" { n = $1 }
@@ -209,7 +213,7 @@ measure() {
         /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) bad += $i } }
         END { printf "%.2f %.2f %.1f %d %d\n", p50, p99, rps, n, bad }' ;;
     hey)
-      hey -z "$duration" -c "$connections" -t 60 "$url" | awk '
+      hey -H "X-API-Key: $api_key" -z "$duration" -c "$connections" -t 60 "$url" | awk '
         $1 == "Requests/sec:" { rps = $2 } $1 == "50%" { p50 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
         /^Status code distribution:/ { section = "status"; next } /^Error distribution:/ { section = "errors"; next }
         section == "status" && /^ *\[[0-9]+\]/ { n += $2; if ($1 != "[200]") bad += $2 }
@@ -219,7 +223,7 @@ measure() {
       local end
       end=$(echo "$(date +%s.%N) + $(seconds "$duration")" | bc)
       while [ "$(echo "$(date +%s.%N) < $end" | bc)" = 1 ]; do
-        curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url"
+        api -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url"
       done | sort -k2 -n | awk '{ t[NR] = $2 * 1000; sum += $2; if ($1 != 200) bad++ }
         END { i50 = int((NR + 1) * 0.5); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99 + 0.5); if (i99 < 1) i99 = 1
               printf "%.2f %.2f %.1f %d %d\n", t[i50], t[i99], (sum > 0) ? NR / sum : 0, NR, bad }' ;;
@@ -242,18 +246,18 @@ urls=("$liveness")
 items=("–")
 for q in "${queries[@]}"; do
   url="$base_url/api/v1/jobs?$q"
-  page=$(curl -fs "$url") || { echo "GET $url failed:" >&2; curl -s "$url" >&2; exit 1; }
+  page=$(api -fs "$url") || { echo "GET $url failed:" >&2; api -s "$url" >&2; exit 1; }
   urls+=("$url")
   items+=("$(echo "$page" | ids | wc -l)")
 done
 echo "Warming up: $warmup of $loadgen on each of ${#urls[@]} URLs ..." >&2
 for url in "${urls[@]}"; do warm_up "$url"; done
-echo "Measuring: one request alone, then $loadgen for $duration ($threads threads, $connections connections) per URL ..." >&2
+echo "Measuring: one request alone, then $loadgen for $duration per URL ..." >&2
 rows=()
 for i in "${!urls[@]}"; do
   url=${urls[$i]}
   echo "  $url" >&2
-  single=$(alone "$url")
+  single=$(alone "$url") || single=failed
   read -r p50 p99 rps n bad < <(measure "$url")
   if [ "$i" = 0 ]; then base_p50=$p50; base_rps=$rps; fi
   if [ "$n" = 0 ]; then
@@ -268,10 +272,15 @@ for i in "${!urls[@]}"; do
   rows+=("| $shown | ${items[$i]} | $single | $p50 | $p99 | $rps | $n | $bad | $ratios |")
 done
 
+case $loadgen in
+  wrk) load="wrk, $threads threads, $connections connections" ;;
+  hey) load="hey, $connections connections" ;;
+  curl) load="curl, one request at a time" ;;
+esac
 echo
 echo "$jobs jobs ($labelled of them labelled) inserted in ${insert_s}s; store file ${store_mb} MB;" \
   "H2 $h2_version, OPTIMIZE_REUSE_RESULTS=$reuse_results; $(nproc) CPUs shared by the service and $loadgen;" \
-  "under load: $threads threads, $connections connections, $duration per request."
+  "under load: $load, $duration per URL."
 echo
 echo "| request | items | alone ms | p50 ms | p99 ms | req/s | requests | failed | p50 vs liveness | req/s vs liveness |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

@@ -21,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The whole service on a real PostgreSQL store: jobs run and are listed, a store that cannot be
  * written answers 503 and turns health down, and the service recovers when the store does.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = "jobexec.security.api-keys=" + Api.KEY)
 @AutoConfigureRestTestClient
 @Import(Api.class)
 class PostgresServiceTests {

@@ -24,16 +24,30 @@ public class Api {
 
 	public static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
 
+	/** The API key the test services accept, and a second one, as during a key rotation. */
+	public static final String KEY = "test-key-0123456789";
+
+	public static final String ROTATED_KEY = "rotated-key-0123456789";
+
 	private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "LOST");
 
 	private final RestTestClient client;
 
+	private final RestTestClient anonymous;
+
 	public Api(RestTestClient client) {
-		this.client = client;
+		this.anonymous = client;
+		this.client = client.mutate().defaultHeader("X-API-Key", KEY).build();
 	}
 
+	/** A client that gives the API key. */
 	public RestTestClient client() {
 		return client;
+	}
+
+	/** A client that gives no API key. */
+	public RestTestClient anonymous() {
+		return anonymous;
 	}
 
 	/** POSTs a job and returns the whole exchange. */

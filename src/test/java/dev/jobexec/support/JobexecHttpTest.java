@@ -20,7 +20,8 @@ import org.springframework.context.annotation.Import;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "jobexec.pools.process.max-concurrency=4",
+		properties = { "jobexec.security.api-keys=" + Api.KEY + "," + Api.ROTATED_KEY,
+				"jobexec.pools.process.max-concurrency=4",
 				"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
 				"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
 				"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",

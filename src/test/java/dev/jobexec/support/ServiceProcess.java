@@ -36,6 +36,8 @@ public final class ServiceProcess implements AutoCloseable {
 
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+	private volatile String apiKey = Api.KEY;
+
 	private ServiceProcess(Process process, int port, Path log) {
 		this.process = process;
 		this.port = port;
@@ -79,6 +81,9 @@ public final class ServiceProcess implements AutoCloseable {
 				System.getProperty("java.class.path"), JobexecApplication.class.getName(), "--server.port=" + port,
 				"--jobexec.data-dir=" + dir.resolve("data"), "--jobexec.reaper.interval=200ms",
 				"--spring.main.banner-mode=off"));
+		if (List.of(args).stream().noneMatch((arg) -> arg.startsWith("--jobexec.security.api-keys"))) {
+			command.add("--jobexec.security.api-keys=" + Api.KEY);
+		}
 		command.addAll(List.of(args));
 		Path log = dir.resolve("service.log");
 		Process process = new ProcessBuilder(command).redirectErrorStream(true)
@@ -103,6 +108,11 @@ public final class ServiceProcess implements AutoCloseable {
 			.pid();
 	}
 
+	/** Uses another API key from now on (for example one the service generated and logged). */
+	public void apiKey(String key) {
+		this.apiKey = key;
+	}
+
 	public HttpResponse<String> post(String path, String body) {
 		return send(HttpRequest.newBuilder(uri(path))
 			.header("Content-Type", "application/json")
@@ -115,7 +125,8 @@ public final class ServiceProcess implements AutoCloseable {
 
 	public int statusOf(String path) {
 		try {
-			return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5)).GET().build(),
+			return http.send(HttpRequest.newBuilder(uri(path)).header("X-API-Key", apiKey)
+				.timeout(Duration.ofSeconds(5)).GET().build(),
 					HttpResponse.BodyHandlers.discarding())
 				.statusCode();
 		}
@@ -225,7 +236,8 @@ public final class ServiceProcess implements AutoCloseable {
 
 	private HttpResponse<String> send(HttpRequest.Builder request) {
 		try {
-			return http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+			return http.send(request.header("X-API-Key", apiKey).timeout(Duration.ofSeconds(60)).build(),
+					HttpResponse.BodyHandlers.ofString());
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException("request to the service failed", ex);

@@ -1,0 +1,169 @@
+package dev.jobexec.web;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.security.authentication.AbstractAuthenticationToken;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.core.authority.AuthorityUtils;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.AccessDeniedHandler;
+import org.springframework.security.web.authentication.AuthenticationEntryPointFailureHandler;
+import org.springframework.security.web.authentication.AuthenticationFilter;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
+
+/**
+ * API keys through Spring Security: every API call and every Actuator endpoint except health needs
+ * a key, as {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}; Swagger UI and the
+ * OpenAPI document stay readable so that a user can find the Authorize button. A missing or wrong
+ * key is a 401 problem with {@code WWW-Authenticate}.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ApiKeyProperties.class)
+class SecurityConfiguration {
+
+	static final String API_KEY_HEADER = "X-API-Key";
+
+	private static final String[] OPEN = { "/actuator/health", "/actuator/health/**", "/swagger-ui.html",
+			"/swagger-ui/**", "/v3/api-docs", "/v3/api-docs/**", "/error" };
+
+	@Bean
+	ApiKeys apiKeys(ApiKeyProperties properties) {
+		return new ApiKeys(properties);
+	}
+
+	/** Declared as a bean so that Spring Boot does not also set up a generated user and password. */
+	@Bean
+	AuthenticationProvider apiKeyAuthenticationProvider(ApiKeys keys) {
+		return new AuthenticationProvider() {
+
+			@Override
+			public Authentication authenticate(Authentication authentication) {
+				int match = keys.match((String) authentication.getCredentials());
+				if (match < 0) {
+					throw new BadCredentialsException("The API key is not valid");
+				}
+				return new ApiKeyAuthentication("api-key-" + (match + 1), null);
+			}
+
+			@Override
+			public boolean supports(Class<?> authentication) {
+				return ApiKeyAuthentication.class.isAssignableFrom(authentication);
+			}
+
+		};
+	}
+
+	@Bean
+	SecurityFilterChain apiSecurity(HttpSecurity http, AuthenticationProvider apiKeyAuthenticationProvider,
+			JsonMapper json) throws Exception {
+		AuthenticationEntryPoint unauthorized = (request, response, exception) -> problem(json, response,
+				HttpStatus.UNAUTHORIZED, "https://jobexec.dev/problems/unauthorized", "Unauthorized",
+				(exception instanceof BadCredentialsException) ? exception.getMessage()
+						: "Give an API key as 'Authorization: Bearer <key>' or '" + API_KEY_HEADER + ": <key>'",
+				request);
+		AccessDeniedHandler forbidden = (request, response, exception) -> problem(json, response,
+				HttpStatus.FORBIDDEN, "https://jobexec.dev/problems/forbidden", "Forbidden", exception.getMessage(),
+				request);
+		AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(apiKeyAuthenticationProvider),
+				SecurityConfiguration::presentedKey);
+		// Open paths ignore whatever key comes along, so that a probe with a stale key still works.
+		apiKeys.setRequestMatcher(new NegatedRequestMatcher(new OrRequestMatcher(
+				java.util.Arrays.stream(OPEN).map(PathPatternRequestMatcher.withDefaults()::matcher)
+					.map(RequestMatcher.class::cast)
+					.toList())));
+		apiKeys.setSuccessHandler((request, response, authentication) -> {
+		});
+		apiKeys.setFailureHandler(new AuthenticationEntryPointFailureHandler(unauthorized));
+		return http.csrf(AbstractHttpConfigurer::disable)
+			.httpBasic(AbstractHttpConfigurer::disable)
+			.formLogin(AbstractHttpConfigurer::disable)
+			.logout(AbstractHttpConfigurer::disable)
+			.requestCache(AbstractHttpConfigurer::disable)
+			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+			.authorizeHttpRequests((requests) -> requests.requestMatchers(OPEN).permitAll().anyRequest().authenticated())
+			.exceptionHandling((exceptions) -> exceptions.authenticationEntryPoint(unauthorized)
+				.accessDeniedHandler(forbidden))
+			.addFilterAt(apiKeys, BasicAuthenticationFilter.class)
+			.build();
+	}
+
+	/** The key a request carries, or null: then the request is anonymous and open paths still work. */
+	private static Authentication presentedKey(HttpServletRequest request) {
+		String header = request.getHeader(API_KEY_HEADER);
+		if (header == null) {
+			String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+			if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+				header = authorization.substring(7).trim();
+			}
+		}
+		return (header != null) ? new ApiKeyAuthentication(null, header) : null;
+	}
+
+	private static void problem(JsonMapper json, HttpServletResponse response, HttpStatus status, String type,
+			String title, String detail, HttpServletRequest request) throws IOException {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("type", type);
+		body.put("title", title);
+		body.put("status", status.value());
+		body.put("detail", detail);
+		body.put("instance", request.getRequestURI());
+		response.setStatus(status.value());
+		if (status == HttpStatus.UNAUTHORIZED) {
+			response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"jobexec\"");
+		}
+		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		json.writeValue(response.getOutputStream(), body);
+	}
+
+	/** A request's API key: unauthenticated as presented, authenticated once a key matched. */
+	static final class ApiKeyAuthentication extends AbstractAuthenticationToken {
+
+		private final String principal;
+
+		private final String key;
+
+		ApiKeyAuthentication(String principal, String key) {
+			super((principal != null) ? AuthorityUtils.createAuthorityList("ROLE_CLIENT") : List.of());
+			this.principal = principal;
+			this.key = key;
+			setAuthenticated(principal != null);
+		}
+
+		@Override
+		public Object getCredentials() {
+			return key;
+		}
+
+		@Override
+		public Object getPrincipal() {
+			return principal;
+		}
+
+	}
+
+}
