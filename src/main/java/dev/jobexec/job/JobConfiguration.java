@@ -10,7 +10,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /** Wires the job store, its recovery at start and its retention. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(JobStoreProperties.class)
+@EnableConfigurationProperties({ JobStoreProperties.class, JobLimits.class })
 class JobConfiguration {
 
 	@Bean

@@ -14,13 +14,13 @@ public record JobRequest(
 		@Schema(description = "Pool to run in; defaults to `process` for a command and `thread` for a task",
 				example = "process") @Size(max = 64) String pool,
 		@Schema(description = "argv of a process job; no shell is involved unless argv names one",
-				example = "[\"/bin/echo\", \"hello\"]") @Size(min = 1, max = 4096) List<@NotNull String> command,
+				example = "[\"/bin/echo\", \"hello\"]") @Size(min = 1) List<@NotNull String> command,
 		@Schema(description = "Name of a registered task (see GET /api/v1/tasks)", example = "sleep")
 		@Size(min = 1, max = 128) String task,
 		@Schema(description = "Parameters of the task", example = "{\"duration\": \"PT2S\"}") Map<String, Object> params,
-		@Schema(description = "Text written to the process's standard input") @Size(max = 1_048_576) String stdin,
+		@Schema(description = "Text written to the process's standard input") String stdin,
 		@Schema(description = "Environment of the process; it does not inherit the service's",
-				example = "{\"GREETING\": \"hello\"}") @Size(max = 256) Map<String, String> env,
+				example = "{\"GREETING\": \"hello\"}") Map<String, String> env,
 		@Schema(description = "Directory to run in, relative to the pool's base directory", example = "reports")
 		@Size(max = 4096) String workingDirectory,
 		@Schema(description = "ISO-8601 duration after which the job is terminated; defaults to the pool's",
@@ -28,7 +28,7 @@ public record JobRequest(
 		@Schema(description = "true: terminated as soon as the service shuts down; false: drained",
 				defaultValue = "false") Boolean daemon,
 		@Schema(description = "Free key/value labels to filter by", example = "{\"team\": \"reports\"}")
-		@Size(max = 64) Map<@Size(max = 128) String, @Size(max = 256) String> labels) {
+		Map<String, String> labels) {
 
 	JobKind kind() {
 		return (command != null) ? JobKind.PROCESS : JobKind.TASK;

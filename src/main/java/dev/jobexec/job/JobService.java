@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Pattern;
 
 import dev.jobexec.execution.Execution;
 import dev.jobexec.execution.ExecutionListener;
@@ -35,6 +34,7 @@ import dev.jobexec.execution.reaper.JobProcesses;
 import dev.jobexec.execution.reaper.ProcessTable;
 import dev.jobexec.execution.reaper.Reaper;
 import dev.jobexec.execution.process.CommandPolicy;
+import dev.jobexec.execution.process.EnvironmentPolicy;
 import dev.jobexec.execution.thread.TaskRegistry;
 import dev.jobexec.execution.thread.UnknownTaskException;
 import lombok.RequiredArgsConstructor;
@@ -54,8 +54,6 @@ import org.springframework.web.ErrorResponseException;
 @RequiredArgsConstructor
 public class JobService implements SmartLifecycle {
 
-	private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-
 	/** How long a cancel waits for the ladder before answering 202 instead of 200. */
 	private static final Duration CANCEL_WAIT = Duration.ofSeconds(1);
 
@@ -64,6 +62,10 @@ public class JobService implements SmartLifecycle {
 	private final TaskRegistry tasks;
 
 	private final CommandPolicy commands;
+
+	private final EnvironmentPolicy environment;
+
+	private final JobLimits limits;
 
 	private final JobStore store;
 
@@ -303,6 +305,7 @@ public class JobService implements SmartLifecycle {
 		if (process) {
 			command = resolveCommand(request.command(), errors);
 			validateEnv(request.env(), errors);
+			validateStdin(request.stdin(), errors);
 			workingDirectory = resolveWorkingDirectory(config.baseDirectory(), request.workingDirectory(), errors);
 		}
 		else {
@@ -328,13 +331,7 @@ public class JobService implements SmartLifecycle {
 		else if (timeout.compareTo(config.maxTimeout()) > 0) {
 			errors.put("timeout", "exceeds the max-timeout of pool '" + poolName + "' (" + config.maxTimeout() + ")");
 		}
-		if (request.labels() != null) {
-			request.labels().forEach((key, value) -> {
-				if (key.isBlank() || key.contains(":") || value == null) {
-					errors.put("labels", "keys must be non-blank without ':' and values must be strings");
-				}
-			});
-		}
+		validateLabels(request.labels(), errors);
 		if (!errors.isEmpty()) {
 			throw new InvalidJobException(errors);
 		}
@@ -342,9 +339,19 @@ public class JobService implements SmartLifecycle {
 	}
 
 	private List<String> resolveCommand(List<String> command, Map<String, String> errors) {
+		if (command.size() > limits.maxArguments()) {
+			errors.put("command", "has " + command.size() + " entries; at most " + limits.maxArguments()
+					+ " are allowed (jobexec.limits.max-arguments)");
+			return null;
+		}
 		for (String argument : command) {
 			if (argument.indexOf('\0') >= 0) {
 				errors.put("command", "arguments must not contain NUL bytes");
+				return null;
+			}
+			if (argument.length() > limits.maxArgumentLength()) {
+				errors.put("command", "an argument is " + argument.length() + " characters long; at most "
+						+ limits.maxArgumentLength() + " are allowed (jobexec.limits.max-argument-length)");
 				return null;
 			}
 		}
@@ -359,16 +366,56 @@ public class JobService implements SmartLifecycle {
 		}
 	}
 
-	private static void validateEnv(Map<String, String> env, Map<String, String> errors) {
+	private void validateEnv(Map<String, String> env, Map<String, String> errors) {
 		if (env == null) {
 			return;
 		}
+		if (env.size() > limits.maxEnvEntries()) {
+			errors.put("env", "has " + env.size() + " variables; at most " + limits.maxEnvEntries()
+					+ " are allowed (jobexec.limits.max-env-entries)");
+			return;
+		}
 		env.forEach((name, value) -> {
-			if (!ENV_NAME.matcher(name).matches()) {
-				errors.put("env", "'" + name + "' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
+			String refusal = environment.refusal(name);
+			if (refusal != null) {
+				errors.put("env", refusal);
 			}
 			else if (value == null || value.indexOf('\0') >= 0) {
 				errors.put("env", "the value of " + name + " must be a string without NUL bytes");
+			}
+			else if (value.length() > limits.maxEnvValueLength()) {
+				errors.put("env", "the value of " + name + " is longer than " + limits.maxEnvValueLength()
+						+ " characters (jobexec.limits.max-env-value-length)");
+			}
+		});
+	}
+
+	private void validateStdin(String stdin, Map<String, String> errors) {
+		if (stdin != null && stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limits.maxStdin()
+			.toBytes()) {
+			errors.put("stdin", "is larger than " + limits.maxStdin() + " (jobexec.limits.max-stdin)");
+		}
+	}
+
+	private void validateLabels(Map<String, String> labels, Map<String, String> errors) {
+		if (labels == null) {
+			return;
+		}
+		if (labels.size() > limits.maxLabels()) {
+			errors.put("labels", "has " + labels.size() + " labels; at most " + limits.maxLabels()
+					+ " are allowed (jobexec.limits.max-labels)");
+			return;
+		}
+		labels.forEach((key, value) -> {
+			if (key.isBlank() || key.contains(":") || value == null) {
+				errors.put("labels", "keys must be non-blank without ':' and values must be strings");
+			}
+			else if (key.length() > limits.maxLabelKeyLength() || value.length() > limits.maxLabelValueLength()) {
+				errors.put("labels", "keys may have " + limits.maxLabelKeyLength() + " and values "
+						+ limits.maxLabelValueLength() + " characters (jobexec.limits.max-label-*)");
+			}
+			else if (key.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
+				errors.put("labels", "must not contain NUL bytes");
 			}
 		});
 	}

@@ -31,7 +31,9 @@ import org.springframework.context.annotation.Import;
 				"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
 				"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s",
 				"jobexec.shutdown.drain-timeout=5s", "jobexec.reaper.interval=200ms",
-				"jobexec.reaper.kill-grace=1s" })
+				"jobexec.reaper.kill-grace=1s", "jobexec.limits.max-request-size=512KB",
+				"jobexec.limits.max-stdin=128KB", "jobexec.limits.max-arguments=64", "jobexec.limits.max-env-entries=8",
+				"jobexec.limits.max-labels=8", "jobexec.process.limits.open-files=512" })
 @AutoConfigureRestTestClient
 @AutoConfigureMetrics
 @Import(Api.class)

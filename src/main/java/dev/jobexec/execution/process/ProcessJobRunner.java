@@ -32,13 +32,16 @@ final class ProcessJobRunner implements JobRunner {
 
 	private final JobProcesses processes;
 
+	private final RunAs runAs;
+
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
-			ProcessLauncher launcher, ScheduledExecutorService timer, JobProcesses processes) {
+			ProcessLauncher launcher, ScheduledExecutorService timer, JobProcesses processes, RunAs runAs) {
 		this.config = config;
 		this.properties = properties;
 		this.launcher = launcher;
 		this.timer = timer;
 		this.processes = processes;
+		this.runAs = runAs;
 		try {
 			Files.createDirectories(config.baseDirectory());
 		}
@@ -85,7 +88,17 @@ final class ProcessJobRunner implements JobRunner {
 	}
 
 	private List<String> argv(ExecutionSpec spec) {
-		List<String> argv = new ArrayList<>(spec.command().size() + 2);
+		List<String> argv = new ArrayList<>(spec.command().size() + 12);
+		// Each of these execs the next in the same process: limits, then the user, then the session.
+		List<String> limits = properties.limits().prlimitOptions();
+		if (!limits.isEmpty()) {
+			argv.add(properties.prlimit().toString());
+			argv.addAll(limits);
+			argv.add("--");
+		}
+		if (runAs != null) {
+			argv.addAll(runAs.setprivArguments(properties.setpriv()));
+		}
 		// A JVM child is never a process group leader, so setsid does not fork: the job's pid is its pgid.
 		argv.add(properties.setsid().toString());
 		argv.add("-w");

@@ -14,6 +14,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.stereotype.Component;
 
 /** Makes the runners of process pools. */
+@lombok.extern.slf4j.Slf4j
 @Component
 class ProcessJobRunnerFactory implements JobRunnerFactory {
 
@@ -25,12 +26,24 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final JobProcesses processes;
 
+	private final RunAs runAs;
+
 	ProcessJobRunnerFactory(ProcessProperties properties, ProcessLauncher launcher,
 			ScheduledExecutorService jobexecTimer, JobProcesses processes) {
-		if (!Files.isExecutable(properties.setsid())) {
-			throw new IllegalStateException("jobexec.process.setsid: " + properties.setsid()
-					+ " is not an executable; install util-linux (apt-get install util-linux) or set the path");
+		requireExecutable("setsid", properties.setsid());
+		if (!properties.limits().prlimitOptions().isEmpty()) {
+			requireExecutable("prlimit", properties.prlimit());
 		}
+		if (properties.runAs() != null) {
+			requireExecutable("setpriv", properties.setpriv());
+			this.runAs = RunAs.resolve(properties.runAs());
+			log.info("Process jobs run as uid {} gid {} (jobexec.process.run-as={})", runAs.uid(), runAs.gid(),
+					properties.runAs());
+		}
+		else {
+			this.runAs = null;
+		}
+		log.info("Process jobs start with limits {}", properties.limits().prlimitOptions());
 		this.properties = properties;
 		this.launcher = launcher;
 		this.timer = jobexecTimer;
@@ -44,7 +57,14 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	@Override
 	public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-		return new ProcessJobRunner(poolName, config, properties, launcher, timer, processes);
+		return new ProcessJobRunner(poolName, config, properties, launcher, timer, processes, runAs);
+	}
+
+	private static void requireExecutable(String name, java.nio.file.Path path) {
+		if (!Files.isExecutable(path)) {
+			throw new IllegalStateException("jobexec.process." + name + ": " + path
+					+ " is not an executable; install util-linux (apt-get install util-linux) or set the path");
+		}
 	}
 
 	@Configuration(proxyBeanMethods = false)

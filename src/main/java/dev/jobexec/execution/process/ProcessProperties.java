@@ -17,12 +17,70 @@ import org.springframework.util.unit.DataSize;
  * rest is counted and dropped
  * @param path the {@code PATH} a job sees, and where a command given by bare name is looked up
  * @param setsid the util-linux {@code setsid} binary that puts each job in its own session
+ * @param allowedEnvOverrides variables that are refused by default (the loader's {@code LD_*},
+ * {@code BASH_ENV} and the like) but that jobs may set anyway, by name
+ * @param limits resource limits (rlimits) every job process starts with
+ * @param runAs user the jobs run as ({@code name} or {@code uid:gid}) when the service runs as root;
+ * unset, jobs run as the service's own user
+ * @param prlimit the util-linux {@code prlimit} binary that applies the limits
+ * @param setpriv the util-linux {@code setpriv} binary that drops to {@code run-as}
  */
 @ConfigurationProperties("jobexec.process")
 public record ProcessProperties(
 		@DefaultValue({ "/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
 		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("/usr/local/bin:/usr/bin:/bin") String path,
-		@DefaultValue("/usr/bin/setsid") Path setsid) {
+		@DefaultValue("/usr/bin/setsid") Path setsid, @DefaultValue({}) List<String> allowedEnvOverrides,
+		@DefaultValue Limits limits, String runAs, @DefaultValue("/usr/bin/prlimit") Path prlimit,
+		@DefaultValue("/usr/bin/setpriv") Path setpriv) {
+
+	/**
+	 * Resource limits a job process starts with; its children inherit them. Unset means no limit
+	 * beyond the service's own.
+	 *
+	 * @param openFiles open file descriptors (RLIMIT_NOFILE)
+	 * @param processes processes of the job's user (RLIMIT_NPROC); the kernel does not apply it to
+	 * root, so contain fork bombs with {@code run-as}
+	 * @param addressSpace virtual memory per process (RLIMIT_AS)
+	 * @param cpuTime CPU time per process (RLIMIT_CPU), in whole seconds
+	 * @param coreDumps whether a crashing job may write a core file (RLIMIT_CORE)
+	 */
+	public record Limits(@DefaultValue("4096") Integer openFiles, @DefaultValue("4096") Integer processes,
+			DataSize addressSpace, java.time.Duration cpuTime, @DefaultValue("false") boolean coreDumps) {
+
+		public Limits {
+			if (openFiles != null && openFiles < 3) {
+				throw new IllegalArgumentException("jobexec.process.limits.open-files must be at least 3");
+			}
+			if (processes != null && processes < 1) {
+				throw new IllegalArgumentException("jobexec.process.limits.processes must be at least 1");
+			}
+			if (cpuTime != null && cpuTime.toSeconds() < 1) {
+				throw new IllegalArgumentException("jobexec.process.limits.cpu-time must be at least 1s");
+			}
+		}
+
+		/** prlimit options for these limits; empty when there is nothing to limit. */
+		List<String> prlimitOptions() {
+			List<String> options = new java.util.ArrayList<>();
+			if (openFiles != null) {
+				options.add("--nofile=" + openFiles + ":" + openFiles);
+			}
+			if (processes != null) {
+				options.add("--nproc=" + processes + ":" + processes);
+			}
+			if (addressSpace != null) {
+				options.add("--as=" + addressSpace.toBytes() + ":" + addressSpace.toBytes());
+			}
+			if (cpuTime != null) {
+				options.add("--cpu=" + cpuTime.toSeconds() + ":" + cpuTime.toSeconds());
+			}
+			if (!coreDumps) {
+				options.add("--core=0:0");
+			}
+			return options;
+		}
+
+	}
 
 	public ProcessProperties {
 		if (maxOutput.isNegative() || maxOutput.toBytes() > Integer.MAX_VALUE / 2) {

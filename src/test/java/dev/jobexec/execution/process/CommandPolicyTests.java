@@ -20,7 +20,8 @@ class CommandPolicyTests {
 
 	private CommandPolicy policy(String... rules) {
 		return new CommandPolicy(new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), "/usr/bin:/bin",
-				Path.of("/usr/bin/setsid")));
+				Path.of("/usr/bin/setsid"), List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
+				Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv")));
 	}
 
 	@Test

@@ -1,0 +1,74 @@
+package dev.jobexec.execution.process;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.JobexecHttpTest;
+import dev.jobexec.support.ServiceProcess;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.annotation.Autowired;
+
+import static dev.jobexec.support.Api.map;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every job process starts with the configured rlimits; a fork bomb is contained. */
+@JobexecHttpTest
+class ResourceLimitsTests {
+
+	@Autowired
+	Api api;
+
+	@TempDir
+	Path dir;
+
+	@Test
+	void jobsStartWithTheConfiguredLimitsAndWithoutCoreDumps() {
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"command": ["/bin/sh", "-c", "ulimit -n; ulimit -c"]}
+				"""));
+		assertThat(job).containsEntry("state", "SUCCEEDED");
+		assertThat(map(job.get("stdout")).get("text")).isEqualTo("512\n0\n");
+	}
+
+	@Test
+	void aForkBombRunAsAnotherUserIsContainedAndTheServiceStaysResponsive() throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), "--jobexec.process.run-as=nobody",
+				"--jobexec.process.limits.processes=40", "--jobexec.pools.process.kill-grace=1s")) {
+			Map<String, Object> whoami = service.awaitState(
+					service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"id -u; ulimit -p\"]}"), "SUCCEEDED");
+			assertThat(((Map<?, ?>) whoami.get("stdout")).get("text")).isEqualTo("65534\n40\n");
+
+			String bomb = service.submit("""
+					{"command": ["/bin/sh", "-c", "b() { b | b & }; b; sleep 3"], "timeout": "PT4S"}
+					""");
+			AtomicInteger most = new AtomicInteger();
+			Instant until = Instant.now().plusSeconds(3);
+			while (Instant.now().isBefore(until)) {
+				long started = System.nanoTime();
+				assertThat(service.statusOf("/actuator/health/liveness")).isEqualTo(200);
+				assertThat(Duration.ofNanos(System.nanoTime() - started)).as("health answers while the bomb runs")
+					.isLessThan(Duration.ofSeconds(2));
+				most.accumulateAndGet(ServiceProcess.processesOf(List.of(bomb)).size(), Math::max);
+			}
+			assertThat(most.get()).as("processes of the bomb at most").isLessThanOrEqualTo(40);
+			Map<String, Object> ended = Awaitility.await()
+				.atMost(Duration.ofSeconds(30))
+				.until(() -> service.job(bomb), (job) -> !"RUNNING".equals(job.get("state")));
+			assertThat(ended.get("state")).isIn("SUCCEEDED", "FAILED", "TIMED_OUT");
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(20))
+				.untilAsserted(() -> assertThat(ServiceProcess.processesOf(List.of(bomb))).isEmpty());
+			assertThat(ProcessTable.all()).isNotEmpty();
+		}
+	}
+
+}
