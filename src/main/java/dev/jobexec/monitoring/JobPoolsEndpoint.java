@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
+import dev.jobexec.execution.process.ProcessIsolation;
 import dev.jobexec.execution.reaper.Reaper;
 import dev.jobexec.execution.reaper.ReaperSnapshot;
 
@@ -21,14 +22,17 @@ class JobPoolsEndpoint {
 
 	private final Reaper reaper;
 
-	JobPoolsEndpoint(PoolRouter router, Reaper reaper) {
+	private final ProcessIsolation isolation;
+
+	JobPoolsEndpoint(PoolRouter router, Reaper reaper, ProcessIsolation isolation) {
 		this.router = router;
 		this.reaper = reaper;
+		this.isolation = isolation;
 	}
 
 	@ReadOperation
 	JobPools pools() {
-		return new JobPools(router.snapshots(), reaper.snapshot());
+		return new JobPools(router.snapshots(), reaper.snapshot(), isolation);
 	}
 
 	@ReadOperation
@@ -36,8 +40,8 @@ class JobPoolsEndpoint {
 		return router.exists(name) ? router.pool(name).snapshot() : null;
 	}
 
-	/** Every pool with its queue, and the reaper. */
-	record JobPools(List<PoolSnapshot> pools, ReaperSnapshot reaper) {
+	/** Every pool with its queue, the reaper, and what confines job processes. */
+	record JobPools(List<PoolSnapshot> pools, ReaperSnapshot reaper, ProcessIsolation isolation) {
 	}
 
 }

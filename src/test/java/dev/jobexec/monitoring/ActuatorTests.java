@@ -92,7 +92,11 @@ class ActuatorTests {
 			.jsonPath("$.pools[*].name")
 			.value((names) -> assertThat((List<Object>) names).contains("process", "thread", "narrow"))
 			.jsonPath("$.reaper.liveProcesses")
-			.isNumber();
+			.isNumber()
+			.jsonPath("$.isolation.rlimits")
+			.value((rlimits) -> assertThat((List<Object>) rlimits).contains("--nofile=512:512", "--core=0:0"))
+			.jsonPath("$.isolation.cgroups")
+			.value((cgroups) -> assertThat((String) cgroups).containsPattern("cgroup|no cgroup"));
 		api.client()
 			.get()
 			.uri("/actuator/jobpools/narrow")

@@ -10,6 +10,7 @@ import dev.jobexec.execution.PoolType;
 import dev.jobexec.execution.reaper.JobProcesses;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.stereotype.Component;
 
@@ -28,6 +29,8 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final RunAs runAs;
 
+	private final ProcessIsolation isolation;
+
 	ProcessJobRunnerFactory(ProcessProperties properties, ProcessLauncher launcher,
 			ScheduledExecutorService jobexecTimer, JobProcesses processes) {
 		requireExecutable("setsid", properties.setsid());
@@ -43,11 +46,18 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 		else {
 			this.runAs = null;
 		}
-		log.info("Process jobs start with limits {}", properties.limits().prlimitOptions());
+		this.isolation = ProcessIsolation.detect(properties, runAs);
+		log.info("Process jobs start with limits {} as {}; {}", isolation.rlimits(), isolation.runAs(),
+				isolation.cgroups());
 		this.properties = properties;
 		this.launcher = launcher;
 		this.timer = jobexecTimer;
 		this.processes = processes;
+	}
+
+	/** What confines job processes here, for the jobpools endpoint. */
+	ProcessIsolation isolation() {
+		return isolation;
 	}
 
 	@Override
@@ -70,6 +80,11 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 	@Configuration(proxyBeanMethods = false)
 	@EnableConfigurationProperties(ProcessProperties.class)
 	static class ProcessConfiguration {
+
+		@Bean
+		ProcessIsolation processIsolation(ProcessJobRunnerFactory factory) {
+			return factory.isolation();
+		}
 
 	}
 
