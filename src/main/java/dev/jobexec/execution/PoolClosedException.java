@@ -1,7 +1,5 @@
 package dev.jobexec.execution;
 
-import java.net.URI;
-
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -16,10 +14,8 @@ public class PoolClosedException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String pool) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+		ProblemDetail problem = Problems.problem(HttpStatus.SERVICE_UNAVAILABLE, "shutting-down", "Shutting down",
 				"The service is shutting down and accepts no new jobs; retry against another instance or later");
-		problem.setType(URI.create("https://jobexec.dev/problems/shutting-down"));
-		problem.setTitle("Shutting down");
 		problem.setProperty("pool", pool);
 		return problem;
 	}

@@ -1,6 +1,5 @@
 package dev.jobexec.execution;
 
-import java.net.URI;
 import java.time.Duration;
 
 import org.springframework.http.HttpHeaders;
@@ -19,10 +18,9 @@ public class PoolFullException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String pool, int queueCapacity) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.TOO_MANY_REQUESTS, "Pool '" + pool
+		ProblemDetail problem = Problems.problem(HttpStatus.TOO_MANY_REQUESTS, "queue-full", "Queue full",
+				"Pool '" + pool
 				+ "' is running at its limit and its queue of " + queueCapacity + " is full; retry later");
-		problem.setType(URI.create("https://jobexec.dev/problems/queue-full"));
-		problem.setTitle("Queue full");
 		problem.setProperty("pool", pool);
 		return problem;
 	}

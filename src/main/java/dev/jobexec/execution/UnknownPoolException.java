@@ -1,7 +1,5 @@
 package dev.jobexec.execution;
 
-import java.net.URI;
-
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
@@ -14,10 +12,8 @@ public class UnknownPoolException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String pool, java.util.Collection<String> known) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
+		ProblemDetail problem = Problems.problem(HttpStatus.NOT_FOUND, "unknown-pool", "Unknown pool",
 				"No pool is named '" + pool + "'; pools: " + String.join(", ", known));
-		problem.setType(URI.create("https://jobexec.dev/problems/unknown-pool"));
-		problem.setTitle("Unknown pool");
 		problem.setProperty("pool", pool);
 		return problem;
 	}

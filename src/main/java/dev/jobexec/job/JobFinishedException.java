@@ -1,6 +1,6 @@
 package dev.jobexec.job;
 
-import java.net.URI;
+import dev.jobexec.execution.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -14,10 +14,8 @@ class JobFinishedException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String id, JobState state) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
+		ProblemDetail problem = Problems.problem(HttpStatus.CONFLICT, "job-finished", "Job already finished",
 				"Job " + id + " has already finished as " + state + " and cannot be cancelled");
-		problem.setType(URI.create("https://jobexec.dev/problems/job-finished"));
-		problem.setTitle("Job already finished");
 		problem.setProperty("jobId", id);
 		problem.setProperty("state", state);
 		return problem;

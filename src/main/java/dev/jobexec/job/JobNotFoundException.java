@@ -1,6 +1,6 @@
 package dev.jobexec.job;
 
-import java.net.URI;
+import dev.jobexec.execution.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -14,10 +14,8 @@ class JobNotFoundException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String id) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
+		ProblemDetail problem = Problems.problem(HttpStatus.NOT_FOUND, "job-not-found", "Job not found",
 				"No job has the id '" + id + "'; finished jobs are kept only up to the retention");
-		problem.setType(URI.create("https://jobexec.dev/problems/job-not-found"));
-		problem.setTitle("Job not found");
 		problem.setProperty("jobId", id);
 		return problem;
 	}

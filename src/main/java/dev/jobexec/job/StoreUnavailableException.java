@@ -1,8 +1,8 @@
 package dev.jobexec.job;
 
-import java.net.URI;
-
 import org.springframework.http.HttpHeaders;
+import dev.jobexec.execution.Problems;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
@@ -16,10 +16,8 @@ class StoreUnavailableException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String problemText) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+		ProblemDetail problem = Problems.problem(HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable", "Job store unavailable",
 				"The job store cannot be written, so the job was not accepted: " + problemText);
-		problem.setType(URI.create("https://jobexec.dev/problems/store-unavailable"));
-		problem.setTitle("Job store unavailable");
 		return problem;
 	}
 

@@ -1,9 +1,9 @@
 package dev.jobexec.web;
 
-import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.jobexec.execution.Problems;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
@@ -31,17 +31,13 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 @RestControllerAdvice
 class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
-	private static final URI INVALID = URI.create("https://jobexec.dev/problems/invalid-request");
-
 	@Override
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
 			if (cause instanceof RequestSizeFilter.TooLargeException tooLarge) {
-				ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
-						tooLarge.getMessage());
-				problem.setType(URI.create("https://jobexec.dev/problems/request-too-large"));
-				problem.setTitle("Request too large");
+				ProblemDetail problem = Problems.problem(HttpStatus.CONTENT_TOO_LARGE, "request-too-large",
+						"Request too large", tooLarge.getMessage());
 				return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
 			}
 		}
@@ -56,9 +52,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		else if (cause instanceof JacksonException jackson) {
 			detail = "The body is not valid JSON: " + jackson.getOriginalMessage();
 		}
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-		problem.setType(INVALID);
-		problem.setTitle("Invalid request");
+		ProblemDetail problem = Problems.problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", detail);
 		if (!errors.isEmpty()) {
 			problem.setProperty("errors", errors);
 		}
@@ -74,7 +68,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		}
 		ex.getBindingResult().getGlobalErrors().forEach((error) -> errors.putIfAbsent(error.getObjectName(),
 				error.getDefaultMessage()));
-		return handleExceptionInternal(ex, invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
+		return handleExceptionInternal(ex, Problems.invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
 	}
 
 	@Override
@@ -84,7 +78,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		ex.getParameterValidationResults().forEach((result) -> result.getResolvableErrors()
 			.forEach((error) -> errors.putIfAbsent(result.getMethodParameter().getParameterName(),
 					error.getDefaultMessage())));
-		return handleExceptionInternal(ex, invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
+		return handleExceptionInternal(ex, Problems.invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
 	}
 
 	@ExceptionHandler(Exception.class)
@@ -93,20 +87,6 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
 				"The service failed to answer; the error is in its log");
 		return handleExceptionInternal(ex, problem, new HttpHeaders(), HttpStatus.INTERNAL_SERVER_ERROR, request);
-	}
-
-	private static ProblemDetail invalid(Map<String, String> errors) {
-		String detail = errors.entrySet()
-			.stream()
-			.map((entry) -> entry.getKey() + ": " + entry.getValue())
-			.sorted()
-			.reduce((a, b) -> a + "; " + b)
-			.orElse("invalid request");
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
-		problem.setType(INVALID);
-		problem.setTitle("Invalid request");
-		problem.setProperty("errors", errors);
-		return problem;
 	}
 
 	/** The outermost Jackson exception: it knows the field path, which its own causes do not. */

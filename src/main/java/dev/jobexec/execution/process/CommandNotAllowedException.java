@@ -1,7 +1,8 @@
 package dev.jobexec.execution.process;
 
-import java.net.URI;
 import java.util.List;
+
+import dev.jobexec.execution.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -15,11 +16,9 @@ public class CommandNotAllowedException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String given, String resolved, List<String> rules) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN,
+		ProblemDetail problem = Problems.problem(HttpStatus.FORBIDDEN, "command-not-allowed", "Command not allowed",
 				"'" + given + "' resolves to '" + resolved
 						+ "', which matches no rule of jobexec.process.allowed-commands " + rules);
-		problem.setType(URI.create("https://jobexec.dev/problems/command-not-allowed"));
-		problem.setTitle("Command not allowed");
 		problem.setProperty("command", resolved);
 		problem.setProperty("rule", "jobexec.process.allowed-commands");
 		return problem;

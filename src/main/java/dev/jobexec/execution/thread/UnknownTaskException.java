@@ -1,7 +1,8 @@
 package dev.jobexec.execution.thread;
 
-import java.net.URI;
 import java.util.Collection;
+
+import dev.jobexec.execution.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -15,10 +16,8 @@ public class UnknownTaskException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String task, Collection<String> known) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND,
+		ProblemDetail problem = Problems.problem(HttpStatus.NOT_FOUND, "unknown-task", "Unknown task",
 				"No task is named '" + task + "'; tasks: " + String.join(", ", known));
-		problem.setType(URI.create("https://jobexec.dev/problems/unknown-task"));
-		problem.setTitle("Unknown task");
 		problem.setProperty("task", task);
 		return problem;
 	}
