@@ -145,8 +145,11 @@ final class TaskJobRunner implements JobRunner {
 			}
 			log.warn("Task '{}' of job {} in pool '{}' ignored interruption for {}; its thread is declared stuck",
 					spec.task(), spec.jobId(), pool, config.killGrace());
-			report(terminated("the task ignored interruption for " + config.killGrace()
-					+ "; its thread is stuck and counted in jobexec.threads.stuck until it returns"));
+			// Off the timer thread: recording the outcome writes to the store, and the timer fires
+			// every other job's deadline.
+			Thread.ofVirtual().name("jobexec-stuck-" + spec.jobId()).start(() -> report(terminated("the task ignored "
+					+ "interruption for " + config.killGrace()
+					+ "; its thread is stuck and counted in jobexec.threads.stuck until it returns")));
 		}
 
 		private ExecutionOutcome terminated(String detail) {
