@@ -50,12 +50,18 @@ public final class ServiceProcess implements AutoCloseable {
 	 */
 	public static ServiceProcess start(Path dir, List<String> wrapper, String... args) throws IOException {
 		ServiceProcess service = launch(dir, wrapper, args);
-		Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-			if (!service.process.isAlive()) {
-				throw new IllegalStateException("the service exited at start:\n" + service.log());
-			}
-			return service.statusOf("/actuator/health/readiness") == 200;
-		});
+		try {
+			Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+				if (!service.process.isAlive()) {
+					throw new IllegalStateException("the service exited at start:\n" + service.log());
+				}
+				return service.statusOf("/actuator/health/readiness") == 200;
+			});
+		}
+		catch (RuntimeException | Error ex) {
+			service.close();
+			throw ex;
+		}
 		return service;
 	}
 
@@ -217,9 +223,14 @@ public final class ServiceProcess implements AutoCloseable {
 			.toList();
 	}
 
+	/** Kills the service, its JVM first: with a wrapper such as unshare, killing the wrapper would not reach it. */
 	@Override
 	public void close() {
 		if (process.isAlive()) {
+			ProcessTable.all()
+				.stream()
+				.filter((entry) -> entry.ppid() == process.pid() && !entry.isZombie())
+				.forEach((child) -> NativeProcesses.signalProcess(child.pid(), NativeProcesses.SIGKILL));
 			process.destroyForcibly();
 			try {
 				process.waitFor(30, TimeUnit.SECONDS);
