@@ -229,7 +229,7 @@ public final class ServiceProcess implements AutoCloseable {
 		if (process.isAlive()) {
 			ProcessTable.all()
 				.stream()
-				.filter((entry) -> entry.ppid() == process.pid() && !entry.isZombie())
+				.filter((entry) -> entry.ppid() == process.pid() && !entry.isZombie() && "java".equals(entry.command()))
 				.forEach((child) -> NativeProcesses.signalProcess(child.pid(), NativeProcesses.SIGKILL));
 			process.destroyForcibly();
 			try {
