@@ -34,6 +34,11 @@ class JdbcJobStore implements JobStore {
 			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
 			stderr_text, stderr_bytes, stderr_truncated, termination_reason""";
 
+	/** The same columns, qualified for the listing query, which joins the label table. */
+	private static final String JOB_COLUMNS = java.util.Arrays.stream(COLUMNS.split(","))
+		.map((column) -> "j." + column.trim())
+		.collect(java.util.stream.Collectors.joining(", "));
+
 	private final JdbcClient jdbc;
 
 	private final TransactionTemplate transactions;
@@ -95,7 +100,7 @@ class JdbcJobStore implements JobStore {
 		Map<String, Object> params = new HashMap<>();
 		List<Map.Entry<String, String>> labels = (query.labels() != null) ? List.copyOf(query.labels().entrySet())
 				: List.of();
-		StringBuilder sql = new StringBuilder("select ").append(prefixed("j.")).append(" from ");
+		StringBuilder sql = new StringBuilder("select ").append(JOB_COLUMNS).append(" from ");
 		String order;
 		if (!labels.isEmpty()) {
 			sql.append("job_label l join job j on j.id = l.job_id where l.label_name = :n0 and l.label_value = :v0");
@@ -137,13 +142,6 @@ class JdbcJobStore implements JobStore {
 		sql.append(order).append(" limit :limit");
 		params.put("limit", query.limit());
 		return jdbc.sql(sql.toString()).params(params).query(this::row).list();
-	}
-
-	private static String prefixed(String alias) {
-		return java.util.Arrays.stream(COLUMNS.split(","))
-			.map(String::trim)
-			.map((column) -> alias + column)
-			.collect(java.util.stream.Collectors.joining(", "));
 	}
 
 	@Override
