@@ -36,10 +36,6 @@ public final class Execution {
 		this.listener = listener;
 	}
 
-	public ExecutionSpec spec() {
-		return spec;
-	}
-
 	/**
 	 * Cancels or terminates this execution: a queued one never starts, a running one goes down the
 	 * termination ladder. Returns false when it had already ended or was already being terminated.

@@ -1,6 +1,5 @@
 package dev.jobexec.execution.process;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -46,10 +45,6 @@ public class EnvironmentPolicy {
 					+ "jobexec.process.allowed-env-overrides";
 		}
 		return null;
-	}
-
-	List<String> allowedOverrides() {
-		return List.copyOf(allowed);
 	}
 
 }

@@ -65,10 +65,6 @@ public class JobProcesses {
 		return runningJobs.contains(jobId);
 	}
 
-	public int runningJobs() {
-		return runningJobs.size();
-	}
-
 	void guardian(long pid) {
 		guardian = pid;
 	}
