@@ -85,6 +85,47 @@ class JobApiTests {
 		}
 
 		@Test
+		void signalThatEndedTheProcessIsReportedWhileAnExitCodeOf143IsJustAnExitCode() {
+			Map<String, Object> killed = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"kill -TERM $$\"]}"));
+			assertThat(killed).containsEntry("state", "FAILED").containsEntry("signal", 15).containsEntry("exitCode", 143);
+			assertThat(killed.get("error")).isEqualTo("killed by signal 15 (SIGTERM)");
+
+			Map<String, Object> exited = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"exit 143\"]}"));
+			assertThat(exited).containsEntry("state", "FAILED").containsEntry("exitCode", 143);
+			assertThat(exited.get("signal")).isNull();
+			assertThat(exited.get("error")).isEqualTo("exited with code 143");
+		}
+
+		@Test
+		void stdinLargerThanAPipeBufferIsFedWhileTheOutputIsRead() {
+			String input = "0123456789".repeat(12_000);
+			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"/bin/cat\"],\"stdin\":\"" + input + "\"}"));
+			assertThat(job).containsEntry("state", "SUCCEEDED");
+			assertThat(map(job.get("stdout"))).containsEntry("bytes", 120_000).containsEntry("text", input);
+		}
+
+		@Test
+		void processInheritsNoDescriptorBeyondItsStdio() {
+			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"ls /proc/$$/fd\"]}"));
+			assertThat(job).containsEntry("state", "SUCCEEDED");
+			assertThat(map(job.get("stdout")).get("text")).isEqualTo("0\n1\n2\n");
+		}
+
+		@Test
+		void processStartsWithNoSignalBlockedAndNoStandardSignalIgnored() {
+			// grep reads its own status: it is the job's main process, as the service started it.
+			Map<String, Object> job = api.awaitEnd(api.submitId("""
+					{"command": ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]}
+					"""));
+			assertThat(job).containsEntry("state", "SUCCEEDED");
+			String[] lines = ((String) map(job.get("stdout")).get("text")).split("\n");
+			assertThat(lines).hasSize(2);
+			assertThat(lines[0]).isEqualTo("SigBlk:\t0000000000000000");
+			// glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; 1 to 31 must not be.
+			assertThat(Long.parseLong(lines[1].substring("SigIgn:\t".length()), 16) & 0x7fffffffL).isZero();
+		}
+
+		@Test
 		void commandGivenByBareNameIsLookedUpOnThePath() {
 			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"echo\",\"found\"]}"));
 			assertThat(job).containsEntry("state", "SUCCEEDED");

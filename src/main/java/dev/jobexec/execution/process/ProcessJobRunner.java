@@ -1,9 +1,10 @@
 package dev.jobexec.execution.process;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,17 +17,15 @@ import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.RunningJob;
 import dev.jobexec.execution.reaper.JobProcesses;
+import lombok.extern.slf4j.Slf4j;
 
 /** Runs the jobs of one process pool, each in its own session and process group. */
+@Slf4j
 final class ProcessJobRunner implements JobRunner {
-
-	private static final File DEV_NULL = new File("/dev/null");
 
 	private final ExecutionProperties.Pool config;
 
 	private final ProcessProperties properties;
-
-	private final ProcessLauncher launcher;
 
 	private final ScheduledExecutorService timer;
 
@@ -35,10 +34,9 @@ final class ProcessJobRunner implements JobRunner {
 	private final RunAs runAs;
 
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
-			ProcessLauncher launcher, ScheduledExecutorService timer, JobProcesses processes, RunAs runAs) {
+			ScheduledExecutorService timer, JobProcesses processes, RunAs runAs) {
 		this.config = config;
 		this.properties = properties;
-		this.launcher = launcher;
 		this.timer = timer;
 		this.processes = processes;
 		this.runAs = runAs;
@@ -53,23 +51,20 @@ final class ProcessJobRunner implements JobRunner {
 
 	@Override
 	public RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion) {
-		ProcessBuilder builder = new ProcessBuilder(argv(spec));
-		builder.directory((spec.workingDirectory() != null) ? spec.workingDirectory().toFile()
-				: config.baseDirectory().toFile());
-		Map<String, String> environment = builder.environment();
-		environment.clear();
-		environment.put("PATH", properties.path());
+		Map<String, String> variables = new LinkedHashMap<>();
+		variables.put("PATH", properties.path());
 		if (spec.env() != null) {
-			environment.putAll(spec.env());
+			variables.putAll(spec.env());
 		}
-		environment.putAll(processes.environment(spec.jobId()));
-		if (spec.stdin() == null) {
-			builder.redirectInput(ProcessBuilder.Redirect.from(DEV_NULL));
-		}
-		Process process;
+		variables.putAll(processes.environment(spec.jobId()));
+		List<String> environment = new ArrayList<>(variables.size());
+		variables.forEach((name, value) -> environment.add(name + "=" + value));
+		Path directory = (spec.workingDirectory() != null) ? spec.workingDirectory() : config.baseDirectory();
 		processes.starting(spec.jobId());
+		Posix.Spawned spawned;
+		int pidFd;
 		try {
-			process = launcher.spawn(builder);
+			spawned = Posix.spawn(argv(spec), environment, directory, spec.stdin() != null);
 		}
 		catch (IOException ex) {
 			processes.ended(spec.jobId(), null);
@@ -77,10 +72,19 @@ final class ProcessJobRunner implements JobRunner {
 					"could not start: " + ex.getMessage(), CapturedOutput.EMPTY, CapturedOutput.EMPTY, null));
 			return ProcessJob.NOT_STARTED;
 		}
-		processes.started(spec.jobId(), process.pid());
-		ProcessJob job = new ProcessJob(spec, process, config.killGrace(), (int) properties.maxOutput().toBytes(),
-				timer, (outcome) -> {
-					processes.ended(spec.jobId(), process.pid());
+		long pid = spawned.pid();
+		processes.started(spec.jobId(), pid);
+		try {
+			pidFd = Posix.pidfd(spawned.pid());
+		}
+		catch (IOException ex) {
+			// Still watched, by polling its wait status every second instead of being woken at its end.
+			pidFd = -1;
+			log.warn("No pidfd for process {} of job {}: {}", pid, spec.jobId(), ex.getMessage());
+		}
+		ProcessJob job = new ProcessJob(spec, spawned, pidFd, config.killGrace(),
+				(int) properties.maxOutput().toBytes(), timer, (outcome) -> {
+					processes.ended(spec.jobId(), pid);
 					completion.accept(outcome);
 				});
 		job.supervise();
@@ -89,7 +93,8 @@ final class ProcessJobRunner implements JobRunner {
 
 	private List<String> argv(ExecutionSpec spec) {
 		List<String> argv = new ArrayList<>(spec.command().size() + 12);
-		// Each of these execs the next in the same process: limits, then the user, then the session.
+		// Each of these execs the next in the same process: limits, then the user, then the command.
+		// The session and process group come from posix_spawn itself (POSIX_SPAWN_SETSID).
 		List<String> limits = properties.limits().prlimitOptions();
 		if (!limits.isEmpty()) {
 			argv.add(properties.prlimit().toString());
@@ -99,9 +104,6 @@ final class ProcessJobRunner implements JobRunner {
 		if (runAs != null) {
 			argv.addAll(runAs.setprivArguments(properties.setpriv()));
 		}
-		// A JVM child is never a process group leader, so setsid does not fork: the job's pid is its pgid.
-		argv.add(properties.setsid().toString());
-		argv.add("-w");
 		argv.addAll(spec.command());
 		return argv;
 	}

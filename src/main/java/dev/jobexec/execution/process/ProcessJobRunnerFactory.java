@@ -21,8 +21,6 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final ProcessProperties properties;
 
-	private final ProcessLauncher launcher;
-
 	private final ScheduledExecutorService timer;
 
 	private final JobProcesses processes;
@@ -31,9 +29,12 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final ProcessIsolation isolation;
 
-	ProcessJobRunnerFactory(ProcessProperties properties, ProcessLauncher launcher,
-			ScheduledExecutorService jobexecTimer, JobProcesses processes) {
-		requireExecutable("setsid", properties.setsid());
+	ProcessJobRunnerFactory(ProcessProperties properties, ScheduledExecutorService jobexecTimer,
+			JobProcesses processes) {
+		String unavailable = Posix.unavailable();
+		if (unavailable != null) {
+			throw new IllegalStateException("process jobs cannot be started here: " + unavailable);
+		}
 		if (!properties.limits().prlimitOptions().isEmpty()) {
 			requireExecutable("prlimit", properties.prlimit());
 		}
@@ -50,7 +51,6 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 		log.info("Process jobs start with limits {} as {}; {}", isolation.rlimits(), isolation.runAs(),
 				isolation.cgroups());
 		this.properties = properties;
-		this.launcher = launcher;
 		this.timer = jobexecTimer;
 		this.processes = processes;
 	}
@@ -67,7 +67,7 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	@Override
 	public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-		return new ProcessJobRunner(poolName, config, properties, launcher, timer, processes, runAs);
+		return new ProcessJobRunner(poolName, config, properties, timer, processes, runAs);
 	}
 
 	private static void requireExecutable(String name, java.nio.file.Path path) {

@@ -16,7 +16,6 @@ import org.springframework.util.unit.DataSize;
  * @param maxOutput bytes kept per stream and job (half from the head, half from the tail); the
  * rest is counted and dropped
  * @param path the {@code PATH} a job sees, and where a command given by bare name is looked up
- * @param setsid the util-linux {@code setsid} binary that puts each job in its own session
  * @param allowedEnvOverrides variables that are refused by default (the loader's {@code LD_*},
  * {@code BASH_ENV} and the like) but that jobs may set anyway, by name
  * @param limits resource limits (rlimits) every job process starts with
@@ -29,7 +28,7 @@ import org.springframework.util.unit.DataSize;
 public record ProcessProperties(
 		@DefaultValue({ "/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
 		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("/usr/local/bin:/usr/bin:/bin") String path,
-		@DefaultValue("/usr/bin/setsid") Path setsid, @DefaultValue({}) List<String> allowedEnvOverrides,
+		@DefaultValue({}) List<String> allowedEnvOverrides,
 		@DefaultValue Limits limits, String runAs, @DefaultValue("/usr/bin/prlimit") Path prlimit,
 		@DefaultValue("/usr/bin/setpriv") Path setpriv) {
 

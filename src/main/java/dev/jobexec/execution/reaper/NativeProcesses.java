@@ -11,8 +11,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The one place that calls libc through the Foreign Function &amp; Memory API; everything else
- * calls these methods, named for what they do.
+ * Signals, the subreaper and zombie reaping: libc through the Foreign Function &amp; Memory API,
+ * behind methods named for what they do. Starting and watching job processes has its own libc
+ * calls, in {@code dev.jobexec.execution.process.Posix}.
  */
 public final class NativeProcesses {
 
