@@ -23,8 +23,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Keeps jobs in a relational database (H2 by default, PostgreSQL when configured), with the schema
- * the Flyway migrations in {@code db/migration} create. It remembers whether its last write
- * failed, so that health can report a store that cannot be written.
+ * the Flyway migrations in {@code db/migration} create. Inserts and updates share transactions
+ * through a {@link GroupCommit}. It remembers whether its last write failed, so that health can
+ * report a store that cannot be written.
  */
 @Slf4j
 class JdbcJobStore implements JobStore {
@@ -45,43 +46,47 @@ class JdbcJobStore implements JobStore {
 
 	private final JsonMapper json;
 
+	private final GroupCommit groupCommit;
+
 	private volatile String writeProblem;
 
 	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
 		this.jdbc = jdbc;
 		this.transactions = transactions;
 		this.json = json;
+		this.groupCommit = new GroupCommit(transactions);
 	}
 
 	@Override
 	public void insert(Job job) {
 		Job.Persisted p = job.persisted();
-		write("insert job " + p.id(), () -> transactions.execute((status) -> {
+		Map<String, Object> params = parameters(p);
+		List<Map.Entry<String, String>> labels = List.copyOf(job.labels().entrySet());
+		write("insert job " + p.id(), () -> {
 			jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
 					+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
 					+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
 					+ ":stderrBytes, :stderrTruncated, :terminationReason)")
-				.params(parameters(p))
+				.params(params)
 				.update();
-			for (Map.Entry<String, String> label : job.labels().entrySet()) {
+			for (Map.Entry<String, String> label : labels) {
 				jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
 					.params(p.id(), label.getKey(), label.getValue())
 					.update();
 			}
-			return null;
-		}));
+		});
 	}
 
 	@Override
 	public void update(Job job) {
-		Job.Persisted p = job.persisted();
-		write("update job " + p.id(), () -> jdbc.sql("""
+		Map<String, Object> params = parameters(job.persisted());
+		write("update job " + job.id(), () -> jdbc.sql("""
 				update job set state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
 				  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
 				  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
 				  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
 				  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason
-				where id = :id""").params(parameters(p)).update());
+				where id = :id""").params(params).update());
 	}
 
 	@Override
@@ -153,7 +158,7 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public int deleteFinishedBefore(Instant cutoff, int batch) {
-		return write("delete finished jobs", () -> transactions.execute((status) -> {
+		return guarded("delete finished jobs", () -> transactions.execute((status) -> {
 			List<String> ids = jdbc.sql("select id from job where finished_at < ? order by finished_at limit ?")
 				.params(utc(cutoff), batch)
 				.query(String.class)
@@ -184,7 +189,15 @@ class JdbcJobStore implements JobStore {
 		}
 	}
 
-	private <T> T write(String what, Supplier<T> write) {
+	/** Runs {@code sql} as part of the next group commit; returns once it is committed. */
+	private void write(String what, Runnable sql) {
+		guarded(what, () -> {
+			groupCommit.run(sql);
+			return null;
+		});
+	}
+
+	private <T> T guarded(String what, Supplier<T> write) {
 		try {
 			T result = write.get();
 			if (writeProblem != null) {

@@ -79,6 +79,53 @@ abstract class JobStoreContractTests {
 	}
 
 	@Test
+	void concurrentWritersShareCommitsYetEachSeesItsOwnWriteCommittedAndAFailingWriteFailsAlone()
+			throws Exception {
+		int writers = 8;
+		int jobsEach = 25;
+		Job duplicate = job("process", Map.of());
+		store.insert(duplicate);
+		List<Job> jobs = java.util.Collections.synchronizedList(new ArrayList<>());
+		List<Throwable> duplicateFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+		java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+		try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers)) {
+			List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+			for (int w = 0; w < writers; w++) {
+				int writer = w;
+				done.add(pool.submit(() -> {
+					go.await();
+					for (int i = 0; i < jobsEach; i++) {
+						if (writer == 0 && i == jobsEach / 2) {
+							try {
+								store.insert(duplicate);
+							}
+							catch (StoreUnavailableException ex) {
+								duplicateFailures.add(ex);
+							}
+						}
+						Job job = job("process", Map.of("writer", "" + writer));
+						store.insert(job);
+						job.start(1000L + i, null, "instance-1", Instant.now().truncatedTo(ChronoUnit.MICROS));
+						store.update(job);
+						// Committed when update returns: another connection sees it at once.
+						assertThat(store.find(job.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+						jobs.add(job);
+					}
+					return null;
+				}));
+			}
+			go.countDown();
+			for (java.util.concurrent.Future<?> future : done) {
+				future.get(2, java.util.concurrent.TimeUnit.MINUTES);
+			}
+		}
+		assertThat(duplicateFailures).hasSize(1);
+		assertThat(jobs).hasSize(writers * jobsEach);
+		assertThat(store.inState(JobState.RUNNING)).hasSize(writers * jobsEach);
+		assertThat(store.inState(JobState.QUEUED)).extracting(Job::id).containsExactly(duplicate.id());
+	}
+
+	@Test
 	void listsNewestFirstByStatePoolAndLabelsWithACursor() {
 		List<Job> jobs = new ArrayList<>();
 		for (int i = 0; i < 6; i++) {
