@@ -11,7 +11,8 @@
 #   5. GET /api/v1/jobs/{id} latency while process jobs run vs on the idle service;
 #   6. start-up time until readiness answers 200 vs a trivial Java program.
 # Usage: bench/run.sh [--quick]   (--quick: smaller counts and shorter runs, under two minutes on 2 cores;
-#   the full run takes 5 to 10 minutes). Builds the jar with the Maven wrapper only if it is missing.
+#   the full run takes 5 to 10 minutes). Packages the jar with the Maven wrapper first (up to date in
+#   seconds when nothing changed); BENCH_JAR=path/to.jar measures that jar instead, for before/after figures.
 # Needs: JDK 25 under /usr/lib/jvm, curl, wrk (installed with apt-get when missing and running as root).
 # Optional: cc (C baseline), python3 (Python baselines). Only ever talks to 127.0.0.1.
 set -euo pipefail
@@ -31,7 +32,7 @@ if [ "$quick" = 1 ]; then
   mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; n_warm=40; starts=1
   n_pool=20000
 else
-  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=5; n_warm=300; starts=3
+  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; n_warm=1500; starts=3
   n_pool=100000
 fi
 wrk_threads=2; wrk_conns=8          # submission and liveness ceiling (scenario 2)
@@ -40,8 +41,12 @@ poll_threads=1; poll_conns=2        # status polling (scenario 5)
 java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | head -1)
 [ -n "$java_home" ] || { echo "no JDK 25 under /usr/lib/jvm" >&2; exit 1; }
 java=$java_home/bin/java
-jar=target/jobexec-0.1.0-SNAPSHOT.jar
-[ -f "$jar" ] || ./mvnw -B -q -DskipTests package
+# BENCH_JAR=path measures that jar instead (an older build, for before/after figures in the same conditions).
+jar=${BENCH_JAR:-}
+if [ -z "$jar" ]; then
+  ./mvnw -B -q -DskipTests package >&2
+  jar=target/jobexec-0.1.0-SNAPSHOT.jar
+fi
 
 log() { echo "[$(date +%T)] $*" >&2; }
 t0=$(date +%s%N)
