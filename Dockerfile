@@ -26,9 +26,13 @@ COPY pom.xml ./
 RUN chmod +x mvnw && ./mvnw -B dependency:go-offline
 
 # Now the sources; tests are run by CI (they spawn real processes and need /proc), not here.
+# -Paot: Spring AOT processing (the generated bean definitions go into the jar; the service uses
+# them with -Dspring.aot.enabled=true). Then the jar is extracted (jarmode tools): the JDK AOT cache
+# below only works with the extracted layout, jobexec.jar plus lib/.
 COPY src/ src/
-RUN ./mvnw -B -DskipTests package \
- && cp target/jobexec-*.jar /workspace/jobexec.jar
+RUN ./mvnw -B -Paot -DskipTests package \
+ && cp target/jobexec-*.jar /workspace/jobexec.jar \
+ && java -Djarmode=tools -jar /workspace/jobexec.jar extract --destination /workspace/app
 
 # ---------------------------------------------------------------------------------------------
 # Runtime stage: a JRE only, smaller and with no compiler in the running image.
@@ -60,7 +64,39 @@ ENV JOBEXEC_DATA_DIR=/var/lib/jobexec
 
 WORKDIR /app
 # Owned by root and read-only for the service: it has no reason to rewrite its own code.
-COPY --from=build /workspace/jobexec.jar /app/jobexec.jar
+# The libraries first, in their own layer: they change less often than the application's classes.
+COPY --from=build /workspace/app/lib/ /app/lib/
+COPY --from=build /workspace/app/jobexec.jar /app/jobexec.jar
+
+# JDK AOT cache (JEP 483/514/515), trained here, with this image's JVM: classes of the JDK, Spring and
+# the service already loaded and linked, and method profiles, read at start-up instead of worked out
+# again (readiness in about a third of the time and CPU). The training run is the production launch
+# (the same options as the ENTRYPOINT) with -XX:AOTCacheOutput: it starts the service on a scratch
+# data directory, sends the first requests a client sends (readiness, a listing, a thread job and a
+# process job), and stops it with SIGTERM; the JVM writes /app/jobexec.aot as it exits. It runs as
+# root because the image's user does not exist yet; nothing of it stays but the cache.
+# The cache belongs to this jar and this JVM: rebuilding the image retrains it. A JVM that cannot
+# use it (other module options, or a heap large enough to turn compressed oops off) says so in
+# `[error][aot]` lines in its log and starts without it, only slower.
+RUN java --enable-native-access=ALL-UNNAMED -XX:MaxRAMPercentage=75 -Dspring.aot.enabled=true \
+      -XX:AOTCacheOutput=/app/jobexec.aot -jar /app/jobexec.jar \
+      --server.address=127.0.0.1 --server.port=8080 --jobexec.data-dir=/tmp/aot-training \
+      --jobexec.security.api-keys=aot-training-0123456789abcdef & \
+    pid=$! \
+ && for i in $(seq 1 600); do \
+      curl -fs -o /dev/null http://127.0.0.1:8080/actuator/health/readiness && break; sleep 0.2; \
+    done \
+ && curl -fsS -o /dev/null -H 'X-API-Key: aot-training-0123456789abcdef' \
+      http://127.0.0.1:8080/api/v1/jobs \
+ && for body in '{"task":"echo","params":{"message":"hi"}}' '{"command":["/bin/true"]}'; do \
+      curl -fsS -o /dev/null -H 'X-API-Key: aot-training-0123456789abcdef' \
+        -H 'Content-Type: application/json' -H 'Prefer: wait=10' -d "$body" \
+        http://127.0.0.1:8080/api/v1/jobs || exit 1; \
+    done \
+ && curl -fsS -o /dev/null http://127.0.0.1:8080/actuator/health/liveness \
+ && kill -TERM "$pid" && { wait "$pid" || true; } \
+ && rm -rf /tmp/aot-training \
+ && test -s /app/jobexec.aot
 
 EXPOSE 8080
 
@@ -80,4 +116,12 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # -XX:MaxRAMPercentage=75: size the heap from the container's memory limit, leaving the rest for
 #   metaspace, thread stacks and direct buffers (job processes are charged to the same cgroup,
 #   so set the limit with them in mind).
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxRAMPercentage=75", "-jar", "/app/jobexec.jar"]
+# -Dspring.aot.enabled=true: the bean definitions Spring AOT generated at build time (-Paot) instead
+#   of the configuration classes parsed and conditions evaluated at start-up.
+# -XX:AOTCache: the cache trained above. Keep the options here and in the training run the same:
+#   given other module options (--enable-native-access, --add-opens, ...) the JVM rejects the cache
+#   (`[error][aot]` lines in the log) and starts without it. For readiness in about 2 s rather than
+#   about 2.7 s on 2 cores, at the cost of the C2 JIT (slower CPU-bound code, e.g. thread tasks),
+#   run with JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1: the cache stays usable.
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-XX:MaxRAMPercentage=75", \
+            "-Dspring.aot.enabled=true", "-XX:AOTCache=/app/jobexec.aot", "-jar", "/app/jobexec.jar"]
