@@ -10,9 +10,15 @@
 #   4. memory per queued job (RSS, and heap after a full GC);
 #   5. GET /api/v1/jobs/{id} latency while process jobs run vs on the idle service;
 #   6. start-up time until readiness answers 200 vs a trivial Java program.
+# Every start (the service the scenarios use, and the start-up samples) is the production launch of the
+# Dockerfile: the jar extracted with `-Djarmode=tools extract`, Spring AOT (-Dspring.aot.enabled=true, when
+# the jar was built with -Paot) and a JDK AOT cache (-XX:AOTCache) from one training run made here first.
+# The training run is not part of any figure; its duration is in the notes. BENCH_JVM_OPTS adds JVM options
+# to every start, the training run included (e.g. BENCH_JVM_OPTS=-XX:TieredStopAtLevel=1).
 # Usage: bench/run.sh [--quick]   (--quick: smaller counts and shorter runs, under two minutes on 2 cores;
-#   the full run takes 5 to 10 minutes). Packages the jar with the Maven wrapper first (up to date in
-#   seconds when nothing changed); BENCH_JAR=path/to.jar measures that jar instead, for before/after figures.
+#   the full run takes 5 to 10 minutes). Packages the jar with the Maven wrapper first, with -Paot (Spring AOT)
+#   on the JDK 25 below (the AOT processing makes that about 30 s even when nothing changed);
+#   BENCH_JAR=path/to.jar measures that jar instead, for before/after figures.
 # Needs: JDK 25 under /usr/lib/jvm, curl, wrk (installed with apt-get when missing and running as root).
 # Optional: cc (C baseline), python3 (Python baselines). Only ever talks to 127.0.0.1.
 set -euo pipefail
@@ -44,7 +50,8 @@ java=$java_home/bin/java
 # BENCH_JAR=path measures that jar instead (an older build, for before/after figures in the same conditions).
 jar=${BENCH_JAR:-}
 if [ -z "$jar" ]; then
-  ./mvnw -B -q -DskipTests package >&2
+  # -Paot compiles the Spring AOT sources with the JDK that runs Maven, so Maven runs on JDK 25 here.
+  JAVA_HOME=$java_home ./mvnw -B -q -Paot -DskipTests package >&2
   jar=target/jobexec-0.1.0-SNAPSHOT.jar
 fi
 
@@ -123,7 +130,13 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 api() { curl -s -H "X-API-Key: $key" "$@"; }
 json_field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
 
-# start_service DATA_DIR: starts the service on a free port; sets pid, base_url and startup_ms
+# The production launch (see the Dockerfile): the extracted jar, plus the options in launch_opts. The
+# training run and the timed starts must have the same options: a JVM started with other module options
+# (--enable-native-access, --add-opens, ...) than the training run rejects the cache.
+app_jar=$work/app/jobexec.jar
+read -r -a launch_opts <<<"--enable-native-access=ALL-UNNAMED ${BENCH_JVM_OPTS:-}"
+
+# start_service DATA_DIR [JVM_OPTION...]: starts the service on a free port; sets pid, base_url and startup_ms
 service_args=(
   --server.address=127.0.0.1
   --jobexec.security.api-keys="$key"
@@ -140,11 +153,12 @@ ready() {
 }
 start_service() {
   local data=$1 port start
+  shift
   port=$(free_port)
   base_url=http://127.0.0.1:$port
   start=$(date +%s%N)
-  "$java" -jar "$work/jobexec.jar" --server.port="$port" --jobexec.data-dir="$data" "${service_args[@]}" \
-    >"$data.log" 2>&1 &
+  "$java" ${launch_opts[@]+"${launch_opts[@]}"} "$@" -jar "$app_jar" --server.port="$port" --jobexec.data-dir="$data" \
+    "${service_args[@]}" >"$data.log" 2>&1 &
   pid=$!
   # Polled every 50 ms with bash's /dev/tcp rather than curl, so as not to take CPU from the start-up.
   for _ in $(seq 1 6000); do
@@ -215,11 +229,49 @@ java_version=$("$java" -version 2>&1 | head -1)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "bench/run.sh ($mode): work dir $work"
 
+# ---- the production launch: extracted jar, Spring AOT, JDK AOT cache ----
+"$java" -Djarmode=tools -jar "$work/jobexec.jar" extract --destination "$work/app" >"$work/extract.log" 2>&1 \
+  || { cat "$work/extract.log" >&2; exit 1; }
+app_classes=$("$java_home/bin/jar" tf "$app_jar")
+if grep -qx 'dev/jobexec/JobexecApplication__ApplicationContextInitializer.class' <<<"$app_classes"; then
+  launch_opts+=(-Dspring.aot.enabled=true)
+  spring_aot=on
+else
+  spring_aot=off
+  notes+=("Spring AOT off: $jar was built without -Paot (\`JAVA_HOME=<JDK 25> ./mvnw -Paot package\` adds it), so the start-up is not quite the production launch.")
+fi
+# One training run, like the Dockerfile's: start, the first requests a client makes, SIGTERM. The JVM
+# writes the cache as it exits (it assembles it in a child JVM, which the exit waits for).
+aot_cache=$work/app/jobexec.aot
+log "training the JDK AOT cache (Spring AOT $spring_aot) ..."
+train_start=$(date +%s%N)
+start_service "$work/train" -XX:AOTCacheOutput="$aot_cache"
+{ api -o /dev/null "$base_url/api/v1/jobs"
+  for body in '{"task":"echo","params":{"message":"hi"}}' '{"command":["/bin/true"]}'; do
+    api -o /dev/null -H 'Content-Type: application/json' -H 'Prefer: wait=10' -d "$body" "$base_url/api/v1/jobs"
+  done
+  curl -s -o /dev/null "$base_url/actuator/health/liveness"; } || true
+stop_service 120
+train_s=$(calc "%.0f" "($(date +%s%N) - $train_start) / 1e9")
+if [ -s "$aot_cache" ]; then
+  launch_opts+=(-XX:AOTCache="$aot_cache")
+  notes+=("Start-up (scenario 6, and the service of every scenario) is the production launch: \`java $(printf '%s ' "${launch_opts[@]}" | sed "s|$work/||g")-jar app/jobexec.jar\` on the extracted jar. The JDK AOT cache was trained once beforehand in ${train_s} s (start, 4 requests, SIGTERM; not counted).")
+else
+  tail -20 "$work/train.log" >&2
+  notes+=("The JDK AOT cache training run wrote no cache (the end of its log went to stderr); the service was started without it.")
+fi
+rm -rf "$work/train"
+log "AOT cache trained in ${train_s} s"
+
 # ---- 6 (first sample). Start-up of the service that the other scenarios use ----
 log "starting the service ..."
 start_service "$work/data"
 startups=("$startup_ms")
 log "ready in ${startup_ms} ms at $base_url (pid $pid)"
+if grep -q '^\[[0-9.]*s\]\[error\]\[aot\]' "$work/data.log"; then  # a cache the JVM cannot use: it starts without
+  grep '\[error\]\[aot\]' "$work/data.log" | head -5 >&2
+  notes+=("The JVM rejected the JDK AOT cache (\`[error][aot]\` in its log), so the start-up figures are without it.")
+fi
 
 # ---- warm-up: JIT and store ----
 log "warming up (${warm}s of each kind of request, $n_warm process jobs) ..."
@@ -348,7 +400,7 @@ echo
 echo "- machine: $(nproc) CPUs, $cpu_model, $mem_total memory, Linux $(uname -r)"
 echo "- java: $java_version ($java_home); wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')$([ "$have_py" = 1 ] && echo "; $(python3 --version 2>&1)")$([ "$have_cc" = 1 ] && echo "; cc $(cc -dumpversion)")"
 echo "- load average before → after: $load_before → $load_after (other work on the machine makes every figure noisy)"
-echo "- service: pools process (max-concurrency $C), thread (64), one (1); queues 200000; H2 store in a fresh temp dir; $total_s s for the whole run"
+echo "- service: pools process (max-concurrency $C), thread (64), one (1); queues 200000; H2 store in a fresh temp dir; extracted jar, Spring AOT $spring_aot, JDK AOT cache $([ -s "$aot_cache" ] && echo on || echo off); $total_s s for the whole run"
 echo
 echo "| scenario | jobexec | baseline | ratio | ratio is | target | met |"
 echo "|---|---|---|---|---|---|---|"
