@@ -112,9 +112,6 @@ final class Posix {
 
 	private static final MethodHandle ATTR_INIT = find("posix_spawnattr_init", FunctionDescriptor.of(INT, ADDRESS));
 
-	private static final MethodHandle ATTR_DESTROY = find("posix_spawnattr_destroy",
-			FunctionDescriptor.of(INT, ADDRESS));
-
 	private static final MethodHandle ATTR_SETFLAGS = find("posix_spawnattr_setflags",
 			FunctionDescriptor.of(INT, ADDRESS, SHORT));
 
@@ -179,32 +176,12 @@ final class Posix {
 			out = pipe();
 			err = pipe();
 			MemorySegment actions = arena.allocate(OPAQUE_SIZE, 16);
-			MemorySegment attributes = arena.allocate(OPAQUE_SIZE, 16);
 			check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(actions));
-			check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attributes));
 			try {
-				if (in != null) {
-					check("adddup2", (int) ADD_DUP2.invokeExact(actions, in[0], 0));
-				}
-				else {
-					check("addopen", (int) ADD_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"),
-							O_RDONLY, 0));
-				}
-				check("adddup2", (int) ADD_DUP2.invokeExact(actions, out[1], 1));
-				check("adddup2", (int) ADD_DUP2.invokeExact(actions, err[1], 2));
-				check("addclosefrom_np", (int) ADD_CLOSEFROM.invokeExact(actions, 3));
-				check("addchdir_np", (int) ADD_CHDIR.invokeExact(actions, arena.allocateFrom(directory.toString())));
-				MemorySegment none = arena.allocate(SIGSET_SIZE, 8);
-				MemorySegment all = arena.allocate(SIGSET_SIZE, 8);
-				check("sigemptyset", (int) SIGEMPTYSET.invokeExact(none));
-				check("sigfillset", (int) SIGFILLSET.invokeExact(all));
-				check("setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attributes, none));
-				check("setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attributes, all));
-				check("setflags", (int) ATTR_SETFLAGS.invokeExact(attributes,
-						(short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)));
+				fileActions(arena, actions, in, out, err, directory);
 				MemorySegment pid = arena.allocate(INT);
-				int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attributes,
-						strings(arena, argv), strings(arena, environment));
+				int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions,
+						Attributes.SEGMENT, strings(arena, argv), strings(arena, environment));
 				if (rc != 0) {
 					throw new IOException(argv.getFirst() + ": " + strerror(rc));
 				}
@@ -220,8 +197,7 @@ final class Posix {
 				return spawned;
 			}
 			finally {
-				int attributesDestroyed = (int) ATTR_DESTROY.invokeExact(attributes);
-				int actionsDestroyed = (int) ACTIONS_DESTROY.invokeExact(actions);
+				int destroyed = (int) ACTIONS_DESTROY.invokeExact(actions);
 			}
 		}
 		catch (IOException | RuntimeException | Error ex) {
@@ -239,6 +215,51 @@ final class Posix {
 				}
 			}
 		}
+	}
+
+	/** stdin from its pipe or /dev/null, stdout and stderr to theirs, nothing else open, then chdir. */
+	private static void fileActions(Arena arena, MemorySegment actions, int[] in, int[] out, int[] err,
+			Path directory) throws Throwable {
+		if (in != null) {
+			check("adddup2", (int) ADD_DUP2.invokeExact(actions, in[0], 0));
+		}
+		else {
+			check("addopen", (int) ADD_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), O_RDONLY, 0));
+		}
+		check("adddup2", (int) ADD_DUP2.invokeExact(actions, out[1], 1));
+		check("adddup2", (int) ADD_DUP2.invokeExact(actions, err[1], 2));
+		check("addclosefrom_np", (int) ADD_CLOSEFROM.invokeExact(actions, 3));
+		check("addchdir_np", (int) ADD_CHDIR.invokeExact(actions, arena.allocateFrom(directory.toString())));
+	}
+
+	/**
+	 * The spawn attributes every job gets, made once and only read after: a new session, no signal
+	 * blocked, every signal at its default.
+	 */
+	private static final class Attributes {
+
+		static final MemorySegment SEGMENT = create();
+
+		private static MemorySegment create() {
+			Arena arena = Arena.global();
+			MemorySegment attributes = arena.allocate(OPAQUE_SIZE, 16);
+			try {
+				check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attributes));
+				MemorySegment none = arena.allocate(SIGSET_SIZE, 8);
+				MemorySegment all = arena.allocate(SIGSET_SIZE, 8);
+				check("sigemptyset", (int) SIGEMPTYSET.invokeExact(none));
+				check("sigfillset", (int) SIGFILLSET.invokeExact(all));
+				check("setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attributes, none));
+				check("setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attributes, all));
+				check("setflags", (int) ATTR_SETFLAGS.invokeExact(attributes,
+						(short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)));
+				return attributes;
+			}
+			catch (Throwable ex) {
+				throw new IllegalStateException("the posix_spawn attributes could not be made", ex);
+			}
+		}
+
 	}
 
 	/** A pidfd for {@code pid} ({@code pidfd_open(2)}, Linux 5.3+); readable once it has exited. */
