@@ -179,6 +179,7 @@ public class BenchClient {
 		String run = "e2e-" + System.nanoTime();
 		String labelled = body.substring(0, body.lastIndexOf('}')) + ",\"labels\":{\"bench\":\"" + run + "\"}}";
 		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+		warmClient(concurrency, "/api/v1/pools/" + pool);
 		long before = Long.parseLong(field(COMPLETED, get("/api/v1/pools/" + pool)));
 		AtomicInteger next = new AtomicInteger();
 		long start = System.nanoTime();
@@ -205,6 +206,19 @@ public class BenchClient {
 		states.forEach((state, count) -> counted.put(state, new AtomicInteger(count)));
 		System.out.printf("jobs=%d seconds=%.3f jobs_per_s=%.1f submit_per_s=%.1f statuses=%s states=%s%n", n,
 				seconds, n / seconds, n / ((submitted - start) / 1e9), counts(statuses), counts(counted));
+	}
+
+	/**
+	 * Warms this JVM's HTTP client (a new JVM per mode, so it starts cold and would otherwise be
+	 * slower than the service) with 3 s of GETs of PATH from C threads, which create nothing.
+	 */
+	static void warmClient(int concurrency, String path) throws Exception {
+		long until = System.nanoTime() + 3_000_000_000L;
+		runAll(concurrency, () -> {
+			while (System.nanoTime() < until) {
+				get(path);
+			}
+		});
 	}
 
 	/** How many jobs with label bench=RUN are in each state, from the listing. */

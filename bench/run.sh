@@ -38,7 +38,7 @@ if [ "$quick" = 1 ]; then
   mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; n_warm=40; starts=1
   n_pool=20000
 else
-  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; n_warm=1500; starts=3
+  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; n_warm=5000; starts=3
   n_pool=100000
 fi
 wrk_threads=2; wrk_conns=8          # submission and liveness ceiling (scenario 2)
