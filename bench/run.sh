@@ -134,7 +134,8 @@ json_field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
 # training run and the timed starts must have the same options: a JVM started with other module options
 # (--enable-native-access, --add-opens, ...) than the training run rejects the cache.
 app_jar=$work/app/jobexec.jar
-read -r -a launch_opts <<<"--enable-native-access=ALL-UNNAMED ${BENCH_JVM_OPTS:-}"
+# The heap free ratios are the Dockerfile's too: memory is given back after a full collection.
+read -r -a launch_opts <<<"--enable-native-access=ALL-UNNAMED -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 ${BENCH_JVM_OPTS:-}"
 
 # start_service DATA_DIR [JVM_OPTION...]: starts the service on a free port; sets pid, base_url and startup_ms
 service_args=(
