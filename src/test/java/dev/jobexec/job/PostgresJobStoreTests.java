@@ -11,8 +11,13 @@ import javax.sql.DataSource;
 
 import dev.jobexec.support.Postgres;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -20,19 +25,25 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 /** The job store contract on a real PostgreSQL server. */
 class PostgresJobStoreTests extends JobStoreContractTests {
 
+	private String url;
+
+	/** A new connection for each use, as a pool gives: the store's writers run concurrently. */
 	@Override
 	protected DataSource newDataSource() {
-		SingleConnectionDataSource dataSource = new SingleConnectionDataSource(Postgres.freshSchemaUrl(), Postgres.USER,
-				Postgres.PASSWORD, true);
-		dataSource.setAutoCommit(true);
-		return dataSource;
+		url = Postgres.freshSchemaUrl();
+		return new SimpleDriverDataSource(new org.postgresql.Driver(), url, Postgres.USER, Postgres.PASSWORD);
 	}
 
 	@Test
 	void aStoreThatCannotBeWrittenSaysSoAndRecoversWhenItCanAgain() throws SQLException {
 		Job job = new Job(JobIds.next(), "process", new JobRequest(null, List.of("/bin/true"), null, null, null, null,
 				null, null, null, null), Duration.ofMinutes(1), Instant.now());
-		try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+		// One connection, so that a session setting made here applies to the store's writes.
+		SingleConnectionDataSource single = new SingleConnectionDataSource(url, Postgres.USER, Postgres.PASSWORD, true);
+		single.setAutoCommit(true);
+		JdbcJobStore store = new JdbcJobStore(JdbcClient.create(single),
+				new TransactionTemplate(new DataSourceTransactionManager(single)), JsonMapper.builder().build());
+		try (Connection connection = single.getConnection(); Statement statement = connection.createStatement()) {
 			statement.execute("set default_transaction_read_only = on");
 			assertThatExceptionOfType(StoreUnavailableException.class).isThrownBy(() -> store.insert(job));
 			assertThat(store.writeProblem()).contains("read-only");
@@ -43,6 +54,9 @@ class PostgresJobStoreTests extends JobStoreContractTests {
 			assertThat(store.writeProblem()).isNull();
 			store.insert(job);
 			assertThat(store.find(job.id())).isPresent();
+		}
+		finally {
+			single.destroy();
 		}
 	}
 
