@@ -186,7 +186,9 @@ final class ProcessJob implements RunningJob {
 			}
 		}
 		catch (RuntimeException | Error ex) {
-			log.error("Lost track of process {} of job {}", pid, spec.jobId(), ex);
+			// Unwatched, the group would outlive its job: it goes now (the reaper reaps the leader).
+			log.error("Lost track of process {} of job {}; killing its group", pid, spec.jobId(), ex);
+			NativeProcesses.signalGroup(pid, NativeProcesses.SIGKILL);
 			status = -1;
 		}
 		finally {
