@@ -45,7 +45,7 @@ final class ProcessJob implements RunningJob {
 	private static final Duration AFTER_KILL = Duration.ofSeconds(2);
 
 	/** How long the output pipes get to reach end of stream once the group is gone. */
-	private static final Duration PUMP_DEADLINE = Duration.ofSeconds(1);
+	private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(1);
 
 	/** How often a group that outlives its leader is checked while its output is still read. */
 	private static final int GROUP_POLL_MILLIS = 10;
@@ -181,7 +181,7 @@ final class ProcessJob implements RunningJob {
 			synchronized (lock) {
 				groupGone = true;
 			}
-			if (!pipes.drain(System.nanoTime() + PUMP_DEADLINE.toNanos())) {
+			if (!pipes.drain(System.nanoTime() + DRAIN_DEADLINE.toNanos())) {
 				log.debug("Output of process {} is still held open by a process outside its group", pid);
 			}
 		}

@@ -8,8 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /**
- * What ties OS processes to this service and to its jobs: the job leaders a {@link Process}
- * owns, the jobs still running, and the two variables every job process carries in its
+ * What ties OS processes to this service and to its jobs: the job leaders their watchers reap, the jobs still running, and the two variables every job process carries in its
  * environment ({@code JOBEXEC_INSTANCE}, {@code JOBEXEC_JOB_ID}), which its descendants inherit
  * even when they leave the job's process group.
  */
@@ -44,7 +43,7 @@ public class JobProcesses {
 		runningJobs.add(jobId);
 	}
 
-	/** The job's leader exists; a {@link Process} owns it, so the reaper must never wait for it. */
+	/** The job's leader exists; its watcher reaps it, so the reaper must never wait for it. */
 	public void started(String jobId, long pid) {
 		leaders.put(pid, jobId);
 	}

@@ -85,8 +85,8 @@ public final class NativeProcesses {
 	}
 
 	/**
-	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid that no
-	 * {@link Process} owns, or that object would lose its exit status. Returns whether a zombie
+	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid that nothing
+	 * else waits for (a job's watcher, a {@link Process}), or that would lose the exit status. Returns whether a zombie
 	 * was reaped (false when the child is still running or is not a child of this process).
 	 */
 	public static boolean reapZombie(long pid) {

@@ -26,8 +26,8 @@ import org.springframework.stereotype.Component;
 /**
  * Keeps the service's process tree clean. At start it makes the service a child subreaper, so
  * that the orphaned descendants of jobs are re-parented to it (also when it is PID 1), and starts
- * the crash guard. Every {@code jobexec.reaper.interval} it reaps zombie children that no
- * {@link Process} owns and terminates, with the ladder, orphans whose job has ended. At shutdown,
+ * the crash guard. Every {@code jobexec.reaper.interval} it reaps zombie children that are not a
+ * job's leader (its watcher reaps that one) and that no {@link Process} owns, and terminates, with the ladder, orphans whose job has ended. At shutdown,
  * once the pools are drained, it clears whatever is left before the service exits.
  */
 @Slf4j
