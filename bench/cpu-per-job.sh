@@ -21,7 +21,7 @@ port=$(comm -23 <(seq 20000 29999) <(ss -Htan | awk '{print $4}' | sed 's/.*://'
   --jobexec.security.api-keys=$key --jobexec.pools.process.max-concurrency=2 \
   --jobexec.pools.process.queue-capacity=200000 >"$work/service.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 until curl -sf "127.0.0.1:$port/actuator/health/readiness" >/dev/null; do
   kill -0 $pid 2>/dev/null || { tail -20 "$work/service.log" >&2; exit 1; }
   sleep 0.1

@@ -11,9 +11,11 @@ java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | hea
 jar=target/jobexec-0.1.0-SNAPSHOT.jar
 [ -f "$jar" ] || ./mvnw -B -q -DskipTests package
 data=$(mktemp -d)
-"$java_home/bin/java" -jar "$jar" --server.port="$port" --jobexec.data-dir="$data" >"$data/service.log" 2>&1 &
+key=bench-key-0123456789abcdef
+"$java_home/bin/java" -jar "$jar" --server.port="$port" --jobexec.data-dir="$data" \
+  --jobexec.security.api-keys="$key" >"$data/service.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do curl -fs "localhost:$port/actuator/health" >/dev/null && break; sleep 0.5; done
 
 heap_used_kb() {
@@ -22,11 +24,11 @@ heap_used_kb() {
 }
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$pid/status"; }
 
-curl -fs -H 'Content-Type: application/json' -H 'Prefer: wait=60' -d '{"command":["/bin/true"]}' "localhost:$port/api/v1/jobs" >/dev/null
+curl -fs -H "X-API-Key: $key" -H 'Content-Type: application/json' -H 'Prefer: wait=60' -d '{"command":["/bin/true"]}' "localhost:$port/api/v1/jobs" >/dev/null
 before_heap=$(heap_used_kb); before_rss=$(rss_kb)
 start=$(date +%s.%N)
 for _ in $(seq 1 "$jobs"); do
-  curl -fs -H 'Content-Type: application/json' -H 'Prefer: wait=120' \
+  curl -fs -H "X-API-Key: $key" -H 'Content-Type: application/json' -H 'Prefer: wait=120' \
     -d '{"command":["/bin/sh","-c","head -c 209715200 /dev/zero | tr \"\\\\0\" x"]}' "localhost:$port/api/v1/jobs" \
     | grep -q '"bytes":209715200'
 done
