@@ -352,7 +352,7 @@ row "$s3, p50" "$(value p50_ms "$kj")" "$(value p50_ms "$kj")" "$(value p50_ms "
 row "$s3, p99" "$(value p99_ms "$kj")" "$(value p99_ms "$kj")" "$(value p99_ms "$kf") (own \`kill -TERM -pgid\`)" "$(value p99_ms "$kf")" lower "≤ 50 ms" max 50
 [ "$(value states "$kj")" = "TIMED_OUT:$n_kill" ] || notes+=("Scenario 3: job states $(value states "$kj") (expected all TIMED_OUT).")
 if grep -q -- '-[0-9]' "$work/kill.err"; then
-  notes+=("Scenario 3: some groups died *before* startedAt + 0.2 s (negative figures): the service starts the timeout clock before it spawns the process, and takes startedAt after the spawn.")
+  notes+=("Scenario 3: some groups died *before* startedAt + 0.2 s (negative figures), which the service should never do: startedAt is the instant its timeout clock starts.")
 fi
 
 # ---- 4. Queue memory ----

@@ -1,5 +1,6 @@
 package dev.jobexec.execution;
 
+import java.time.Instant;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,10 +46,11 @@ public final class Execution {
 	}
 
 	void launch(JobRunner runner, ScheduledExecutorService timer) {
+		Instant startedAt = Instant.now();
 		timeoutTask = timer.schedule(() -> terminateRunning(TerminationReason.TIMEOUT), spec.timeout().toNanos(),
 				TimeUnit.NANOSECONDS);
 		RunningJob started = runner.start(spec, this::completed);
-		listener.started(started.pid());
+		listener.started(started.pid(), startedAt);
 		ExecutionOutcome pending;
 		TerminationReason terminate;
 		synchronized (lock) {

@@ -481,8 +481,7 @@ public class JobService implements SmartLifecycle {
 		}
 
 		@Override
-		public void started(Long pid) {
-			Instant now = Instant.now();
+		public void started(Long pid, Instant now) {
 			Long startTicks = (pid != null)
 					? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null) : null;
 			// Readers of the job wait on its monitor, so they see the change only once it is stored.

@@ -51,6 +51,19 @@ class ProcessTerminationTests {
 	}
 
 	@Test
+	void aTimedOutJobRanAtLeastItsTimeoutByItsOwnStartedAt() {
+		for (int i = 0; i < 5; i++) {
+			Map<String, Object> job = api.awaitEnd(api.submitId("""
+					{"command": ["/bin/sleep", "30"], "timeout": "PT0.3S"}
+					"""));
+			assertThat(job).containsEntry("state", "TIMED_OUT");
+			java.time.Duration ran = java.time.Duration.between(java.time.Instant.parse((String) job.get("startedAt")),
+					java.time.Instant.parse((String) job.get("finishedAt")));
+			assertThat(ran).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(300));
+		}
+	}
+
+	@Test
 	void groupThatIgnoresSigtermIsKilledAfterTheGrace() {
 		String id = api.submitId("""
 				{"command": ["/bin/sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], "timeout": "PT0.5S"}
