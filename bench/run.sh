@@ -200,6 +200,19 @@ wait_pool_idle() {
 }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+# VmRSS once it has settled: G1 gives memory back concurrently, after the collection that freed it.
+# Sampled every 0.25 s until two samples differ by less than 512 KB (at most 5 s).
+settled_rss_kb() {
+  local last now
+  last=$(rss_kb)
+  for _ in $(seq 1 20); do
+    sleep 0.25
+    now=$(rss_kb)
+    [ $(( now > last ? now - last : last - now )) -lt 512 ] && break
+    last=$now
+  done
+  echo "$now"
+}
 heap_used_kb() {
   "$java_home/bin/jcmd" "$pid" GC.run >/dev/null
   "$java_home/bin/jcmd" "$pid" GC.heap_info | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { sub("K", "", $(i+1)); print $(i+1); exit } }'
@@ -364,10 +377,10 @@ fi
 log "4. queue memory: one running job in pool 'one', then up to $n_queue queued jobs (at most ${queue_max_s}s) ..."
 api -H 'Content-Type: application/json' -d '{"pool":"one","command":["/bin/sleep","600"],"daemon":true}' "$base_url/api/v1/jobs" >/dev/null
 for _ in $(seq 1 100); do [ "$(api "$base_url/api/v1/pools/one" | json_field active)" = 1 ] && break; sleep 0.1; done
-heap_before=$(heap_used_kb); rss_before=$(rss_kb)
+heap_before=$(heap_used_kb); rss_before=$(settled_rss_kb)
 q=$(client submit "$n_queue" 8 '{"pool":"one","command":["/bin/true"]}' "$queue_max_s"); log "   submitted: $q"
 queued=$(api "$base_url/api/v1/pools/one" | json_field queued)
-heap_after=$(heap_used_kb); rss_after=$(rss_kb)
+heap_after=$(heap_used_kb); rss_after=$(settled_rss_kb)
 log "   queued $queued; heap after GC ${heap_before} → ${heap_after} KB; RSS ${rss_before} → ${rss_after} KB"
 heap_per=$(calc "%.2f" "($heap_after - $heap_before) / $queued")
 rss_per=$(calc "%.2f" "($rss_after - $rss_before) / $queued")
