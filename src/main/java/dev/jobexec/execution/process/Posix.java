@@ -21,8 +21,8 @@ import java.util.List;
  * The libc calls that start and watch job processes, through the Foreign Function &amp; Memory API:
  * {@code posix_spawn} with {@code POSIX_SPAWN_SETSID} (the job's own session and process group,
  * without the JDK's {@code jspawnhelper} and without a {@code setsid} exec), pipes, a pidfd for the
- * leader, {@code poll}, {@code read}, {@code write} and {@code waitpid} of that one pid (never
- * {@code waitpid(-1)}, which would take the exit status of children a {@link Process} owns).
+ * leader, {@code poll}, {@code read} and {@code write}. The leader is reaped with
+ * {@code NativeProcesses.reap}, which waits for that one pid only.
  * Linux with glibc 2.34 or later ({@code posix_spawn_file_actions_addclosefrom_np}).
  */
 final class Posix {
@@ -31,17 +31,9 @@ final class Posix {
 
 	static final int POLLOUT = 0x4;
 
-	static final int POLLERR = 0x8;
-
-	static final int POLLHUP = 0x10;
-
-	static final int POLLNVAL = 0x20;
-
 	static final int EINTR = 4;
 
 	static final int EAGAIN = 11;
-
-	static final int EPIPE = 32;
 
 	/** {@code struct pollfd}: int fd, short events, short revents. */
 	static final StructLayout POLLFD = MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("fd"),
@@ -54,8 +46,6 @@ final class Posix {
 	private static final int O_CLOEXEC = 0x80000;
 
 	private static final int F_SETFL = 4;
-
-	private static final int WNOHANG = 1;
 
 	private static final int SYS_PIDFD_OPEN = 434;
 
@@ -88,6 +78,8 @@ final class Posix {
 	private static final AddressLayout ADDRESS = ValueLayout.ADDRESS;
 
 	private static final List<String> MISSING = new ArrayList<>();
+
+	private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
 	private static final MethodHandle SPAWN = find("posix_spawn",
 			FunctionDescriptor.of(INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -127,24 +119,21 @@ final class Posix {
 
 	private static final MethodHandle STRERROR = find("strerror", FunctionDescriptor.of(ADDRESS, INT));
 
-	private static final MethodHandle PIPE2 = findWithErrno("pipe2", FunctionDescriptor.of(INT, ADDRESS, INT));
+	private static final MethodHandle PIPE2 = find("pipe2", FunctionDescriptor.of(INT, ADDRESS, INT), CAPTURE_ERRNO);
 
-	private static final MethodHandle FCNTL = findVariadic("fcntl", FunctionDescriptor.of(INT, INT, INT, INT), 2);
+	private static final MethodHandle FCNTL = find("fcntl", FunctionDescriptor.of(INT, INT, INT, INT),
+			Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
 
-	private static final MethodHandle SYSCALL = findVariadic("syscall", FunctionDescriptor.of(LONG, LONG, INT, INT),
-			1);
+	private static final MethodHandle SYSCALL = find("syscall", FunctionDescriptor.of(LONG, LONG, INT, INT),
+			Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
 
-	private static final MethodHandle POLL = findWithErrno("poll", FunctionDescriptor.of(INT, ADDRESS, LONG, INT));
+	private static final MethodHandle POLL = find("poll", FunctionDescriptor.of(INT, ADDRESS, LONG, INT), CAPTURE_ERRNO);
 
-	private static final MethodHandle READ = findWithErrno("read", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG));
+	private static final MethodHandle READ = find("read", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG), CAPTURE_ERRNO);
 
-	private static final MethodHandle WRITE = findWithErrno("write",
-			FunctionDescriptor.of(LONG, INT, ADDRESS, LONG));
+	private static final MethodHandle WRITE = find("write", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG), CAPTURE_ERRNO);
 
-	private static final MethodHandle CLOSE = findWithErrno("close", FunctionDescriptor.of(INT, INT));
-
-	private static final MethodHandle WAITPID = findWithErrno("waitpid",
-			FunctionDescriptor.of(INT, INT, ADDRESS, INT));
+	private static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT), CAPTURE_ERRNO);
 
 	private Posix() {
 	}
@@ -345,35 +334,6 @@ final class Posix {
 		}
 	}
 
-	/**
-	 * {@code waitpid(pid, WNOHANG)} for one child of ours: its raw wait status once it has ended
-	 * (and is reaped by this call), or null while it runs.
-	 */
-	static Integer reap(int pid, MemorySegment state) {
-		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment status = arena.allocate(INT);
-			while (true) {
-				int rc = (int) WAITPID.invokeExact(state, pid, status, WNOHANG);
-				if (rc == pid) {
-					return status.get(INT, 0);
-				}
-				if (rc == 0) {
-					return null;
-				}
-				int errno = errno(state);
-				if (errno != EINTR) {
-					throw new IllegalStateException("waitpid(" + pid + ") failed: " + strerror(errno));
-				}
-			}
-		}
-		catch (RuntimeException | Error ex) {
-			throw ex;
-		}
-		catch (Throwable ex) {
-			throw new IllegalStateException("waitpid could not be called", ex);
-		}
-	}
-
 	/** A segment for the errno that the calls above capture. */
 	static MemorySegment callState(Arena arena) {
 		return arena.allocate(CALL_STATE);
@@ -426,30 +386,12 @@ final class Posix {
 		}
 	}
 
-	private static MethodHandle find(String name, FunctionDescriptor descriptor) {
-		return LIBC.find(name).map((symbol) -> LINKER.downcallHandle(symbol, descriptor)).orElseGet(() -> {
+	/** A downcall handle for libc's {@code name}; null (and named in {@link #unavailable}) when it has none. */
+	private static MethodHandle find(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+		return LIBC.find(name).map((symbol) -> LINKER.downcallHandle(symbol, descriptor, options)).orElseGet(() -> {
 			MISSING.add(name);
 			return null;
 		});
-	}
-
-	private static MethodHandle findWithErrno(String name, FunctionDescriptor descriptor) {
-		return LIBC.find(name)
-			.map((symbol) -> LINKER.downcallHandle(symbol, descriptor, Linker.Option.captureCallState("errno")))
-			.orElseGet(() -> {
-				MISSING.add(name);
-				return null;
-			});
-	}
-
-	private static MethodHandle findVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
-		return LIBC.find(name)
-			.map((symbol) -> LINKER.downcallHandle(symbol, descriptor, Linker.Option.firstVariadicArg(firstVariadic),
-					Linker.Option.captureCallState("errno")))
-			.orElseGet(() -> {
-				MISSING.add(name);
-				return null;
-			});
 	}
 
 }

@@ -227,7 +227,7 @@ final class ProcessJob implements RunningJob {
 			while (true) {
 				poll(LEADER_POLL_MILLIS, true);
 				// The pidfd is readable once the leader has ended; a timed-out poll checks as well.
-				Integer status = Posix.reap(pid, state);
+				Integer status = NativeProcesses.reap(pid);
 				if (status != null) {
 					Posix.close(pidFd);
 					pidFd = -1;

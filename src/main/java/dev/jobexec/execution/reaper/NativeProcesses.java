@@ -26,6 +26,13 @@ public final class NativeProcesses {
 
 	private static final int ECHILD = 10;
 
+	private static final int EINTR = 4;
+
+	/** What {@link #waitNoHang} returns instead of a wait status, which is never negative. */
+	private static final int RUNNING = -1;
+
+	private static final int NOT_A_CHILD = -2;
+
 	private static final int PR_SET_CHILD_SUBREAPER = 36;
 
 	private static final int WNOHANG = 1;
@@ -86,24 +93,51 @@ public final class NativeProcesses {
 
 	/**
 	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid that nothing
-	 * else waits for (a job's watcher, a {@link Process}), or that would lose the exit status. Returns whether a zombie
-	 * was reaped (false when the child is still running or is not a child of this process).
+	 * else waits for (a job's watcher, a {@link Process}), or that would lose the exit status.
+	 * Returns whether a zombie was reaped (false when the child is still running or is not a child
+	 * of this process).
 	 */
 	public static boolean reapZombie(long pid) {
+		return waitNoHang(pid) >= 0;
+	}
+
+	/**
+	 * {@code waitpid(pid, WNOHANG)} for a child of this process that only the caller waits for: its
+	 * raw wait status once it has ended (and is reaped by this call), or null while it runs.
+	 * @throws IllegalStateException when {@code pid} is not (or no longer) a child of this process
+	 */
+	public static Integer reap(long pid) {
+		int status = waitNoHang(pid);
+		if (status == NOT_A_CHILD) {
+			throw new IllegalStateException("process " + pid + " is not a child of this service (or was reaped)");
+		}
+		return (status == RUNNING) ? null : status;
+	}
+
+	/** {@code waitpid(pid, WNOHANG)}, retried when interrupted: the raw wait status, RUNNING or NOT_A_CHILD. */
+	private static int waitNoHang(long pid) {
 		if (pid <= 1) {
 			throw new IllegalArgumentException("refusing to wait for process " + pid);
 		}
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = arena.allocate(CALL_STATE);
 			MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
-			int rc = (int) WAITPID.invokeExact(state, Math.toIntExact(pid), status, WNOHANG);
-			if (rc == pid) {
-				return true;
+			while (true) {
+				int rc = (int) WAITPID.invokeExact(state, Math.toIntExact(pid), status, WNOHANG);
+				if (rc == pid) {
+					return status.get(ValueLayout.JAVA_INT, 0);
+				}
+				if (rc == 0) {
+					return RUNNING;
+				}
+				int errno = (int) ERRNO.get(state, 0L);
+				if (errno == ECHILD) {
+					return NOT_A_CHILD;
+				}
+				if (errno != EINTR) {
+					throw new IllegalStateException("waitpid(" + pid + ") failed with errno " + errno);
+				}
 			}
-			if (rc == 0 || (int) ERRNO.get(state, 0L) == ECHILD) {
-				return false;
-			}
-			throw new IllegalStateException("waitpid(" + pid + ") failed with errno " + (int) ERRNO.get(state, 0L));
 		}
 		catch (RuntimeException | Error ex) {
 			throw ex;
