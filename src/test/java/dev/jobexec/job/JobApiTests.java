@@ -106,19 +106,15 @@ class JobApiTests {
 
 		@Test
 		void processInheritsNoDescriptorBeyondItsStdio() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"ls /proc/$$/fd\"]}"));
-			assertThat(job).containsEntry("state", "SUCCEEDED");
-			assertThat(map(job.get("stdout")).get("text")).isEqualTo("0\n1\n2\n");
+			assertThat(succeededStdout("{\"command\":[\"/bin/sh\",\"-c\",\"ls /proc/$$/fd\"]}")).isEqualTo("0\n1\n2\n");
 		}
 
 		@Test
 		void processStartsWithNoSignalBlockedAndNoStandardSignalIgnored() {
 			// grep reads its own status: it is the job's main process, as the service started it.
-			Map<String, Object> job = api.awaitEnd(api.submitId("""
+			String[] lines = succeededStdout("""
 					{"command": ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]}
-					"""));
-			assertThat(job).containsEntry("state", "SUCCEEDED");
-			String[] lines = ((String) map(job.get("stdout")).get("text")).split("\n");
+					""").split("\n");
 			assertThat(lines).hasSize(2);
 			assertThat(lines[0]).isEqualTo("SigBlk:\t0000000000000000");
 			// glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; 1 to 31 must not be.
@@ -127,9 +123,14 @@ class JobApiTests {
 
 		@Test
 		void commandGivenByBareNameIsLookedUpOnThePath() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"echo\",\"found\"]}"));
+			assertThat(succeededStdout("{\"command\":[\"echo\",\"found\"]}")).isEqualTo("found\n");
+		}
+
+		/** Runs a process job to its end, asserts that it succeeded, and returns its stdout. */
+		private String succeededStdout(String body) {
+			Map<String, Object> job = api.awaitEnd(api.submitId(body));
 			assertThat(job).containsEntry("state", "SUCCEEDED");
-			assertThat(map(job.get("stdout")).get("text")).isEqualTo("found\n");
+			return (String) map(job.get("stdout")).get("text");
 		}
 
 		@Test
