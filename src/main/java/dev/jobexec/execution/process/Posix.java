@@ -39,6 +39,13 @@ final class Posix {
 	static final StructLayout POLLFD = MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("fd"),
 			ValueLayout.JAVA_SHORT.withName("events"), ValueLayout.JAVA_SHORT.withName("revents"));
 
+	/** Offsets of the fields of {@link #POLLFD}. */
+	static final long POLLFD_FD = POLLFD.byteOffset(PathElement.groupElement("fd"));
+
+	static final long POLLFD_EVENTS = POLLFD.byteOffset(PathElement.groupElement("events"));
+
+	static final long POLLFD_REVENTS = POLLFD.byteOffset(PathElement.groupElement("revents"));
+
 	private static final int O_RDONLY = 0;
 
 	private static final int O_NONBLOCK = 0x800;

@@ -279,8 +279,8 @@ final class ProcessJob implements RunningJob {
 			}
 			for (int i = 0; i < count; i++) {
 				MemorySegment entry = fds.asSlice(i * Posix.POLLFD.byteSize(), Posix.POLLFD);
-				int fd = entry.get(ValueLayout.JAVA_INT, 0);
-				short revents = entry.get(ValueLayout.JAVA_SHORT, 6);
+				int fd = entry.get(ValueLayout.JAVA_INT, Posix.POLLFD_FD);
+				short revents = entry.get(ValueLayout.JAVA_SHORT, Posix.POLLFD_REVENTS);
 				if (revents == 0) {
 					continue;
 				}
@@ -301,9 +301,9 @@ final class ProcessJob implements RunningJob {
 				return count;
 			}
 			MemorySegment entry = fds.asSlice(count * Posix.POLLFD.byteSize(), Posix.POLLFD);
-			entry.set(ValueLayout.JAVA_INT, 0, fd);
-			entry.set(ValueLayout.JAVA_SHORT, 4, (short) events);
-			entry.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+			entry.set(ValueLayout.JAVA_INT, Posix.POLLFD_FD, fd);
+			entry.set(ValueLayout.JAVA_SHORT, Posix.POLLFD_EVENTS, (short) events);
+			entry.set(ValueLayout.JAVA_SHORT, Posix.POLLFD_REVENTS, (short) 0);
 			return count + 1;
 		}
 
