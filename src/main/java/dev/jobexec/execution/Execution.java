@@ -6,8 +6,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One submission inside a pool, from queue to outcome; the handle through which it is cancelled or
- * terminated. Its outcome is delivered exactly once.
+ * One submission inside a pool, from queue to outcome; the handle through which it is
+ * cancelled or terminated. Its outcome is delivered exactly once.
  */
 public final class Execution {
 
@@ -38,8 +38,9 @@ public final class Execution {
 	}
 
 	/**
-	 * Cancels or terminates this execution: a queued one never starts, a running one goes down the
-	 * termination ladder. Returns false when it had already ended or was already being terminated.
+	 * Cancels or terminates this execution: a queued one never starts, a running one goes
+	 * down the termination ladder. Returns false when it had already ended or was already
+	 * being terminated.
 	 */
 	public boolean terminate(TerminationReason reason) {
 		return pool.terminate(this, reason);

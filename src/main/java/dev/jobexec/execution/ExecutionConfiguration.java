@@ -14,8 +14,8 @@ import org.springframework.context.annotation.Configuration;
 class ExecutionConfiguration {
 
 	/**
-	 * Fires job timeouts and termination-ladder steps. Its queue holds at most a few entries per
-	 * running job, so it is bounded by the pools' max-concurrency.
+	 * Fires job timeouts and termination-ladder steps. Its queue holds at most a few
+	 * entries per running job, so it is bounded by the pools' max-concurrency.
 	 */
 	@Bean(destroyMethod = "shutdownNow")
 	ScheduledExecutorService jobexecTimer() {

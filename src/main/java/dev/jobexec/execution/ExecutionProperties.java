@@ -9,11 +9,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Pools, shutdown and storage location, bound from {@code jobexec.*}; resolved and checked at
- * start so that a bad configuration fails fast with a message naming the property.
+ * Pools, shutdown and storage location, bound from {@code jobexec.*}; resolved and
+ * checked at start so that a bad configuration fails fast with a message naming the
+ * property.
  *
  * @param dataDir where job working directories (and, later, the embedded store) live
- * @param pools the named pools jobs are routed to; {@code process} and {@code thread} always exist
+ * @param pools the named pools jobs are routed to; {@code process} and {@code thread}
+ * always exist
  * @param shutdown how running jobs are treated when the service stops
  */
 @ConfigurationProperties("jobexec")
@@ -36,15 +38,16 @@ public record ExecutionProperties(@DefaultValue("./data") Path dataDir, Map<Stri
 	 * @param type {@code process} or {@code thread}; may be omitted for the pools named
 	 * {@code process} and {@code thread}
 	 * @param maxConcurrency jobs running at once (process: CPU count, thread: 64)
-	 * @param queueCapacity jobs waiting for a slot; one more is rejected with 429 (process: 100,
-	 * thread: 1000)
+	 * @param queueCapacity jobs waiting for a slot; one more is rejected with 429
+	 * (process: 100, thread: 1000)
 	 * @param defaultTimeout timeout of a job that names none (process: 5m, thread: 1m)
 	 * @param maxTimeout the largest timeout a job may ask for (1h)
-	 * @param killGrace time between SIGTERM (or interrupt) and SIGKILL (or declaring the thread
-	 * stuck) (process: 5s, thread: 2s)
-	 * @param virtualThreads whether a thread pool runs its tasks on virtual threads (true)
-	 * @param baseDirectory directory process jobs run in; a job's {@code workingDirectory} is
-	 * relative to it ({@code <data-dir>/work/<pool>})
+	 * @param killGrace time between SIGTERM (or interrupt) and SIGKILL (or declaring the
+	 * thread stuck) (process: 5s, thread: 2s)
+	 * @param virtualThreads whether a thread pool runs its tasks on virtual threads
+	 * (true)
+	 * @param baseDirectory directory process jobs run in; a job's
+	 * {@code workingDirectory} is relative to it ({@code <data-dir>/work/<pool>})
 	 */
 	public record Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
 			Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory) {
@@ -89,8 +92,8 @@ public record ExecutionProperties(@DefaultValue("./data") Path dataDir, Map<Stri
 	/**
 	 * What happens to running jobs when the service stops.
 	 *
-	 * @param drainTimeout how long non-daemon jobs may run on after shutdown starts before they
-	 * are terminated
+	 * @param drainTimeout how long non-daemon jobs may run on after shutdown starts
+	 * before they are terminated
 	 */
 	public record Shutdown(@DefaultValue("30s") Duration drainTimeout) {
 

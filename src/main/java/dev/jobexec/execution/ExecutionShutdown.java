@@ -7,8 +7,8 @@ import lombok.extern.slf4j.Slf4j;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Applies daemon semantics when the service stops. It stops before the web server does, so that
- * submissions made during the drain get a 503 instead of a refused connection.
+ * Applies daemon semantics when the service stops. It stops before the web server does,
+ * so that submissions made during the drain get a 503 instead of a refused connection.
  */
 @Slf4j
 class ExecutionShutdown implements SmartLifecycle {
@@ -31,8 +31,7 @@ class ExecutionShutdown implements SmartLifecycle {
 
 	@Override
 	public void stop() {
-		log.info("Shutting down: daemon jobs are terminated now, running non-daemon jobs get up to {}",
-				drainTimeout);
+		log.info("Shutting down: daemon jobs are terminated now, running non-daemon jobs get up to {}", drainTimeout);
 		try {
 			router.shutdown(drainTimeout);
 		}
@@ -51,13 +50,15 @@ class ExecutionShutdown implements SmartLifecycle {
 
 	@Override
 	public boolean isPauseable() {
-		// Stopping is a shutdown: pools closed by it do not reopen, so a paused context must not stop it.
+		// Stopping is a shutdown: pools closed by it do not reopen, so a paused context
+		// must not stop it.
 		return false;
 	}
 
 	@Override
 	public int getPhase() {
-		// Stopped first: before the web server's graceful shutdown (DEFAULT_PHASE - 1024).
+		// Stopped first: before the web server's graceful shutdown (DEFAULT_PHASE -
+		// 1024).
 		return Integer.MAX_VALUE;
 	}
 

@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What to run, fully validated and resolved: an argv with an absolute executable, or a task
- * name with checked parameters.
+ * What to run, fully validated and resolved: an argv with an absolute executable, or a
+ * task name with checked parameters.
  */
-public record ExecutionSpec(String jobId, List<String> command, String task, Map<String, Object> params,
-		String stdin, Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon) {
+public record ExecutionSpec(String jobId, List<String> command, String task, Map<String, Object> params, String stdin,
+		Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon) {
 
 	public boolean isProcess() {
 		return command != null;

@@ -6,8 +6,9 @@ import java.util.function.Consumer;
 public interface JobRunner {
 
 	/**
-	 * Starts {@code spec}; {@code completion} must be called exactly once when it has ended,
-	 * from any thread. A failure to start is reported through {@code completion}, not thrown.
+	 * Starts {@code spec}; {@code completion} must be called exactly once when it has
+	 * ended, from any thread. A failure to start is reported through {@code completion},
+	 * not thrown.
 	 */
 	RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion);
 

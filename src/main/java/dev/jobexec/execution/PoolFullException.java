@@ -18,9 +18,8 @@ public class PoolFullException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String pool, int queueCapacity) {
-		ProblemDetail problem = Problems.problem(HttpStatus.TOO_MANY_REQUESTS, "queue-full", "Queue full",
-				"Pool '" + pool
-				+ "' is running at its limit and its queue of " + queueCapacity + " is full; retry later");
+		ProblemDetail problem = Problems.problem(HttpStatus.TOO_MANY_REQUESTS, "queue-full", "Queue full", "Pool '"
+				+ pool + "' is running at its limit and its queue of " + queueCapacity + " is full; retry later");
 		problem.setProperty("pool", pool);
 		return problem;
 	}

@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 import lombok.extern.slf4j.Slf4j;
 
 /**
- * Finds the pool a job goes to, and drives every pool through shutdown with daemon semantics.
+ * Finds the pool a job goes to, and drives every pool through shutdown with daemon
+ * semantics.
  */
 @Slf4j
 public class PoolRouter {
@@ -30,13 +31,15 @@ public class PoolRouter {
 			JobRunner runner = byType.get(config.type()).create(name, config);
 			built.put(name, new WorkerPool(name, config, runner, timer));
 			log.info("Pool '{}': {} jobs, max-concurrency {}, queue-capacity {}, default-timeout {}, kill-grace {}",
-					name, config.type().id(), config.maxConcurrency(), config.queueCapacity(),
-					config.defaultTimeout(), config.killGrace());
+					name, config.type().id(), config.maxConcurrency(), config.queueCapacity(), config.defaultTimeout(),
+					config.killGrace());
 		});
 		this.pools = Map.copyOf(built);
 	}
 
-	/** @throws UnknownPoolException when no pool has that name */
+	/**
+	 * @throws UnknownPoolException when no pool has that name
+	 */
 	public WorkerPool pool(String name) {
 		WorkerPool pool = pools.get(name);
 		if (pool == null) {
@@ -58,10 +61,10 @@ public class PoolRouter {
 	}
 
 	/**
-	 * Shuts every pool down: refuse new jobs; cancel queued daemon jobs and terminate running ones
-	 * at once; leave queued non-daemon jobs queued; let running non-daemon jobs run until
-	 * {@code drainTimeout}, then terminate them; return once nothing runs (or a last deadline past
-	 * the longest kill-grace has passed).
+	 * Shuts every pool down: refuse new jobs; cancel queued daemon jobs and terminate
+	 * running ones at once; leave queued non-daemon jobs queued; let running non-daemon
+	 * jobs run until {@code drainTimeout}, then terminate them; return once nothing runs
+	 * (or a last deadline past the longest kill-grace has passed).
 	 */
 	public void shutdown(Duration drainTimeout) throws InterruptedException {
 		pools.values().forEach(WorkerPool::close);

@@ -10,13 +10,17 @@ import org.springframework.http.ProblemDetail;
 /** Builds the RFC 9457 problems jobexec answers with, all typed under one base URI. */
 public final class Problems {
 
-	/** Where every problem type of jobexec lives; the last path segment names the problem. */
+	/**
+	 * Where every problem type of jobexec lives; the last path segment names the problem.
+	 */
 	public static final String TYPE_BASE = "https://jobexec.dev/problems/";
 
 	private Problems() {
 	}
 
-	/** A 400 that names each invalid field in {@code errors} and joins them in its detail. */
+	/**
+	 * A 400 that names each invalid field in {@code errors} and joins them in its detail.
+	 */
 	public static ProblemDetail invalid(Map<String, String> errors) {
 		ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
 				errors.entrySet()

@@ -6,7 +6,10 @@ public interface RunningJob {
 	/** The OS process id (also the process group id), or null for a task. */
 	Long pid();
 
-	/** Starts the termination ladder; a second call, or a call after the end, does nothing. */
+	/**
+	 * Starts the termination ladder; a second call, or a call after the end, does
+	 * nothing.
+	 */
 	void terminate(TerminationReason reason);
 
 }

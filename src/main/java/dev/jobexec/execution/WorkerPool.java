@@ -70,9 +70,9 @@ public final class WorkerPool {
 	}
 
 	/**
-	 * Holds a place for a job that was accepted before a restart: it was within the limits then,
-	 * so it is taken back even when the queue is now full (for instance after a smaller
-	 * queue-capacity was configured).
+	 * Holds a place for a job that was accepted before a restart: it was within the
+	 * limits then, so it is taken back even when the queue is now full (for instance
+	 * after a smaller queue-capacity was configured).
 	 */
 	public Reservation reserveAccepted() {
 		return reserve(true);
@@ -165,8 +165,8 @@ public final class WorkerPool {
 	}
 
 	/**
-	 * Stops starting queued executions, then cancels the queued ones that match and terminates the
-	 * running ones that match.
+	 * Stops starting queued executions, then cancels the queued ones that match and
+	 * terminates the running ones that match.
 	 */
 	void stopDispatching(Predicate<Execution> cancelQueued, Predicate<Execution> terminateRunning,
 			TerminationReason reason) {
@@ -191,7 +191,10 @@ public final class WorkerPool {
 		toTerminate.forEach((execution) -> execution.terminateRunning(reason));
 	}
 
-	/** Waits until nothing runs in this pool; returns whether that happened before the deadline. */
+	/**
+	 * Waits until nothing runs in this pool; returns whether that happened before the
+	 * deadline.
+	 */
 	boolean awaitIdle(long deadlineNanos) throws InterruptedException {
 		lock.lock();
 		try {
@@ -224,8 +227,8 @@ public final class WorkerPool {
 		private Execution execution;
 
 		/**
-		 * Creates the execution this place is for, without queueing it yet, so that the caller can
-		 * register the handle before any outcome can be reported.
+		 * Creates the execution this place is for, without queueing it yet, so that the
+		 * caller can register the handle before any outcome can be reported.
 		 */
 		public Execution bind(ExecutionSpec spec, ExecutionListener listener) {
 			if (execution != null) {

@@ -8,12 +8,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Group commit: writers that arrive while a commit is under way are committed together, in one
- * transaction, by whichever of them gets the lock next. Each caller still returns only once its
- * own write is committed, so a write is as durable when {@link #run} returns as it was with a
- * transaction of its own; what is saved is one commit (an H2 chunk written to the file, a
- * PostgreSQL WAL flush) per write. A batch that fails is retried one write at a time, so that one
- * bad write fails alone.
+ * Group commit: writers that arrive while a commit is under way are committed together,
+ * in one transaction, by whichever of them gets the lock next. Each caller still returns
+ * only once its own write is committed, so a write is as durable when {@link #run}
+ * returns as it was with a transaction of its own; what is saved is one commit (an H2
+ * chunk written to the file, a PostgreSQL WAL flush) per write. A batch that fails is
+ * retried one write at a time, so that one bad write fails alone.
  */
 final class GroupCommit {
 
@@ -31,8 +31,8 @@ final class GroupCommit {
 	}
 
 	/**
-	 * Runs {@code sql} (statements through the transaction-bound connection) in a transaction,
-	 * possibly shared with other writers; returns once it is committed.
+	 * Runs {@code sql} (statements through the transaction-bound connection) in a
+	 * transaction, possibly shared with other writers; returns once it is committed.
 	 * @throws RuntimeException whatever {@code sql} or the commit threw for this write
 	 */
 	void run(Runnable sql) {
@@ -82,7 +82,8 @@ final class GroupCommit {
 			}
 		}
 		finally {
-			// Only an Error gets here with writes undone: they fail rather than wait forever.
+			// Only an Error gets here with writes undone: they fail rather than wait
+			// forever.
 			for (Write write : batch) {
 				if (!write.done) {
 					write.fail(new IllegalStateException("the transaction of this write was abandoned"));
@@ -97,7 +98,10 @@ final class GroupCommit {
 
 		private RuntimeException failure;
 
-		/** Set under the lock by the committer; read by the writer after taking the same lock or racily. */
+		/**
+		 * Set under the lock by the committer; read by the writer after taking the same
+		 * lock or racily.
+		 */
 		private volatile boolean done;
 
 		Write(Runnable sql) {

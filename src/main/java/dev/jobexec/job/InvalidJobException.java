@@ -7,7 +7,10 @@ import dev.jobexec.execution.Problems;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.ErrorResponseException;
 
-/** A submission or a query that cannot be accepted as it is; {@code errors} names each field. */
+/**
+ * A submission or a query that cannot be accepted as it is; {@code errors} names each
+ * field.
+ */
 class InvalidJobException extends ErrorResponseException {
 
 	InvalidJobException(Map<String, String> errors) {

@@ -22,10 +22,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Keeps jobs in a relational database (H2 by default, PostgreSQL when configured), with the schema
- * the Flyway migrations in {@code db/migration} create. Inserts and updates share transactions
- * through a {@link GroupCommit}. It remembers whether its last write failed, so that health can
- * report a store that cannot be written.
+ * Keeps jobs in a relational database (H2 by default, PostgreSQL when configured), with
+ * the schema the Flyway migrations in {@code db/migration} create. Inserts and updates
+ * share transactions through a {@link GroupCommit}. It remembers whether its last write
+ * failed, so that health can report a store that cannot be written.
  */
 @Slf4j
 class JdbcJobStore implements JobStore {
@@ -95,10 +95,11 @@ class JdbcJobStore implements JobStore {
 	}
 
 	/**
-	 * Lists newest first. The query is shaped so that one index yields the rows already in order
-	 * and the scan stops after {@code limit} rows: with a label, the label index drives it; with a
-	 * state or a pool, the order by names that column first (it is constant, so the order is the
-	 * same), because H2 only reads an index as sorted when the order by starts with its columns.
+	 * Lists newest first. The query is shaped so that one index yields the rows already
+	 * in order and the scan stops after {@code limit} rows: with a label, the label index
+	 * drives it; with a state or a pool, the order by names that column first (it is
+	 * constant, so the order is the same), because H2 only reads an index as sorted when
+	 * the order by starts with its columns.
 	 */
 	@Override
 	public List<Job> list(Query query) {
@@ -151,7 +152,8 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public List<Job> inState(JobState state) {
-		return jdbc.sql("select " + COLUMNS + " from job where state = ? order by id").param(state.name())
+		return jdbc.sql("select " + COLUMNS + " from job where state = ? order by id")
+			.param(state.name())
 			.query(this::row)
 			.list();
 	}
@@ -189,7 +191,9 @@ class JdbcJobStore implements JobStore {
 		}
 	}
 
-	/** Runs {@code sql} as part of the next group commit; returns once it is committed. */
+	/**
+	 * Runs {@code sql} as part of the next group commit; returns once it is committed.
+	 */
 	private void write(String what, Runnable sql) {
 		guarded(what, () -> {
 			groupCommit.run(sql);
@@ -250,8 +254,9 @@ class JdbcJobStore implements JobStore {
 		return Job.restore(new Job.Persisted(rs.getString("id"), rs.getString("pool"),
 				json.readValue(rs.getString("request"), JobRequest.class), Duration.ofMillis(rs.getLong("timeout_ms")),
 				instant(rs, "submitted_at"), JobState.valueOf(rs.getString("state")), instant(rs, "started_at"),
-				instant(rs, "finished_at"), rs.getObject("pid", Long.class), rs.getObject("pid_start_ticks", Long.class),
-				rs.getString("instance"), rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
+				instant(rs, "finished_at"), rs.getObject("pid", Long.class),
+				rs.getObject("pid_start_ticks", Long.class), rs.getString("instance"),
+				rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
 				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
 				output(rs, "stdout"), output(rs, "stderr"),
 				(reason != null) ? TerminationReason.valueOf(reason) : null));

@@ -10,8 +10,8 @@ import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.TerminationReason;
 
 /**
- * A job and its lifecycle. Every state change goes through {@link #moveTo}, which enforces
- * {@link JobState}'s table; terminal states never change.
+ * A job and its lifecycle. Every state change goes through {@link #moveTo}, which
+ * enforces {@link JobState}'s table; terminal states never change.
  */
 public final class Job {
 
@@ -121,9 +121,10 @@ public final class Job {
 	}
 
 	/**
-	 * The job left its queue. For a process job, {@code pid} with {@code pidStartTicks} and the
-	 * service {@code instance} identify its processes, so that a later run can kill what a crashed
-	 * one left behind without ever killing a process that merely reuses the pid.
+	 * The job left its queue. For a process job, {@code pid} with {@code pidStartTicks}
+	 * and the service {@code instance} identify its processes, so that a later run can
+	 * kill what a crashed one left behind without ever killing a process that merely
+	 * reuses the pid.
 	 */
 	synchronized void start(Long pid, Long pidStartTicks, String instance, Instant at) {
 		moveTo(JobState.RUNNING);
@@ -200,16 +201,17 @@ public final class Job {
 
 	synchronized JobView view(boolean withOutput) {
 		return new JobView(id, pool, request.kind(), state, request.command(), request.task(), request.params(),
-				request.stdin(), request.env(), request.workingDirectory(), timeout, Boolean.TRUE.equals(request.daemon()),
-				request.labels(), submittedAt, startedAt, finishedAt, pid, exitCode, signal, result, error,
-				JobView.Output.of(stdout, withOutput), JobView.Output.of(stderr, withOutput), terminationReason);
+				request.stdin(), request.env(), request.workingDirectory(), timeout,
+				Boolean.TRUE.equals(request.daemon()), request.labels(), submittedAt, startedAt, finishedAt, pid,
+				exitCode, signal, result, error, JobView.Output.of(stdout, withOutput),
+				JobView.Output.of(stderr, withOutput), terminationReason);
 	}
 
 	/** Everything the store keeps of a job. */
-	record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
-			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
-			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout,
-			CapturedOutput stderr, TerminationReason terminationReason) {
+	record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt, JobState state,
+			Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance, Integer exitCode,
+			Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
+			TerminationReason terminationReason) {
 	}
 
 }

@@ -58,30 +58,37 @@ class JobController {
 					+ "answer waits up to N seconds (at most 300) and is 200 with the finished job if it ended in time.",
 			requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 					schema = @Schema(implementation = JobRequest.class),
-					examples = {
-							@ExampleObject(name = "process", summary = "A process job",
-									value = "{\"command\": [\"/bin/sh\", \"-c\", \"echo hello; sleep 1\"], \"timeout\": \"PT30S\", \"labels\": {\"team\": \"reports\"}}"),
+					examples = { @ExampleObject(name = "process", summary = "A process job",
+							value = "{\"command\": [\"/bin/sh\", \"-c\", \"echo hello; sleep 1\"], \"timeout\": \"PT30S\", \"labels\": {\"team\": \"reports\"}}"),
 							@ExampleObject(name = "task", summary = "A thread job running the sleep task",
 									value = "{\"task\": \"sleep\", \"params\": {\"duration\": \"PT2S\"}}"),
 							@ExampleObject(name = "stdin-env", summary = "stdin and environment",
 									value = "{\"command\": [\"/bin/sh\", \"-c\", \"cat; echo $GREETING\"], \"stdin\": \"from stdin\\n\", \"env\": {\"GREETING\": \"hello\"}}") })))
 	@ApiResponse(responseCode = "202", description = "Accepted; `Location` names the job")
 	@ApiResponse(responseCode = "200", description = "Finished within `Prefer: wait`")
-	@ApiResponse(responseCode = "400", description = "Invalid body", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "403", description = "Command not allowed", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "404", description = "Unknown pool or task", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "429", description = "Queue full; see `Retry-After`", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "503", description = "Shutting down; see `Retry-After`", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "400", description = "Invalid body",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "403", description = "Command not allowed",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "404", description = "Unknown pool or task",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "429", description = "Queue full; see `Retry-After`",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "503", description = "Shutting down; see `Retry-After`",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
 	ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request,
-			@Parameter(description = "`wait=N`: wait up to N seconds for the job to finish", example = "wait=10")
-			@RequestHeader(name = "Prefer", required = false) String prefer) {
+			@Parameter(description = "`wait=N`: wait up to N seconds for the job to finish",
+					example = "wait=10") @RequestHeader(name = "Prefer", required = false) String prefer) {
 		Job job = jobs.submit(request);
-		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri().path("/{id}").buildAndExpand(job.id()).toUri();
+		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri()
+			.path("/{id}")
+			.buildAndExpand(job.id())
+			.toUri();
 		Duration wait = preferredWait(prefer);
 		if (wait != null && jobs.awaitTerminal(job, wait)) {
 			return ResponseEntity.ok()
@@ -93,11 +100,13 @@ class JobController {
 	}
 
 	@GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Get a job", description = "With `wait`, holds the request until the job ends or the wait "
-			+ "elapses (long poll, at most PT5M); waiting never cancels the job.")
+	@Operation(summary = "Get a job",
+			description = "With `wait`, holds the request until the job ends or the wait "
+					+ "elapses (long poll, at most PT5M); waiting never cancels the job.")
 	@ApiResponse(responseCode = "200", description = "The job")
-	@ApiResponse(responseCode = "404", description = "No such job", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
 	JobView get(@PathVariable String id, @Parameter(description = "ISO-8601 duration to wait for the job to end",
 			example = "PT30S") @RequestParam(required = false) String wait) {
 		Duration duration = (wait != null) ? parseWait(wait) : Duration.ZERO;
@@ -108,14 +117,15 @@ class JobController {
 	@Operation(summary = "List jobs", description = "Newest first, filtered by state, pool and labels; page with "
 			+ "`limit` and the `nextCursor` of the previous page. Listed jobs carry output sizes, not output text.")
 	@ApiResponse(responseCode = "200", description = "A page of jobs")
-	@ApiResponse(responseCode = "400", description = "Invalid filter or cursor", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "400", description = "Invalid filter or cursor",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
 	JobPage list(@Parameter(example = "SUCCEEDED") @RequestParam(required = false) String state,
 			@Parameter(example = "process") @RequestParam(required = false) String pool,
-			@Parameter(description = "`key:value`; repeat to require several labels", example = "team:reports")
-			@RequestParam(name = "label", required = false) List<String> labels,
-			@Parameter(description = "page size, 1 to 500") @RequestParam(defaultValue = "50") int limit,
-			@Parameter(description = "`nextCursor` of the previous page") @RequestParam(required = false) String cursor) {
+			@Parameter(description = "`key:value`; repeat to require several labels",
+					example = "team:reports") @RequestParam(name = "label", required = false) List<String> labels,
+			@Parameter(description = "page size, 1 to 500") @RequestParam(defaultValue = "50") int limit, @Parameter(
+					description = "`nextCursor` of the previous page") @RequestParam(required = false) String cursor) {
 		if (limit < 1 || limit > MAX_LIMIT) {
 			throw InvalidJobException.of("limit", "must be between 1 and " + MAX_LIMIT);
 		}
@@ -132,10 +142,12 @@ class JobController {
 			+ "termination ladder (SIGTERM to its process group, kill-grace, SIGKILL; or interruption for a task).")
 	@ApiResponse(responseCode = "200", description = "Cancelled")
 	@ApiResponse(responseCode = "202", description = "The termination ladder is running; poll the job")
-	@ApiResponse(responseCode = "404", description = "No such job", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "409", description = "Already finished", content = @Content(
-			mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "409", description = "Already finished",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
 	ResponseEntity<JobView> cancel(@PathVariable String id) {
 		Job job = jobs.cancel(id);
 		JobView view = job.view(true);
@@ -143,14 +155,16 @@ class JobController {
 	}
 
 	@GetMapping(path = "/{id}/stdout", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(summary = "Captured standard output", description = "Head and tail when truncated; empty until the job ends.")
+	@Operation(summary = "Captured standard output",
+			description = "Head and tail when truncated; empty until the job ends.")
 	@ApiResponse(responseCode = "200", description = "The text")
 	String stdout(@PathVariable String id) {
 		return text(jobs.get(id).stdout());
 	}
 
 	@GetMapping(path = "/{id}/stderr", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(summary = "Captured standard error", description = "Head and tail when truncated; empty until the job ends.")
+	@Operation(summary = "Captured standard error",
+			description = "Head and tail when truncated; empty until the job ends.")
 	@ApiResponse(responseCode = "200", description = "The text")
 	String stderr(@PathVariable String id) {
 		return text(jobs.get(id).stderr());

@@ -2,7 +2,10 @@ package dev.jobexec.job;
 
 import java.time.Duration;
 
-/** What happens to jobs, published for meters and logs; the job layer never waits on a listener's answer. */
+/**
+ * What happens to jobs, published for meters and logs; the job layer never waits on a
+ * listener's answer.
+ */
 public sealed interface JobEvent {
 
 	String pool();
@@ -11,7 +14,10 @@ public sealed interface JobEvent {
 	record Submitted(String pool) implements JobEvent {
 	}
 
-	/** A submission was refused; {@code reason} is queue_full, shutting_down, invalid or forbidden. */
+	/**
+	 * A submission was refused; {@code reason} is queue_full, shutting_down, invalid or
+	 * forbidden.
+	 */
 	record Rejected(String pool, String reason) implements JobEvent {
 	}
 
@@ -19,7 +25,10 @@ public sealed interface JobEvent {
 	record Started(String pool, Duration queueWait) implements JobEvent {
 	}
 
-	/** A job reached a terminal state; {@code runTime} is from start (or submission) to end. */
+	/**
+	 * A job reached a terminal state; {@code runTime} is from start (or submission) to
+	 * end.
+	 */
 	record Finished(String pool, JobState state, Duration runTime) implements JobEvent {
 	}
 

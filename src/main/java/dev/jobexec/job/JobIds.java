@@ -4,8 +4,8 @@ import java.security.SecureRandom;
 import java.util.UUID;
 
 /**
- * Makes time-ordered job ids (UUIDv7, RFC 9562) that are also strictly increasing within this
- * process, so that their text sorts in submission order.
+ * Makes time-ordered job ids (UUIDv7, RFC 9562) that are also strictly increasing within
+ * this process, so that their text sorts in submission order.
  */
 final class JobIds {
 
@@ -25,7 +25,8 @@ final class JobIds {
 			sequence = RANDOM.nextInt(1 << 10);
 		}
 		else if (++sequence >= (1 << 12)) {
-			// 4096 ids in one millisecond: borrow the next millisecond rather than lose the order.
+			// 4096 ids in one millisecond: borrow the next millisecond rather than lose
+			// the order.
 			lastMillis++;
 			sequence = 0;
 		}

@@ -5,8 +5,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Limits on what one submission may carry, bound from {@code jobexec.limits.*}. Each one exceeded
- * is answered with a 4xx problem that names it.
+ * Limits on what one submission may carry, bound from {@code jobexec.limits.*}. Each one
+ * exceeded is answered with a 4xx problem that names it.
  *
  * @param maxRequestSize largest request body; a larger one is answered 413
  * @param maxStdin largest {@code stdin} text

@@ -3,8 +3,8 @@ package dev.jobexec.job;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Settles the store at start, before the web server takes requests: jobs an earlier run left
- * running are lost, jobs it left queued run again.
+ * Settles the store at start, before the web server takes requests: jobs an earlier run
+ * left running are lost, jobs it left queued run again.
  */
 class JobRecovery implements SmartLifecycle {
 
@@ -34,7 +34,8 @@ class JobRecovery implements SmartLifecycle {
 
 	@Override
 	public boolean isPauseable() {
-		// Recovery runs once per start of the service, not again when a paused context resumes.
+		// Recovery runs once per start of the service, not again when a paused context
+		// resumes.
 		return false;
 	}
 

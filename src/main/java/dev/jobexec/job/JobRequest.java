@@ -15,20 +15,21 @@ public record JobRequest(
 				example = "process") @Size(max = 64) String pool,
 		@Schema(description = "argv of a process job; no shell is involved unless argv names one",
 				example = "[\"/bin/echo\", \"hello\"]") @Size(min = 1) List<@NotNull String> command,
-		@Schema(description = "Name of a registered task (see GET /api/v1/tasks)", example = "sleep")
-		@Size(min = 1, max = 128) String task,
-		@Schema(description = "Parameters of the task", example = "{\"duration\": \"PT2S\"}") Map<String, Object> params,
+		@Schema(description = "Name of a registered task (see GET /api/v1/tasks)", example = "sleep") @Size(min = 1,
+				max = 128) String task,
+		@Schema(description = "Parameters of the task",
+				example = "{\"duration\": \"PT2S\"}") Map<String, Object> params,
 		@Schema(description = "Text written to the process's standard input") String stdin,
 		@Schema(description = "Environment of the process; it does not inherit the service's",
 				example = "{\"GREETING\": \"hello\"}") Map<String, String> env,
-		@Schema(description = "Directory to run in, relative to the pool's base directory", example = "reports")
-		@Size(max = 4096) String workingDirectory,
+		@Schema(description = "Directory to run in, relative to the pool's base directory",
+				example = "reports") @Size(max = 4096) String workingDirectory,
 		@Schema(description = "ISO-8601 duration after which the job is terminated; defaults to the pool's",
 				type = "string", example = "PT30S") Duration timeout,
 		@Schema(description = "true: terminated as soon as the service shuts down; false: drained",
 				defaultValue = "false") Boolean daemon,
-		@Schema(description = "Free key/value labels to filter by", example = "{\"team\": \"reports\"}")
-		Map<String, String> labels) {
+		@Schema(description = "Free key/value labels to filter by",
+				example = "{\"team\": \"reports\"}") Map<String, String> labels) {
 
 	JobKind kind() {
 		return (command != null) ? JobKind.PROCESS : JobKind.TASK;

@@ -46,8 +46,8 @@ import org.springframework.stereotype.Service;
 import org.springframework.web.ErrorResponseException;
 
 /**
- * The lifecycle of jobs: validates a submission, stores it, hands it to its pool, and records
- * every state change the pool reports.
+ * The lifecycle of jobs: validates a submission, stores it, hands it to its pool, and
+ * records every state change the pool reports.
  */
 @Slf4j
 @Service
@@ -75,7 +75,10 @@ public class JobService implements SmartLifecycle {
 
 	private final Reaper reaper;
 
-	/** Queued and running jobs: the objects clients wait on. Finished jobs live in the store only. */
+	/**
+	 * Queued and running jobs: the objects clients wait on. Finished jobs live in the
+	 * store only.
+	 */
 	private final Map<String, Job> active = new ConcurrentHashMap<>();
 
 	private final Map<String, Execution> executions = new ConcurrentHashMap<>();
@@ -86,8 +89,9 @@ public class JobService implements SmartLifecycle {
 
 	/**
 	 * Validates, stores and queues a job.
-	 * @throws InvalidJobException (400), CommandNotAllowedException (403), UnknownPoolException
-	 * or UnknownTaskException (404), PoolFullException (429), PoolClosedException (503)
+	 * @throws InvalidJobException (400), CommandNotAllowedException (403),
+	 * UnknownPoolException or UnknownTaskException (404), PoolFullException (429),
+	 * PoolClosedException (503)
 	 */
 	public Job submit(JobRequest request) {
 		String poolName = poolName(request);
@@ -131,8 +135,9 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Settles what an earlier run left: jobs it was running are lost (and any process of theirs
-	 * still alive is killed), jobs it had queued are dispatched again in submission order.
+	 * Settles what an earlier run left: jobs it was running are lost (and any process of
+	 * theirs still alive is killed), jobs it had queued are dispatched again in
+	 * submission order.
 	 */
 	void recover() {
 		Instant now = Instant.now();
@@ -166,8 +171,10 @@ public class JobService implements SmartLifecycle {
 		catch (ErrorResponseException ex) {
 			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
 			synchronized (job) {
-				job.cancel(new ExecutionOutcome(ExecutionOutcome.Status.CANCELLED, null, null, null,
-						"could not be dispatched again after a restart: " + why, null, null, null), Instant.now());
+				job.cancel(
+						new ExecutionOutcome(ExecutionOutcome.Status.CANCELLED, null, null, null,
+								"could not be dispatched again after a restart: " + why, null, null, null),
+						Instant.now());
 				store.update(job);
 			}
 			log.warn("Queued job {} could not be dispatched again after a restart: {}", job.id(), why);
@@ -186,7 +193,9 @@ public class JobService implements SmartLifecycle {
 		reservation.submit();
 	}
 
-	/** @throws JobNotFoundException (404) */
+	/**
+	 * @throws JobNotFoundException (404)
+	 */
 	public Job get(String id) {
 		Job job = active.get(id);
 		if (job != null) {
@@ -206,9 +215,10 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Waits up to {@code wait} for the job to end; returns whether it did. Waiting never affects the
-	 * job, and every waiter is released once the pools have shut down, so that a long poll on a
-	 * job that stays queued does not hold up the web server's graceful shutdown.
+	 * Waits up to {@code wait} for the job to end; returns whether it did. Waiting never
+	 * affects the job, and every waiter is released once the pools have shut down, so
+	 * that a long poll on a job that stays queued does not hold up the web server's
+	 * graceful shutdown.
 	 */
 	boolean awaitTerminal(Job job, Duration wait) {
 		if (wait.isZero() || wait.isNegative() || job.whenTerminal().isDone()) {
@@ -234,7 +244,10 @@ public class JobService implements SmartLifecycle {
 		running = true;
 	}
 
-	/** Releases every waiting client; runs after the pools have drained and the reaper has cleared up. */
+	/**
+	 * Releases every waiting client; runs after the pools have drained and the reaper has
+	 * cleared up.
+	 */
 	@Override
 	public void stop() {
 		running = false;
@@ -265,8 +278,9 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Cancels a job: a queued one never starts, a running one goes down the termination ladder.
-	 * Waits briefly for the ladder so that the common case answers with the cancelled job.
+	 * Cancels a job: a queued one never starts, a running one goes down the termination
+	 * ladder. Waits briefly for the ladder so that the common case answers with the
+	 * cancelled job.
 	 * @throws JobFinishedException (409) when it has already ended
 	 */
 	public Job cancel(String id) {
@@ -297,7 +311,8 @@ public class JobService implements SmartLifecycle {
 		ExecutionProperties.Pool config = pool.config();
 		boolean process = request.command() != null;
 		if (process != (config.type() == PoolType.PROCESS)) {
-			errors.put("pool", "pool '" + poolName + "' runs " + (process ? "tasks, not commands" : "commands, not tasks"));
+			errors.put("pool",
+					"pool '" + poolName + "' runs " + (process ? "tasks, not commands" : "commands, not tasks"));
 			throw new InvalidJobException(errors);
 		}
 		List<String> command = null;
@@ -391,8 +406,8 @@ public class JobService implements SmartLifecycle {
 	}
 
 	private void validateStdin(String stdin, Map<String, String> errors) {
-		if (stdin != null && stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limits.maxStdin()
-			.toBytes()) {
+		if (stdin != null
+				&& stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limits.maxStdin().toBytes()) {
 			errors.put("stdin", "is larger than " + limits.maxStdin() + " (jobexec.limits.max-stdin)");
 		}
 	}
@@ -448,9 +463,9 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Stores a state change, retrying a little: the change has happened and cannot be refused.
-	 * If the store stays unwritable the change is kept in memory only, health reports the store
-	 * down, and a restart will find the job as it was last stored.
+	 * Stores a state change, retrying a little: the change has happened and cannot be
+	 * refused. If the store stays unwritable the change is kept in memory only, health
+	 * reports the store down, and a restart will find the job as it was last stored.
 	 */
 	private void write(Job job) {
 		for (int attempt = 1;; attempt++) {
@@ -482,9 +497,10 @@ public class JobService implements SmartLifecycle {
 
 		@Override
 		public void started(Long pid, Instant now) {
-			Long startTicks = (pid != null)
-					? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null) : null;
-			// Readers of the job wait on its monitor, so they see the change only once it is stored.
+			Long startTicks = (pid != null) ? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null)
+					: null;
+			// Readers of the job wait on its monitor, so they see the change only once it
+			// is stored.
 			synchronized (job) {
 				job.start(pid, startTicks, processes.instance(), now);
 				write(job);

@@ -11,10 +11,14 @@ import java.util.Optional;
  */
 public interface JobStore {
 
-	/** @throws StoreUnavailableException when the store cannot be written */
+	/**
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
 	void insert(Job job);
 
-	/** @throws StoreUnavailableException when the store cannot be written */
+	/**
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
 	void update(Job job);
 
 	Optional<Job> find(String id);
@@ -25,7 +29,10 @@ public interface JobStore {
 	/** Every job in {@code state}, oldest first. */
 	List<Job> inState(JobState state);
 
-	/** Deletes up to {@code batch} jobs that finished before {@code cutoff}; returns how many. */
+	/**
+	 * Deletes up to {@code batch} jobs that finished before {@code cutoff}; returns how
+	 * many.
+	 */
 	int deleteFinishedBefore(Instant cutoff, int batch);
 
 	/** Why the last write failed, or null when it succeeded. */
@@ -35,8 +42,8 @@ public interface JobStore {
 	boolean probeWrite();
 
 	/**
-	 * A listing: null filters match everything; {@code after} is the id of the last job of the
-	 * previous page.
+	 * A listing: null filters match everything; {@code after} is the id of the last job
+	 * of the previous page.
 	 */
 	record Query(JobState state, String pool, Map<String, String> labels, int limit, String after) {
 	}

@@ -6,12 +6,14 @@ import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /**
- * Explains a job store that cannot be opened at start: which file or database, why, and what to
- * do about it, instead of a page of stack trace.
+ * Explains a job store that cannot be opened at start: which file or database, why, and
+ * what to do about it, instead of a page of stack trace.
  */
 class JobStoreFailureAnalyzer extends AbstractFailureAnalyzer<SQLException> {
 
-	/** H2's codes for a file that is corrupt, of an unknown format, locked, or unreadable. */
+	/**
+	 * H2's codes for a file that is corrupt, of an unknown format, locked, or unreadable.
+	 */
 	private static final int FILE_CORRUPTED = 90030;
 
 	private static final int FILE_VERSION_ERROR = 90048;
@@ -28,7 +30,8 @@ class JobStoreFailureAnalyzer extends AbstractFailureAnalyzer<SQLException> {
 		String store = describeStore(message);
 		return switch (cause.getErrorCode()) {
 			case FILE_CORRUPTED, FILE_VERSION_ERROR -> new FailureAnalysis(
-					"The job store " + store + " is corrupt or not an H2 database this version can read: " + firstLine(message),
+					"The job store " + store + " is corrupt or not an H2 database this version can read: "
+							+ firstLine(message),
 					"Restore the file from a backup, or move it aside (for example mv jobexec.mv.db jobexec.mv.db.broken) "
 							+ "to start with an empty store; the jobs it held are then lost. To keep the store "
 							+ "elsewhere, set jobexec.data-dir.",
@@ -49,7 +52,10 @@ class JobStoreFailureAnalyzer extends AbstractFailureAnalyzer<SQLException> {
 		};
 	}
 
-	/** SQLState class 08: the connection could not be made or was refused (and 28: bad credentials). */
+	/**
+	 * SQLState class 08: the connection could not be made or was refused (and 28: bad
+	 * credentials).
+	 */
 	private static boolean isConnectionFailure(SQLException cause) {
 		String state = cause.getSQLState();
 		return state != null && (state.startsWith("08") || state.startsWith("28"));

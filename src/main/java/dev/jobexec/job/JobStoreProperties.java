@@ -8,10 +8,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * How long finished jobs are kept, bound from {@code jobexec.retention.*}.
  *
- * @param finished how long a finished job is kept after it finished; older ones are deleted
+ * @param finished how long a finished job is kept after it finished; older ones are
+ * deleted
  * @param sweepInterval how often old finished jobs are looked for
- * @param batchSize how many jobs one delete statement removes, so that a large backlog never
- * holds long locks
+ * @param batchSize how many jobs one delete statement removes, so that a large backlog
+ * never holds long locks
  */
 @ConfigurationProperties("jobexec.retention")
 public record JobStoreProperties(@DefaultValue("7d") Duration finished, @DefaultValue("10m") Duration sweepInterval,

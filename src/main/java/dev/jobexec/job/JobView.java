@@ -25,14 +25,17 @@ public record JobView(@Schema(example = "019a8d5e-7c1f-7d2a-9b3e-2f6c1a4b5d6e") 
 		@Schema(description = "Why the job did not succeed") String error, Output stdout, Output stderr,
 		TerminationReason terminationReason) {
 
-	/** Captured output of one stream: the kept text (head and tail), the total size, and whether bytes were dropped. */
+	/**
+	 * Captured output of one stream: the kept text (head and tail), the total size, and
+	 * whether bytes were dropped.
+	 */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	public record Output(@Schema(description = "Kept text; omitted in lists") String text, long bytes,
 			boolean truncated) {
 
 		static Output of(CapturedOutput output, boolean withText) {
-			return (output == null) ? null : new Output(withText ? output.text() : null, output.bytes(),
-					output.truncated());
+			return (output == null) ? null
+					: new Output(withText ? output.text() : null, output.bytes(), output.truncated());
 		}
 
 	}

@@ -10,7 +10,10 @@ import lombok.extern.slf4j.Slf4j;
 
 import org.springframework.context.SmartLifecycle;
 
-/** Deletes finished jobs older than {@code jobexec.retention.finished}, in batches, in the background. */
+/**
+ * Deletes finished jobs older than {@code jobexec.retention.finished}, in batches, in the
+ * background.
+ */
 @Slf4j
 public class RetentionSweeper implements SmartLifecycle {
 
@@ -44,8 +47,8 @@ public class RetentionSweeper implements SmartLifecycle {
 
 	@Override
 	public void start() {
-		thread = Executors.newSingleThreadScheduledExecutor(
-				Thread.ofPlatform().name("jobexec-retention").daemon(true).factory());
+		thread = Executors
+			.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("jobexec-retention").daemon(true).factory());
 		long interval = properties.sweepInterval().toMillis();
 		thread.scheduleWithFixedDelay(() -> {
 			try {

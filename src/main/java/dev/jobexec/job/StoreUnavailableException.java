@@ -7,7 +7,10 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
 
-/** The job store cannot be written (disk full, read-only, database down): nothing was accepted. */
+/**
+ * The job store cannot be written (disk full, read-only, database down): nothing was
+ * accepted.
+ */
 class StoreUnavailableException extends ErrorResponseException {
 
 	StoreUnavailableException(String problemText, Throwable cause) {
@@ -16,7 +19,8 @@ class StoreUnavailableException extends ErrorResponseException {
 	}
 
 	private static ProblemDetail problem(String problemText) {
-		ProblemDetail problem = Problems.problem(HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable", "Job store unavailable",
+		ProblemDetail problem = Problems.problem(HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable",
+				"Job store unavailable",
 				"The job store cannot be written, so the job was not accepted: " + problemText);
 		return problem;
 	}

@@ -13,7 +13,9 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.stereotype.Component;
 
-/** {@code /actuator/jobpools}: the live snapshot of every pool, its queue, and the reaper. */
+/**
+ * {@code /actuator/jobpools}: the live snapshot of every pool, its queue, and the reaper.
+ */
 @Component
 @Endpoint(id = "jobpools")
 class JobPoolsEndpoint {

@@ -11,8 +11,9 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code jobPools} health component: up while every pool accepts jobs, with each pool's load
- * and stuck threads in the details. A full queue is load, not ill health: it stays up.
+ * The {@code jobPools} health component: up while every pool accepts jobs, with each
+ * pool's load and stuck threads in the details. A full queue is load, not ill health: it
+ * stays up.
  */
 @Component
 class JobPoolsHealthIndicator extends AbstractHealthIndicator {

@@ -7,8 +7,8 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code jobStore} health component: down while the store cannot be written, and up again as
- * soon as a write succeeds (the check itself tries one while the store is down).
+ * The {@code jobStore} health component: down while the store cannot be written, and up
+ * again as soon as a write succeeds (the check itself tries one while the store is down).
  */
 @Component
 class JobStoreHealthIndicator extends AbstractHealthIndicator {

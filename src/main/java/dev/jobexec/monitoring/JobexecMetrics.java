@@ -23,15 +23,15 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code jobexec.*} meters: gauges read from the pools' live snapshots, counters and timers fed
- * by job events. Every meter of every pool is registered at start, so dashboards see zeros rather
- * than gaps.
+ * The {@code jobexec.*} meters: gauges read from the pools' live snapshots, counters and
+ * timers fed by job events. Every meter of every pool is registered at start, so
+ * dashboards see zeros rather than gaps.
  */
 @Component
 class JobexecMetrics implements MeterBinder {
 
-	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid", "store_unavailable",
-			"forbidden");
+	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid",
+			"store_unavailable", "forbidden");
 
 	private final PoolRouter router;
 

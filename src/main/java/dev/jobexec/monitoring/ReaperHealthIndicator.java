@@ -11,9 +11,9 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code reaper} health component: down when the reaper has stopped scanning; up otherwise,
- * with whether the service is a child subreaper (and why not), what was reaped and killed, and the
- * live processes the service is responsible for.
+ * The {@code reaper} health component: down when the reaper has stopped scanning; up
+ * otherwise, with whether the service is a child subreaper (and why not), what was reaped
+ * and killed, and the live processes the service is responsible for.
  */
 @Component
 class ReaperHealthIndicator extends AbstractHealthIndicator {

@@ -7,8 +7,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * API keys, bound from {@code jobexec.security.*}.
  *
- * @param apiKeys keys accepted as {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>};
- * several may be valid at once, for rotation. None set: one is generated and logged at start.
+ * @param apiKeys keys accepted as {@code Authorization: Bearer <key>} or
+ * {@code X-API-Key: <key>}; several may be valid at once, for rotation. None set: one is
+ * generated and logged at start.
  */
 @ConfigurationProperties("jobexec.security")
 record ApiKeyProperties(List<String> apiKeys) {

@@ -10,8 +10,9 @@ import java.util.List;
 import lombok.extern.slf4j.Slf4j;
 
 /**
- * The keys the API accepts, kept only as SHA-256 digests and compared in constant time: every
- * key is compared, whichever matches, so the time taken says nothing about the keys.
+ * The keys the API accepts, kept only as SHA-256 digests and compared in constant time:
+ * every key is compared, whichever matches, so the time taken says nothing about the
+ * keys.
  */
 @Slf4j
 final class ApiKeys {

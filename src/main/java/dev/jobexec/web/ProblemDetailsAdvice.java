@@ -23,9 +23,9 @@ import org.springframework.web.method.annotation.HandlerMethodValidationExceptio
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Turns every error into an RFC 9457 problem: the framework's own errors with a precise detail and
- * a field map, the domain's {@code ErrorResponseException}s as they are, and anything unexpected
- * into a 500 that says nothing internal.
+ * Turns every error into an RFC 9457 problem: the framework's own errors with a precise
+ * detail and a field map, the domain's {@code ErrorResponseException}s as they are, and
+ * anything unexpected into a 500 that says nothing internal.
  */
 @Slf4j
 @RestControllerAdvice
@@ -66,8 +66,9 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		for (FieldError error : ex.getBindingResult().getFieldErrors()) {
 			errors.putIfAbsent(error.getField(), error.getDefaultMessage());
 		}
-		ex.getBindingResult().getGlobalErrors().forEach((error) -> errors.putIfAbsent(error.getObjectName(),
-				error.getDefaultMessage()));
+		ex.getBindingResult()
+			.getGlobalErrors()
+			.forEach((error) -> errors.putIfAbsent(error.getObjectName(), error.getDefaultMessage()));
 		return handleExceptionInternal(ex, Problems.invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
 	}
 
@@ -75,9 +76,10 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 	protected ResponseEntity<Object> handleHandlerMethodValidationException(HandlerMethodValidationException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		Map<String, String> errors = new LinkedHashMap<>();
-		ex.getParameterValidationResults().forEach((result) -> result.getResolvableErrors()
-			.forEach((error) -> errors.putIfAbsent(result.getMethodParameter().getParameterName(),
-					error.getDefaultMessage())));
+		ex.getParameterValidationResults()
+			.forEach((result) -> result.getResolvableErrors()
+				.forEach((error) -> errors.putIfAbsent(result.getMethodParameter().getParameterName(),
+						error.getDefaultMessage())));
 		return handleExceptionInternal(ex, Problems.invalid(errors), headers, HttpStatus.BAD_REQUEST, request);
 	}
 
@@ -89,7 +91,10 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		return handleExceptionInternal(ex, problem, new HttpHeaders(), HttpStatus.INTERNAL_SERVER_ERROR, request);
 	}
 
-	/** The outermost Jackson exception: it knows the field path, which its own causes do not. */
+	/**
+	 * The outermost Jackson exception: it knows the field path, which its own causes do
+	 * not.
+	 */
 	private static Throwable jacksonCause(Throwable ex) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
 			if (cause instanceof JacksonException) {

@@ -20,9 +20,9 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Refuses request bodies larger than {@code jobexec.limits.max-request-size} with a 413 problem:
- * at once when the declared length is too large, and while reading when a chunked body grows past
- * it, so that no body is ever buffered beyond the limit.
+ * Refuses request bodies larger than {@code jobexec.limits.max-request-size} with a 413
+ * problem: at once when the declared length is too large, and while reading when a
+ * chunked body grows past it, so that no body is ever buffered beyond the limit.
  */
 @Component
 class RequestSizeFilter extends OncePerRequestFilter {
@@ -60,7 +60,9 @@ class RequestSizeFilter extends OncePerRequestFilter {
 		return "The request body is larger than " + max + " bytes (jobexec.limits.max-request-size)";
 	}
 
-	/** Thrown while reading a body that has grown past the limit; the advice answers 413. */
+	/**
+	 * Thrown while reading a body that has grown past the limit; the advice answers 413.
+	 */
 	static final class TooLargeException extends IOException {
 
 		TooLargeException(long max) {
@@ -69,7 +71,9 @@ class RequestSizeFilter extends OncePerRequestFilter {
 
 	}
 
-	/** A request whose body stream fails once more than {@code max} bytes have been read. */
+	/**
+	 * A request whose body stream fails once more than {@code max} bytes have been read.
+	 */
 	private static final class Bounded extends HttpServletRequestWrapper {
 
 		private final long max;

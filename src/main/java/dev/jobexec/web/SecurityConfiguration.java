@@ -37,10 +37,10 @@ import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
- * API keys through Spring Security: every API call and every Actuator endpoint except health needs
- * a key, as {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}; Swagger UI and the
- * OpenAPI document stay readable so that a user can find the Authorize button. A missing or wrong
- * key is a 401 problem with {@code WWW-Authenticate}.
+ * API keys through Spring Security: every API call and every Actuator endpoint except
+ * health needs a key, as {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>};
+ * Swagger UI and the OpenAPI document stay readable so that a user can find the Authorize
+ * button. A missing or wrong key is a 401 problem with {@code WWW-Authenticate}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(ApiKeyProperties.class)
@@ -56,7 +56,10 @@ class SecurityConfiguration {
 		return new ApiKeys(properties);
 	}
 
-	/** Declared as a bean so that Spring Boot does not also set up a generated user and password. */
+	/**
+	 * Declared as a bean so that Spring Boot does not also set up a generated user and
+	 * password.
+	 */
 	@Bean
 	AuthenticationProvider apiKeyAuthenticationProvider(ApiKeys keys) {
 		return new AuthenticationProvider() {
@@ -86,16 +89,16 @@ class SecurityConfiguration {
 				(exception instanceof BadCredentialsException) ? exception.getMessage()
 						: "Give an API key as 'Authorization: Bearer <key>' or '" + API_KEY_HEADER + ": <key>'",
 				request);
-		AccessDeniedHandler forbidden = (request, response, exception) -> problem(json, response,
-				HttpStatus.FORBIDDEN, "https://jobexec.dev/problems/forbidden", "Forbidden", exception.getMessage(),
-				request);
+		AccessDeniedHandler forbidden = (request, response, exception) -> problem(json, response, HttpStatus.FORBIDDEN,
+				"https://jobexec.dev/problems/forbidden", "Forbidden", exception.getMessage(), request);
 		AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(apiKeyAuthenticationProvider),
 				SecurityConfiguration::presentedKey);
-		// Open paths ignore whatever key comes along, so that a probe with a stale key still works.
-		apiKeys.setRequestMatcher(new NegatedRequestMatcher(new OrRequestMatcher(
-				java.util.Arrays.stream(OPEN).map(PathPatternRequestMatcher.withDefaults()::matcher)
-					.map(RequestMatcher.class::cast)
-					.toList())));
+		// Open paths ignore whatever key comes along, so that a probe with a stale key
+		// still works.
+		apiKeys.setRequestMatcher(new NegatedRequestMatcher(new OrRequestMatcher(java.util.Arrays.stream(OPEN)
+			.map(PathPatternRequestMatcher.withDefaults()::matcher)
+			.map(RequestMatcher.class::cast)
+			.toList())));
 		apiKeys.setSuccessHandler((request, response, authentication) -> {
 		});
 		apiKeys.setFailureHandler(new AuthenticationEntryPointFailureHandler(unauthorized));
@@ -105,14 +108,18 @@ class SecurityConfiguration {
 			.logout(AbstractHttpConfigurer::disable)
 			.requestCache(AbstractHttpConfigurer::disable)
 			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-			.authorizeHttpRequests((requests) -> requests.requestMatchers(OPEN).permitAll().anyRequest().authenticated())
-			.exceptionHandling((exceptions) -> exceptions.authenticationEntryPoint(unauthorized)
-				.accessDeniedHandler(forbidden))
+			.authorizeHttpRequests(
+					(requests) -> requests.requestMatchers(OPEN).permitAll().anyRequest().authenticated())
+			.exceptionHandling(
+					(exceptions) -> exceptions.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
 			.addFilterAt(apiKeys, BasicAuthenticationFilter.class)
 			.build();
 	}
 
-	/** The key a request carries, or null: then the request is anonymous and open paths still work. */
+	/**
+	 * The key a request carries, or null: then the request is anonymous and open paths
+	 * still work.
+	 */
 	private static Authentication presentedKey(HttpServletRequest request) {
 		String header = request.getHeader(API_KEY_HEADER);
 		if (header == null) {
@@ -140,7 +147,10 @@ class SecurityConfiguration {
 		json.writeValue(response.getOutputStream(), body);
 	}
 
-	/** A request's API key: unauthenticated as presented, authenticated once a key matched. */
+	/**
+	 * A request's API key: unauthenticated as presented, authenticated once a key
+	 * matched.
+	 */
 	static final class ApiKeyAuthentication extends AbstractAuthenticationToken {
 
 		private final String principal;

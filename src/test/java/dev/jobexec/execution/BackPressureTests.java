@@ -19,7 +19,10 @@ import org.springframework.test.web.servlet.client.EntityExchangeResult;
 import static dev.jobexec.support.Api.list;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Pools are bounded: concurrency by max-concurrency, waiting by queue-capacity, the rest gets 429. */
+/**
+ * Pools are bounded: concurrency by max-concurrency, waiting by queue-capacity, the rest
+ * gets 429.
+ */
 @JobexecHttpTest
 class BackPressureTests {
 
@@ -34,12 +37,14 @@ class BackPressureTests {
 		String marker = "bp-" + UUID.randomUUID();
 		List<String> ids = new ArrayList<>();
 		for (int i = 0; i < 6; i++) {
-			ids.add(api.submitId("{\"pool\":\"pair\",\"command\":[\"/bin/sh\",\"-c\",\"sleep 0.5\",\"" + marker + "\"]}"));
+			ids.add(api
+				.submitId("{\"pool\":\"pair\",\"command\":[\"/bin/sh\",\"-c\",\"sleep 0.5\",\"" + marker + "\"]}"));
 		}
 		AtomicInteger mostRunning = new AtomicInteger();
 		AtomicInteger mostActive = new AtomicInteger();
 		Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> {
-			// Job process groups alive now (a forked child shares its parent's command line until it execs).
+			// Job process groups alive now (a forked child shares its parent's command
+			// line until it execs).
 			long running = ProcessTable.all()
 				.stream()
 				.filter((entry) -> !entry.isZombie() && cmdline(entry.pid()).contains(marker))

@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 class ExecutionPropertiesTests {
 
-	private static final ExecutionProperties.Shutdown SHUTDOWN = new ExecutionProperties.Shutdown(Duration.ofSeconds(30));
+	private static final ExecutionProperties.Shutdown SHUTDOWN = new ExecutionProperties.Shutdown(
+			Duration.ofSeconds(30));
 
 	@Test
 	void processAndThreadPoolsAlwaysExistWithTheirTypesDefaults() {
@@ -33,9 +34,8 @@ class ExecutionPropertiesTests {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new ExecutionProperties(Path.of("data"), Map.of("reports", pool(null, 1)), SHUTDOWN))
 			.withMessage("jobexec.pools.reports.type must be set to 'process' or 'thread'");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new ExecutionProperties(Path.of("data"), Map.of("reports", pool(PoolType.PROCESS, 0)),
-					SHUTDOWN))
+		assertThatIllegalArgumentException().isThrownBy(
+				() -> new ExecutionProperties(Path.of("data"), Map.of("reports", pool(PoolType.PROCESS, 0)), SHUTDOWN))
 			.withMessageContaining("jobexec.pools.reports.max-concurrency must be at least 1");
 	}
 

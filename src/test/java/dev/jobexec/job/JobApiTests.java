@@ -70,8 +70,8 @@ class JobApiTests {
 					""");
 			Map<String, Object> job = api.awaitEnd(id);
 			assertThat(job).containsEntry("state", "SUCCEEDED");
-			assertThat(map(job.get("stdout")).get("text")).isEqualTo("from stdin\nhello\nno home\n"
-					+ reports.toRealPath() + "\n");
+			assertThat(map(job.get("stdout")).get("text"))
+				.isEqualTo("from stdin\nhello\nno home\n" + reports.toRealPath() + "\n");
 		}
 
 		@Test
@@ -86,8 +86,11 @@ class JobApiTests {
 
 		@Test
 		void signalThatEndedTheProcessIsReportedWhileAnExitCodeOf143IsJustAnExitCode() {
-			Map<String, Object> killed = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"kill -TERM $$\"]}"));
-			assertThat(killed).containsEntry("state", "FAILED").containsEntry("signal", 15).containsEntry("exitCode", 143);
+			Map<String, Object> killed = api
+				.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"kill -TERM $$\"]}"));
+			assertThat(killed).containsEntry("state", "FAILED")
+				.containsEntry("signal", 15)
+				.containsEntry("exitCode", 143);
 			assertThat(killed.get("error")).isEqualTo("killed by signal 15 (SIGTERM)");
 
 			Map<String, Object> exited = api.awaitEnd(api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"exit 143\"]}"));
@@ -99,7 +102,8 @@ class JobApiTests {
 		@Test
 		void stdinLargerThanAPipeBufferIsFedWhileTheOutputIsRead() {
 			String input = "0123456789".repeat(12_000);
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"/bin/cat\"],\"stdin\":\"" + input + "\"}"));
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"command\":[\"/bin/cat\"],\"stdin\":\"" + input + "\"}"));
 			assertThat(job).containsEntry("state", "SUCCEEDED");
 			assertThat(map(job.get("stdout"))).containsEntry("bytes", 120_000).containsEntry("text", input);
 		}
@@ -111,13 +115,15 @@ class JobApiTests {
 
 		@Test
 		void processStartsWithNoSignalBlockedAndNoStandardSignalIgnored() {
-			// grep reads its own status: it is the job's main process, as the service started it.
+			// grep reads its own status: it is the job's main process, as the service
+			// started it.
 			String[] lines = succeededStdout("""
 					{"command": ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]}
 					""").split("\n");
 			assertThat(lines).hasSize(2);
 			assertThat(lines[0]).isEqualTo("SigBlk:\t0000000000000000");
-			// glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; 1 to 31 must not be.
+			// glibc's posix_spawn leaves its two internal signals (32 and 33) ignored; 1
+			// to 31 must not be.
 			assertThat(Long.parseLong(lines[1].substring("SigIgn:\t".length()), 16) & 0x7fffffffL).isZero();
 		}
 
@@ -126,7 +132,10 @@ class JobApiTests {
 			assertThat(succeededStdout("{\"command\":[\"echo\",\"found\"]}")).isEqualTo("found\n");
 		}
 
-		/** Runs a process job to its end, asserts that it succeeded, and returns its stdout. */
+		/**
+		 * Runs a process job to its end, asserts that it succeeded, and returns its
+		 * stdout.
+		 */
 		private String succeededStdout(String body) {
 			Map<String, Object> job = api.awaitEnd(api.submitId(body));
 			assertThat(job).containsEntry("state", "SUCCEEDED");
@@ -150,7 +159,8 @@ class JobApiTests {
 
 		@Test
 		void sleepTaskSucceeds() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT0.2S\"}}"));
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT0.2S\"}}"));
 			assertThat(job).containsEntry("state", "SUCCEEDED")
 				.containsEntry("pool", "thread")
 				.containsEntry("kind", "TASK");
@@ -159,14 +169,16 @@ class JobApiTests {
 
 		@Test
 		void echoTaskReturnsItsMessage() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"task\":\"echo\",\"params\":{\"message\":{\"n\":[1,2]}}}"));
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"task\":\"echo\",\"params\":{\"message\":{\"n\":[1,2]}}}"));
 			assertThat(job).containsEntry("state", "SUCCEEDED");
 			assertThat(map(job.get("result"))).containsEntry("n", List.of(1, 2));
 		}
 
 		@Test
 		void failTaskIsRecordedWithItsError() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"task\":\"fail\",\"params\":{\"message\":\"boom\"}}"));
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"task\":\"fail\",\"params\":{\"message\":\"boom\"}}"));
 			assertThat(job).containsEntry("state", "FAILED").containsEntry("error", "boom");
 		}
 
@@ -181,7 +193,8 @@ class JobApiTests {
 
 		@Test
 		void cpuTaskReturnsWhatItComputed() {
-			Map<String, Object> job = api.awaitEnd(api.submitId("{\"task\":\"cpu\",\"params\":{\"duration\":\"PT0.1S\"}}"));
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"task\":\"cpu\",\"params\":{\"duration\":\"PT0.1S\"}}"));
 			assertThat(job).containsEntry("state", "SUCCEEDED");
 			assertThat(((Number) map(job.get("result")).get("iterations")).longValue()).isPositive();
 		}
@@ -203,8 +216,8 @@ class JobApiTests {
 
 		@Test
 		void preferWaitAnswers202WhenTheJobOutlastsTheWait() {
-			EntityExchangeResult<Map<String, Object>> result = api.post(
-					"{\"task\":\"sleep\",\"params\":{\"duration\":\"PT3S\"}}", "Prefer", "respond-async, wait=1");
+			EntityExchangeResult<Map<String, Object>> result = api
+				.post("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT3S\"}}", "Prefer", "respond-async, wait=1");
 			assertThat(result.getStatus().value()).isEqualTo(202);
 			assertThat(result.getResponseBody()).containsEntry("state", "RUNNING");
 			assertThat(api.awaitEnd((String) result.getResponseBody().get("id"))).containsEntry("state", "SUCCEEDED");
@@ -289,7 +302,14 @@ class JobApiTests {
 		}
 
 		private Map<String, Object> page(String uri) {
-			return api.client().get().uri(uri).exchange().expectStatus().isOk().returnResult(Api.JSON).getResponseBody();
+			return api.client()
+				.get()
+				.uri(uri)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.returnResult(Api.JSON)
+				.getResponseBody();
 		}
 
 		private static String echo(String run, String text) {
@@ -374,15 +394,26 @@ class JobApiTests {
 				})
 				.getResponseBody();
 			assertThat(pools).extracting((pool) -> pool.get("name")).contains("process", "thread", "narrow");
-			Map<String, Object> narrow = pools.stream().filter((pool) -> "narrow".equals(pool.get("name"))).findFirst()
+			Map<String, Object> narrow = pools.stream()
+				.filter((pool) -> "narrow".equals(pool.get("name")))
+				.findFirst()
 				.orElseThrow();
 			assertThat(narrow).containsEntry("type", "process")
 				.containsEntry("maxConcurrency", 1)
 				.containsEntry("queueCapacity", 1)
 				.containsKeys("active", "queued", "completed", "rejected", "killGrace");
 
-			api.client().get().uri("/api/v1/pools/thread").exchange().expectStatus().isOk()
-				.expectBody().jsonPath("$.type").isEqualTo("thread").jsonPath("$.maxConcurrency").isEqualTo(64);
+			api.client()
+				.get()
+				.uri("/api/v1/pools/thread")
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody()
+				.jsonPath("$.type")
+				.isEqualTo("thread")
+				.jsonPath("$.maxConcurrency")
+				.isEqualTo(64);
 		}
 
 		@Test

@@ -43,9 +43,10 @@ abstract class JobStoreContractTests {
 
 	@Test
 	void keepsEveryFieldThroughEachStateChange() {
-		Job job = new Job(JobIds.next(), "process", new JobRequest("process", List.of("/bin/sh", "-c", "cat"), null,
-				null, "input\n", Map.of("GREETING", "hi"), "reports", Duration.ofSeconds(30), true,
-				Map.of("team", "reports")), Duration.ofSeconds(30), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		Job job = new Job(JobIds.next(), "process",
+				new JobRequest("process", List.of("/bin/sh", "-c", "cat"), null, null, "input\n",
+						Map.of("GREETING", "hi"), "reports", Duration.ofSeconds(30), true, Map.of("team", "reports")),
+				Duration.ofSeconds(30), Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.insert(job);
 		assertThat(view(job.id())).isEqualTo(job.view(true));
 
@@ -55,9 +56,11 @@ abstract class JobStoreContractTests {
 		assertThat(store.find(job.id()).orElseThrow().persisted().pidStartTicks()).isEqualTo(123456L);
 		assertThat(store.find(job.id()).orElseThrow().persisted().instance()).isEqualTo("instance-1");
 
-		job.fail(new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null, "killed by signal 9 (SIGKILL)",
-				new CapturedOutput("out ünïcode\n", 14, false), new CapturedOutput("head\n[...]\ntail", 5_000_000, true),
-				null), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		job.fail(
+				new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null, "killed by signal 9 (SIGKILL)",
+						new CapturedOutput("out ünïcode\n", 14, false),
+						new CapturedOutput("head\n[...]\ntail", 5_000_000, true), null),
+				Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.update(job);
 		Job found = store.find(job.id()).orElseThrow();
 		assertThat(found.view(true)).isEqualTo(job.view(true));
@@ -66,9 +69,10 @@ abstract class JobStoreContractTests {
 
 	@Test
 	void keepsATaskResultAsJson() {
-		Job job = new Job(JobIds.next(), "thread", new JobRequest(null, null, "echo",
-				Map.of("message", Map.of("n", List.of(1, 2))), null, null, null, null, null, null), Duration.ofMinutes(1),
-				Instant.now().truncatedTo(ChronoUnit.MICROS));
+		Job job = new Job(
+				JobIds.next(), "thread", new JobRequest(null, null, "echo",
+						Map.of("message", Map.of("n", List.of(1, 2))), null, null, null, null, null, null),
+				Duration.ofMinutes(1), Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.insert(job);
 		job.start(null, null, null, Instant.now().truncatedTo(ChronoUnit.MICROS));
 		job.succeed(new ExecutionOutcome(ExecutionOutcome.Status.SUCCEEDED, null, null, Map.of("n", List.of(1, 2)),
@@ -79,8 +83,7 @@ abstract class JobStoreContractTests {
 	}
 
 	@Test
-	void concurrentWritersShareCommitsYetEachSeesItsOwnWriteCommittedAndAFailingWriteFailsAlone()
-			throws Exception {
+	void concurrentWritersShareCommitsYetEachSeesItsOwnWriteCommittedAndAFailingWriteFailsAlone() throws Exception {
 		int writers = 8;
 		int jobsEach = 25;
 		Job duplicate = job("process", Map.of());
@@ -107,7 +110,8 @@ abstract class JobStoreContractTests {
 						store.insert(job);
 						job.start(1000L + i, null, "instance-1", Instant.now().truncatedTo(ChronoUnit.MICROS));
 						store.update(job);
-						// Committed when update returns: another connection sees it at once.
+						// Committed when update returns: another connection sees it at
+						// once.
 						assertThat(store.find(job.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
 						jobs.add(job);
 					}
@@ -138,8 +142,8 @@ abstract class JobStoreContractTests {
 
 		assertThat(ids(new JobStore.Query(null, null, null, 3, null))).containsExactly(id(jobs, 5), id(jobs, 4),
 				id(jobs, 3));
-		assertThat(ids(new JobStore.Query(null, null, null, 3, id(jobs, 3)))).containsExactly(id(jobs, 2),
-				id(jobs, 1), id(jobs, 0));
+		assertThat(ids(new JobStore.Query(null, null, null, 3, id(jobs, 3)))).containsExactly(id(jobs, 2), id(jobs, 1),
+				id(jobs, 0));
 		assertThat(ids(new JobStore.Query(JobState.CANCELLED, null, null, 10, null))).containsExactly(id(jobs, 4),
 				id(jobs, 1));
 		assertThat(ids(new JobStore.Query(null, "reports", null, 10, null))).containsExactly(id(jobs, 5), id(jobs, 3),
@@ -218,8 +222,9 @@ abstract class JobStoreContractTests {
 	}
 
 	private static Job job(String pool, Map<String, String> labels) {
-		return new Job(JobIds.next(), pool, new JobRequest(pool, List.of("/bin/true"), null, null, null, null, null,
-				null, null, labels), Duration.ofMinutes(5), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		return new Job(JobIds.next(), pool,
+				new JobRequest(pool, List.of("/bin/true"), null, null, null, null, null, null, null, labels),
+				Duration.ofMinutes(5), Instant.now().truncatedTo(ChronoUnit.MICROS));
 	}
 
 }

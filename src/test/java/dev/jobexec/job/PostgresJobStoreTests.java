@@ -27,7 +27,10 @@ class PostgresJobStoreTests extends JobStoreContractTests {
 
 	private String url;
 
-	/** A new connection for each use, as a pool gives: the store's writers run concurrently. */
+	/**
+	 * A new connection for each use, as a pool gives: the store's writers run
+	 * concurrently.
+	 */
 	@Override
 	protected DataSource newDataSource() {
 		url = Postgres.freshSchemaUrl();
@@ -36,9 +39,11 @@ class PostgresJobStoreTests extends JobStoreContractTests {
 
 	@Test
 	void aStoreThatCannotBeWrittenSaysSoAndRecoversWhenItCanAgain() throws SQLException {
-		Job job = new Job(JobIds.next(), "process", new JobRequest(null, List.of("/bin/true"), null, null, null, null,
-				null, null, null, null), Duration.ofMinutes(1), Instant.now());
-		// One connection, so that a session setting made here applies to the store's writes.
+		Job job = new Job(JobIds.next(), "process",
+				new JobRequest(null, List.of("/bin/true"), null, null, null, null, null, null, null, null),
+				Duration.ofMinutes(1), Instant.now());
+		// One connection, so that a session setting made here applies to the store's
+		// writes.
 		SingleConnectionDataSource single = new SingleConnectionDataSource(url, Postgres.USER, Postgres.PASSWORD, true);
 		single.setAutoCommit(true);
 		JdbcJobStore store = new JdbcJobStore(JdbcClient.create(single),

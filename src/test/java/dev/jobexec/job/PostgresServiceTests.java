@@ -18,8 +18,9 @@ import org.springframework.test.web.servlet.client.EntityExchangeResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The whole service on a real PostgreSQL store: jobs run and are listed, a store that cannot be
- * written answers 503 and turns health down, and the service recovers when the store does.
+ * The whole service on a real PostgreSQL store: jobs run and are listed, a store that
+ * cannot be written answers 503 and turns health down, and the service recovers when the
+ * store does.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = "jobexec.security.api-keys=" + Api.KEY)
@@ -32,7 +33,10 @@ class PostgresServiceTests {
 	@Autowired
 	Api api;
 
-	/** Runs before the context loads: without a server the class is skipped (or fails, in CI). */
+	/**
+	 * Runs before the context loads: without a server the class is skipped (or fails, in
+	 * CI).
+	 */
 	@BeforeAll
 	static void schema() {
 		url = Postgres.freshSchemaUrl();

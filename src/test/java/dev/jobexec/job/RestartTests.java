@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A service stopped (SIGKILL or SIGTERM) and a new one started on the same data directory: what
- * the new one reports through the API is what the store kept.
+ * A service stopped (SIGKILL or SIGTERM) and a new one started on the same data
+ * directory: what the new one reports through the API is what the store kept.
  */
 class RestartTests {
 
@@ -47,12 +47,15 @@ class RestartTests {
 			queued = List.of(first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"1\"]}"),
 					first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"2\"],\"daemon\":true}"),
 					first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"3\"]}"));
-			Awaitility.await().atMost(Duration.ofSeconds(10))
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
 				.until(() -> ServiceProcess.processesOf(List.of(running, blocker)).size() >= 4);
 			leftovers = ServiceProcess.processesOf(List.of(running, blocker));
 
-			// Without its crash guard, the dead service leaves its job processes behind: the next
-			// start must find and kill them, by pid and start time and by instance marker.
+			// Without its crash guard, the dead service leaves its job processes behind:
+			// the next
+			// start must find and kill them, by pid and start time and by instance
+			// marker.
 			NativeProcesses.signalProcess(first.crashGuard().orElseThrow().pid(), NativeProcesses.SIGKILL);
 			first.sigkill();
 			first.awaitExit(Duration.ofSeconds(30));
@@ -65,7 +68,9 @@ class RestartTests {
 				assertThat(job).containsEntry("state", "LOST").containsEntry("terminationReason", "SERVICE_LOST");
 				assertThat(job.get("finishedAt")).isNotNull();
 			}
-			Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(alive(leftovers)).isEmpty());
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(alive(leftovers)).isEmpty());
 
 			List<Map<String, Object>> ran = queued.stream().map((id) -> second.awaitState(id, "SUCCEEDED")).toList();
 			assertThat(ran).extracting((job) -> Instant.parse((String) job.get("startedAt"))).isSorted();
@@ -115,7 +120,8 @@ class RestartTests {
 		}
 
 		try (ServiceProcess second = ServiceProcess.start(dir, List.of(), NARROW)) {
-			assertThat(second.job(daemon)).containsEntry("state", "CANCELLED").containsEntry("terminationReason", "SHUTDOWN");
+			assertThat(second.job(daemon)).containsEntry("state", "CANCELLED")
+				.containsEntry("terminationReason", "SHUTDOWN");
 			assertThat(second.job(queuedDaemon)).containsEntry("state", "CANCELLED")
 				.containsEntry("terminationReason", "SHUTDOWN");
 			assertThat(second.job(drained)).containsEntry("state", "SUCCEEDED");

@@ -29,8 +29,9 @@ class RetentionTests {
 
 	@Test
 	void finishedJobsOlderThanTheRetentionAreDeletedAndCounted() {
-		Job old = new Job(JobIds.next(), "process", new JobRequest(null, List.of("/bin/true"), null, null, null, null,
-				null, null, null, null), Duration.ofMinutes(1), Instant.now().minus(Duration.ofDays(9)));
+		Job old = new Job(JobIds.next(), "process",
+				new JobRequest(null, List.of("/bin/true"), null, null, null, null, null, null, null, null),
+				Duration.ofMinutes(1), Instant.now().minus(Duration.ofDays(9)));
 		store.insert(old);
 		old.cancel(ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED),
 				Instant.now().minus(Duration.ofDays(8)));

@@ -24,7 +24,9 @@ public class Api {
 
 	public static final MediaType PROBLEM = MediaType.APPLICATION_PROBLEM_JSON;
 
-	/** The API key the test services accept, and a second one, as during a key rotation. */
+	/**
+	 * The API key the test services accept, and a second one, as during a key rotation.
+	 */
 	public static final String KEY = "test-key-0123456789";
 
 	public static final String ROTATED_KEY = "rotated-key-0123456789";
@@ -75,7 +77,12 @@ public class Api {
 	}
 
 	public Map<String, Object> get(String id) {
-		return client.get().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().isOk().returnResult(JSON)
+		return client.get()
+			.uri("/api/v1/jobs/{id}", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(JSON)
 			.getResponseBody();
 	}
 

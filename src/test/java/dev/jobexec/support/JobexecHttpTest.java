@@ -12,28 +12,26 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Import;
 
 /**
- * The whole service on a random port, reached over real HTTP. Every test class uses the same
- * properties so that they share one application context; the build gives each run its own
- * {@code jobexec.data-dir}.
+ * The whole service on a random port, reached over real HTTP. Every test class uses the
+ * same properties so that they share one application context; the build gives each run
+ * its own {@code jobexec.data-dir}.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "jobexec.security.api-keys=" + Api.KEY + "," + Api.ROTATED_KEY,
-				"jobexec.pools.process.max-concurrency=4",
-				"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
-				"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
-				"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",
-				"jobexec.pools.pair.type=process", "jobexec.pools.pair.max-concurrency=2",
-				"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s",
-				"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",
-				"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
-				"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s",
-				"jobexec.shutdown.drain-timeout=5s", "jobexec.reaper.interval=200ms",
-				"jobexec.reaper.kill-grace=1s", "jobexec.limits.max-request-size=512KB",
-				"jobexec.limits.max-stdin=128KB", "jobexec.limits.max-arguments=64", "jobexec.limits.max-env-entries=8",
-				"jobexec.limits.max-labels=8", "jobexec.process.limits.open-files=512" })
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+		"jobexec.security.api-keys=" + Api.KEY + "," + Api.ROTATED_KEY, "jobexec.pools.process.max-concurrency=4",
+		"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
+		"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
+		"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",
+		"jobexec.pools.pair.type=process", "jobexec.pools.pair.max-concurrency=2",
+		"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s",
+		"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",
+		"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
+		"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s", "jobexec.shutdown.drain-timeout=5s",
+		"jobexec.reaper.interval=200ms", "jobexec.reaper.kill-grace=1s", "jobexec.limits.max-request-size=512KB",
+		"jobexec.limits.max-stdin=128KB", "jobexec.limits.max-arguments=64", "jobexec.limits.max-env-entries=8",
+		"jobexec.limits.max-labels=8", "jobexec.process.limits.open-files=512" })
 @AutoConfigureRestTestClient
 @AutoConfigureMetrics
 @Import(Api.class)

@@ -9,9 +9,10 @@ import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real PostgreSQL server for the store tests: {@code .ci/run} starts Debian's PostgreSQL and sets
- * {@code JOBEXEC_TEST_POSTGRES_URL} and {@code JOBEXEC_REQUIRE_POSTGRES=true}, so that in CI a missing
- * server fails the build instead of skipping the tests. Each caller gets a schema of its own.
+ * A real PostgreSQL server for the store tests: {@code .ci/run} starts Debian's
+ * PostgreSQL and sets {@code JOBEXEC_TEST_POSTGRES_URL} and
+ * {@code JOBEXEC_REQUIRE_POSTGRES=true}, so that in CI a missing server fails the build
+ * instead of skipping the tests. Each caller gets a schema of its own.
  */
 public final class Postgres {
 
@@ -25,8 +26,8 @@ public final class Postgres {
 	}
 
 	/**
-	 * Creates a fresh schema and returns a JDBC URL that uses it; skips the test (or fails it, when
-	 * PostgreSQL is required) if no server answers.
+	 * Creates a fresh schema and returns a JDBC URL that uses it; skips the test (or
+	 * fails it, when PostgreSQL is required) if no server answers.
 	 */
 	public static String freshSchemaUrl() {
 		String schema = "jobexec_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);

@@ -21,8 +21,8 @@ import org.awaitility.Awaitility;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The service started as a separate JVM, as an operator would run it, so that a test can send it
- * SIGTERM or SIGKILL and watch what happens to its jobs in {@code /proc}.
+ * The service started as a separate JVM, as an operator would run it, so that a test can
+ * send it SIGTERM or SIGKILL and watch what happens to its jobs in {@code /proc}.
  */
 public final class ServiceProcess implements AutoCloseable {
 
@@ -45,8 +45,9 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Starts the service with the test classpath, {@code wrapper} in front of {@code java} (such as
-	 * {@code unshare ...}), and {@code args} as Spring Boot arguments; waits until it is healthy.
+	 * Starts the service with the test classpath, {@code wrapper} in front of
+	 * {@code java} (such as {@code unshare ...}), and {@code args} as Spring Boot
+	 * arguments; waits until it is healthy.
 	 */
 	public static ServiceProcess start(Path dir, List<String> wrapper, String... args) throws IOException {
 		ServiceProcess service = launch(dir, wrapper, args);
@@ -103,7 +104,10 @@ public final class ServiceProcess implements AutoCloseable {
 		return process;
 	}
 
-	/** The pid of the service's JVM as this machine sees it, also when a wrapper forked it. */
+	/**
+	 * The pid of the service's JVM as this machine sees it, also when a wrapper forked
+	 * it.
+	 */
 	public long jvmPid() {
 		return ProcessTable.all()
 			.stream()
@@ -114,7 +118,10 @@ public final class ServiceProcess implements AutoCloseable {
 			.pid();
 	}
 
-	/** Uses another API key from now on (for example one the service generated and logged). */
+	/**
+	 * Uses another API key from now on (for example one the service generated and
+	 * logged).
+	 */
 	public void apiKey(String key) {
 		this.apiKey = key;
 	}
@@ -131,9 +138,12 @@ public final class ServiceProcess implements AutoCloseable {
 
 	public int statusOf(String path) {
 		try {
-			return http.send(HttpRequest.newBuilder(uri(path)).header("X-API-Key", apiKey)
-				.timeout(Duration.ofSeconds(5)).GET().build(),
-					HttpResponse.BodyHandlers.discarding())
+			return http
+				.send(HttpRequest.newBuilder(uri(path))
+					.header("X-API-Key", apiKey)
+					.timeout(Duration.ofSeconds(5))
+					.GET()
+					.build(), HttpResponse.BodyHandlers.discarding())
 				.statusCode();
 		}
 		catch (IOException ex) {
@@ -173,8 +183,11 @@ public final class ServiceProcess implements AutoCloseable {
 	/** The crash guard of this service, if it runs. */
 	public java.util.Optional<ProcessTable.Entry> crashGuard() {
 		long jvm = jvmPid();
-		return ProcessTable.all().stream().filter((entry) -> entry.ppid() == jvm && !entry.isZombie())
-			.filter((entry) -> cmdline(entry.pid()).contains("jobexec-guard")).findFirst();
+		return ProcessTable.all()
+			.stream()
+			.filter((entry) -> entry.ppid() == jvm && !entry.isZombie())
+			.filter((entry) -> cmdline(entry.pid()).contains("jobexec-guard"))
+			.findFirst();
 	}
 
 	private static String cmdline(long pid) {
@@ -186,7 +199,10 @@ public final class ServiceProcess implements AutoCloseable {
 		}
 	}
 
-	/** SIGTERM to the service's JVM (not to a wrapper such as unshare, which would not pass it on). */
+	/**
+	 * SIGTERM to the service's JVM (not to a wrapper such as unshare, which would not
+	 * pass it on).
+	 */
 	public void sigterm() {
 		NativeProcesses.signalProcess(jvmPid(), NativeProcesses.SIGTERM);
 	}
@@ -212,7 +228,10 @@ public final class ServiceProcess implements AutoCloseable {
 		}
 	}
 
-	/** Live processes that belong to one of these jobs, found by the job id in their environment. */
+	/**
+	 * Live processes that belong to one of these jobs, found by the job id in their
+	 * environment.
+	 */
 	public static List<ProcessTable.Entry> processesOf(List<String> jobIds) {
 		return ProcessTable.all()
 			.stream()
@@ -223,7 +242,10 @@ public final class ServiceProcess implements AutoCloseable {
 			.toList();
 	}
 
-	/** Kills the service, its JVM first: with a wrapper such as unshare, killing the wrapper would not reach it. */
+	/**
+	 * Kills the service, its JVM first: with a wrapper such as unshare, killing the
+	 * wrapper would not reach it.
+	 */
 	@Override
 	public void close() {
 		if (process.isAlive()) {

@@ -22,10 +22,10 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Hundreds of random and adversarial submissions: wrong types, huge numbers, deep nesting,
- * invalid UTF-8, huge strings, unknown fields, NUL bytes, broken JSON. Every answer must be a 4xx
- * problem or an acceptance, never a 5xx, and the service must stay healthy. The seed is logged
- * and can be replayed with {@code -Djobexec.fuzz.seed=N}.
+ * Hundreds of random and adversarial submissions: wrong types, huge numbers, deep
+ * nesting, invalid UTF-8, huge strings, unknown fields, NUL bytes, broken JSON. Every
+ * answer must be a 4xx problem or an acceptance, never a 5xx, and the service must stay
+ * healthy. The seed is logged and can be replayed with {@code -Djobexec.fuzz.seed=N}.
  */
 @Slf4j
 @JobexecHttpTest
@@ -81,8 +81,8 @@ class FuzzTests {
 			.expectBody()
 			.jsonPath("$.status")
 			.isEqualTo("UP");
-		assertThat(api.awaitEnd(api.submitId("{\"command\":[\"/bin/echo\",\"still fine\"]}")))
-			.containsEntry("state", "SUCCEEDED");
+		assertThat(api.awaitEnd(api.submitId("{\"command\":[\"/bin/echo\",\"still fine\"]}"))).containsEntry("state",
+				"SUCCEEDED");
 	}
 
 	private HttpResponse<String> post(byte[] body) throws Exception {
@@ -94,18 +94,23 @@ class FuzzTests {
 			.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
-	/** A plausible job with some fields dropped, replaced by values of the wrong shape, or added. */
+	/**
+	 * A plausible job with some fields dropped, replaced by values of the wrong shape, or
+	 * added.
+	 */
 	private byte[] mutatedJob() {
 		List<String> parts = new ArrayList<>();
 		boolean process = random.nextBoolean();
 		if (process) {
-			parts.add("\"command\":" + oneOf("[\"/bin/true\"]", "[\"/bin/echo\"," + string() + "]", "[]", "[null]",
-					"\"/bin/true\"", "[\"true\"]", "[\"/bin/../bin/true\"]", "[\"/etc/passwd\"]", "[" + string() + "]"));
+			parts.add("\"command\":"
+					+ oneOf("[\"/bin/true\"]", "[\"/bin/echo\"," + string() + "]", "[]", "[null]", "\"/bin/true\"",
+							"[\"true\"]", "[\"/bin/../bin/true\"]", "[\"/etc/passwd\"]", "[" + string() + "]"));
 		}
 		else {
 			parts.add("\"task\":" + oneOf("\"echo\"", "\"fail\"", "\"sleep\"", "\"nope\"", "\"\"", string()));
-			parts.add("\"params\":" + oneOf("{}", "{\"message\":" + value() + "}", "{\"duration\":" + oneOf("\"PT0.01S\"",
-					"\"P1000000000D\"", "\"-PT1S\"", "5", "\"x\"") + "}", value()));
+			parts.add("\"params\":" + oneOf("{}", "{\"message\":" + value() + "}",
+					"{\"duration\":" + oneOf("\"PT0.01S\"", "\"P1000000000D\"", "\"-PT1S\"", "5", "\"x\"") + "}",
+					value()));
 		}
 		for (String field : FIELDS) {
 			if (random.nextInt(4) == 0) {
@@ -126,8 +131,8 @@ class FuzzTests {
 			case "daemon" -> oneOf("true", "false", "\"yes\"", "1", "null", value());
 			case "env" -> oneOf("{\"A\":\"b\"}", "{\"LD_PRELOAD\":\"x\"}", "{\"1A\":\"b\"}", "{\"A\":null}",
 					"{\"A\":\"b\\u0000c\"}", "{\"A\":1}", "[]", value());
-			case "labels" -> oneOf("{\"team\":\"a\"}", "{\"\":\"a\"}", "{\"a:b\":\"c\"}", "{\"a\":null}",
-					"{\"a\":[1]}", value());
+			case "labels" ->
+				oneOf("{\"team\":\"a\"}", "{\"\":\"a\"}", "{\"a:b\":\"c\"}", "{\"a\":null}", "{\"a\":[1]}", value());
 			case "workingDirectory" -> oneOf("\"..\"", "\"/etc\"", "\"a\\u0000b\"", "\"nope\"", "\"\"", value());
 			case "pool" -> oneOf("\"process\"", "\"thread\"", "\"nope\"", "\"\"", "null", value());
 			default -> value();
@@ -158,7 +163,8 @@ class FuzzTests {
 				text.append("\\u").append(String.format("%04x", random.nextInt(0x10000)));
 			}
 			else if (kind == 1) {
-				text.append(oneOf("\\n", "\\\\", "\\\"", "../", "$(id)", "`id`", ";", "|", "%s", "\u00e9", "\ud83d\ude00"));
+				text.append(
+						oneOf("\\n", "\\\\", "\\\"", "../", "$(id)", "`id`", ";", "|", "%s", "\u00e9", "\ud83d\ude00"));
 			}
 			else {
 				text.append((char) ('a' + random.nextInt(26)));
@@ -177,8 +183,9 @@ class FuzzTests {
 
 	private byte[] invalidUtf8() {
 		byte[] prefix = "{\"command\":[\"/bin/echo\",\"".getBytes(StandardCharsets.UTF_8);
-		byte[][] bad = { { (byte) 0xC3, 0x28 }, { (byte) 0xFF }, { (byte) 0xE2, (byte) 0x82 }, { (byte) 0xC0, (byte) 0x80 },
-				{ (byte) 0xED, (byte) 0xA0, (byte) 0x80 }, { (byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80 } };
+		byte[][] bad = { { (byte) 0xC3, 0x28 }, { (byte) 0xFF }, { (byte) 0xE2, (byte) 0x82 },
+				{ (byte) 0xC0, (byte) 0x80 }, { (byte) 0xED, (byte) 0xA0, (byte) 0x80 },
+				{ (byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80 } };
 		byte[] middle = bad[random.nextInt(bad.length)];
 		byte[] suffix = "\"]}".getBytes(StandardCharsets.UTF_8);
 		byte[] body = new byte[prefix.length + middle.length + suffix.length];
@@ -208,7 +215,8 @@ class FuzzTests {
 
 	private byte[] hugeString() {
 		int size = (random.nextBoolean() ? 100 : 700) * 1024;
-		return ("{\"task\":\"echo\",\"params\":{\"message\":\"" + "z".repeat(size) + "\"}}").getBytes(StandardCharsets.UTF_8);
+		return ("{\"task\":\"echo\",\"params\":{\"message\":\"" + "z".repeat(size) + "\"}}")
+			.getBytes(StandardCharsets.UTF_8);
 	}
 
 	private byte[] hugeNumbers() {

@@ -21,9 +21,9 @@ import static dev.jobexec.support.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every limit on a submission is configurable and answered with a clear 4xx problem naming it.
- * The test service runs with: max-request-size 512KB, max-stdin 128KB, 64 arguments, 8 env
- * variables, 8 labels.
+ * Every limit on a submission is configurable and answered with a clear 4xx problem
+ * naming it. The test service runs with: max-request-size 512KB, max-stdin 128KB, 64
+ * arguments, 8 env variables, 8 labels.
  */
 @JobexecHttpTest
 class LimitsTests {

@@ -48,7 +48,8 @@ class ProblemDetailsTests {
 				"{\"command\":[\"/bin/true\"],\"params\":{\"a\":1}}", "{\"task\":\"echo\",\"stdin\":\"x\"}",
 				"{\"task\":\"sleep\",\"params\":{\"duration\":5}}", "{\"task\":\"sleep\",\"params\":{\"bogus\":1}}",
 				"{\"task\":\"echo\",\"pool\":\"process\"}", "{\"command\":[\"/bin/true\"],\"pool\":\"thread\"}",
-				"{\"command\":[\"/bin/true\"],\"timeout\":\"PT2H\"}", "{\"command\":[\"/bin/true\"],\"timeout\":\"-PT1S\"}",
+				"{\"command\":[\"/bin/true\"],\"timeout\":\"PT2H\"}",
+				"{\"command\":[\"/bin/true\"],\"timeout\":\"-PT1S\"}",
 				"{\"command\":[\"/bin/true\"],\"timeout\":\"PT0S\"}", "{\"command\":[\"/bin/true\",null]}" })
 		void areRefusedWith400(String body) {
 			problem(api.post(body), 400);
@@ -71,9 +72,17 @@ class ProblemDetailsTests {
 		@Test
 		void nothingIsStoredForARefusedSubmission() {
 			String label = "refused-" + System.nanoTime();
-			problem(api.post("{\"command\":[\"/bin/true\"],\"timeout\":\"PT9H\",\"labels\":{\"l\":\"" + label + "\"}}"), 400);
-			api.client().get().uri("/api/v1/jobs?label=l:" + label).exchange().expectStatus().isOk()
-				.expectBody().jsonPath("$.items.length()").isEqualTo(0);
+			problem(api.post("{\"command\":[\"/bin/true\"],\"timeout\":\"PT9H\",\"labels\":{\"l\":\"" + label + "\"}}"),
+					400);
+			api.client()
+				.get()
+				.uri("/api/v1/jobs?label=l:" + label)
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody()
+				.jsonPath("$.items.length()")
+				.isEqualTo(0);
 		}
 
 		@Test
@@ -109,17 +118,31 @@ class ProblemDetailsTests {
 
 		@Test
 		void unknownJobIs404() {
-			api.client().get().uri("/api/v1/jobs/01a1fb9d-0000-7000-8000-000000000000").exchange()
-				.expectStatus().isNotFound().expectHeader().contentTypeCompatibleWith(Api.PROBLEM)
-				.expectBody().jsonPath("$.jobId").isEqualTo("01a1fb9d-0000-7000-8000-000000000000");
+			api.client()
+				.get()
+				.uri("/api/v1/jobs/01a1fb9d-0000-7000-8000-000000000000")
+				.exchange()
+				.expectStatus()
+				.isNotFound()
+				.expectHeader()
+				.contentTypeCompatibleWith(Api.PROBLEM)
+				.expectBody()
+				.jsonPath("$.jobId")
+				.isEqualTo("01a1fb9d-0000-7000-8000-000000000000");
 			api.client().delete().uri("/api/v1/jobs/not-an-id").exchange().expectStatus().isNotFound();
 			api.client().get().uri("/api/v1/jobs/not-an-id/stdout").exchange().expectStatus().isNotFound();
 		}
 
 		@Test
 		void unknownPathIs404Problem() {
-			api.client().get().uri("/api/v1/nothing-here").exchange().expectStatus().isNotFound()
-				.expectHeader().contentTypeCompatibleWith(Api.PROBLEM);
+			api.client()
+				.get()
+				.uri("/api/v1/nothing-here")
+				.exchange()
+				.expectStatus()
+				.isNotFound()
+				.expectHeader()
+				.contentTypeCompatibleWith(Api.PROBLEM);
 		}
 
 	}
@@ -131,21 +154,42 @@ class ProblemDetailsTests {
 		@ValueSource(strings = { "/api/v1/jobs?state=DONE", "/api/v1/jobs?limit=0", "/api/v1/jobs?limit=501",
 				"/api/v1/jobs?limit=lots", "/api/v1/jobs?label=nocolon", "/api/v1/jobs?cursor=xyz" })
 		void badListingParametersAre400(String uri) {
-			api.client().get().uri(uri).exchange().expectStatus().isBadRequest()
-				.expectHeader().contentTypeCompatibleWith(Api.PROBLEM);
+			api.client()
+				.get()
+				.uri(uri)
+				.exchange()
+				.expectStatus()
+				.isBadRequest()
+				.expectHeader()
+				.contentTypeCompatibleWith(Api.PROBLEM);
 		}
 
 		@Test
 		void badWaitIs400() {
 			String id = api.submitId("{\"task\":\"echo\"}");
-			api.client().get().uri("/api/v1/jobs/{id}?wait=soon", id).exchange().expectStatus().isBadRequest()
-				.expectBody().jsonPath("$.errors.wait").exists();
+			api.client()
+				.get()
+				.uri("/api/v1/jobs/{id}?wait=soon", id)
+				.exchange()
+				.expectStatus()
+				.isBadRequest()
+				.expectBody()
+				.jsonPath("$.errors.wait")
+				.exists();
 		}
 
 		@Test
 		void wrongMethodIs405() {
-			api.client().put().uri("/api/v1/jobs").contentType(MediaType.APPLICATION_JSON).body("{}").exchange()
-				.expectStatus().isEqualTo(405).expectHeader().contentTypeCompatibleWith(Api.PROBLEM);
+			api.client()
+				.put()
+				.uri("/api/v1/jobs")
+				.contentType(MediaType.APPLICATION_JSON)
+				.body("{}")
+				.exchange()
+				.expectStatus()
+				.isEqualTo(405)
+				.expectHeader()
+				.contentTypeCompatibleWith(Api.PROBLEM);
 		}
 
 	}
@@ -155,11 +199,11 @@ class ProblemDetailsTests {
 		Path script = Files.createDirectories(Path.of("target/test-data/bin")).resolve("not-allowed.sh");
 		Files.writeString(script, "#!/bin/sh\necho should not run\n");
 		Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-		Map<String, Object> problem = problem(
-				api.post("{\"command\":[\"" + script.toAbsolutePath() + "\"]}"), 403);
+		Map<String, Object> problem = problem(api.post("{\"command\":[\"" + script.toAbsolutePath() + "\"]}"), 403);
 		assertThat(problem).containsEntry("command", script.toRealPath().toString())
 			.containsEntry("rule", "jobexec.process.allowed-commands");
-		// A path through an allowed directory that leads elsewhere is matched on its real path.
+		// A path through an allowed directory that leads elsewhere is matched on its real
+		// path.
 		problem(api.post("{\"command\":[\"/usr/bin/../.." + script.toRealPath() + "\"]}"), 403);
 	}
 

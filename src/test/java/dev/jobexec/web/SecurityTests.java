@@ -64,31 +64,69 @@ class SecurityTests {
 
 	@Test
 	void aWrongKeyIsRefusedWhicheverWayItIsGiven() {
-		api.anonymous().get().uri("/api/v1/pools").header("X-API-Key", "wrong-key-0123456789").exchange()
-			.expectStatus().isUnauthorized()
-			.expectBody().jsonPath("$.detail").isEqualTo("The API key is not valid");
-		api.anonymous().get().uri("/api/v1/pools").header(HttpHeaders.AUTHORIZATION, "Bearer wrong-key-0123456789")
-			.exchange().expectStatus().isUnauthorized();
-		api.anonymous().get().uri("/api/v1/pools").header(HttpHeaders.AUTHORIZATION, "Basic dXNlcjpwYXNz")
-			.exchange().expectStatus().isUnauthorized();
+		api.anonymous()
+			.get()
+			.uri("/api/v1/pools")
+			.header("X-API-Key", "wrong-key-0123456789")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized()
+			.expectBody()
+			.jsonPath("$.detail")
+			.isEqualTo("The API key is not valid");
+		api.anonymous()
+			.get()
+			.uri("/api/v1/pools")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer wrong-key-0123456789")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
+		api.anonymous()
+			.get()
+			.uri("/api/v1/pools")
+			.header(HttpHeaders.AUTHORIZATION, "Basic dXNlcjpwYXNz")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
 	}
 
 	@Test
 	void keysWorkAsBearerTokenOrHeaderAndSeveralMayBeValidForRotation() {
 		api.anonymous().get().uri("/api/v1/pools").header("X-API-Key", Api.KEY).exchange().expectStatus().isOk();
-		api.anonymous().get().uri("/api/v1/pools").header(HttpHeaders.AUTHORIZATION, "Bearer " + Api.KEY).exchange()
-			.expectStatus().isOk();
-		api.anonymous().get().uri("/api/v1/pools").header("X-API-Key", Api.ROTATED_KEY).exchange()
-			.expectStatus().isOk();
-		api.anonymous().get().uri("/actuator/prometheus").header("X-API-Key", Api.ROTATED_KEY).exchange()
-			.expectStatus().isOk();
+		api.anonymous()
+			.get()
+			.uri("/api/v1/pools")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer " + Api.KEY)
+			.exchange()
+			.expectStatus()
+			.isOk();
+		api.anonymous()
+			.get()
+			.uri("/api/v1/pools")
+			.header("X-API-Key", Api.ROTATED_KEY)
+			.exchange()
+			.expectStatus()
+			.isOk();
+		api.anonymous()
+			.get()
+			.uri("/actuator/prometheus")
+			.header("X-API-Key", Api.ROTATED_KEY)
+			.exchange()
+			.expectStatus()
+			.isOk();
 	}
 
 	@Test
 	void healthStaysOpenToProbesEvenWithAStaleKey() {
 		for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness")) {
 			api.anonymous().get().uri(path).exchange().expectStatus().isOk();
-			api.anonymous().get().uri(path).header("X-API-Key", "stale-key-0123456789").exchange().expectStatus().isOk();
+			api.anonymous()
+				.get()
+				.uri(path)
+				.header("X-API-Key", "stale-key-0123456789")
+				.exchange()
+				.expectStatus()
+				.isOk();
 		}
 	}
 

@@ -15,7 +15,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Decides which executables process jobs may run. A command is resolved to its real path
- * (symlinks and {@code ..} followed) before it is matched, so a path cannot slip past a rule.
+ * (symlinks and {@code ..} followed) before it is matched, so a path cannot slip past a
+ * rule.
  */
 @Slf4j
 @Component
@@ -38,7 +39,8 @@ public class CommandPolicy {
 			}
 			matchers.add(FileSystems.getDefault().getPathMatcher("glob:" + realPrefix(rule)));
 		}
-		this.searchPath = List.of(properties.path().split(":")).stream()
+		this.searchPath = List.of(properties.path().split(":"))
+			.stream()
 			.filter((dir) -> !dir.isBlank())
 			.map(Path::of)
 			.toList();
@@ -55,7 +57,8 @@ public class CommandPolicy {
 
 	/**
 	 * The executable {@code command} runs, as a real absolute path.
-	 * @throws IllegalArgumentException when it cannot be found or is not an executable file
+	 * @throws IllegalArgumentException when it cannot be found or is not an executable
+	 * file
 	 * @throws CommandNotAllowedException when it is not on the allow-list
 	 */
 	public Path resolve(String command) {
@@ -103,7 +106,10 @@ public class CommandPolicy {
 		return searchPath.stream().map((dir) -> dir.resolve(command)).filter(Files::isExecutable).findFirst();
 	}
 
-	/** Resolves the directory part of a rule that has no glob characters, so rules match real paths. */
+	/**
+	 * Resolves the directory part of a rule that has no glob characters, so rules match
+	 * real paths.
+	 */
 	private static String realPrefix(String rule) {
 		int firstGlob = indexOfGlob(rule);
 		String fixed = (firstGlob < 0) ? rule : rule.substring(0, rule.lastIndexOf('/', firstGlob) + 1);

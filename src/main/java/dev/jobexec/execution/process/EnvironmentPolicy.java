@@ -9,16 +9,20 @@ import dev.jobexec.execution.reaper.JobProcesses;
 import org.springframework.stereotype.Component;
 
 /**
- * Decides which environment variables a job may set: valid names only, and none of those that
- * change how programs load or what shells run first (the dynamic loader's {@code LD_*}, glibc's
- * list of unsafe variables, {@code BASH_ENV}), unless configuration allows them by name.
+ * Decides which environment variables a job may set: valid names only, and none of those
+ * that change how programs load or what shells run first (the dynamic loader's
+ * {@code LD_*}, glibc's list of unsafe variables, {@code BASH_ENV}), unless configuration
+ * allows them by name.
  */
 @Component
 public class EnvironmentPolicy {
 
 	private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-	/** glibc's UNSECURE_ENVVARS (what it drops for setuid programs), and the shells' startup files. */
+	/**
+	 * glibc's UNSECURE_ENVVARS (what it drops for setuid programs), and the shells'
+	 * startup files.
+	 */
 	private static final Set<String> UNSAFE = Set.of("GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN",
 			"LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
 			"BASH_ENV", "ENV", "SHELLOPTS", "PS4", "IFS");

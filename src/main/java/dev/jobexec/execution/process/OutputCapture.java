@@ -10,8 +10,8 @@ import java.util.Arrays;
 import dev.jobexec.execution.CapturedOutput;
 
 /**
- * A bounded sink for one output stream: keeps the first and the last bytes up to a limit, counts
- * everything, and never makes the writer wait.
+ * A bounded sink for one output stream: keeps the first and the last bytes up to a limit,
+ * counts everything, and never makes the writer wait.
  */
 final class OutputCapture {
 
@@ -93,7 +93,9 @@ final class OutputCapture {
 		return new CapturedOutput(text.toString(), total, truncated);
 	}
 
-	/** Copies {@code in} into this capture until end of stream; returns on EOF or error. */
+	/**
+	 * Copies {@code in} into this capture until end of stream; returns on EOF or error.
+	 */
 	void drain(InputStream in) {
 		byte[] buffer = new byte[16 * 1024];
 		try (in) {
@@ -103,7 +105,8 @@ final class OutputCapture {
 			}
 		}
 		catch (IOException ex) {
-			// The stream was closed under us (the job's pipe is gone): what was read is kept.
+			// The stream was closed under us (the job's pipe is gone): what was read is
+			// kept.
 		}
 	}
 

@@ -18,11 +18,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The libc calls that start and watch job processes, through the Foreign Function &amp; Memory API:
- * {@code posix_spawn} with {@code POSIX_SPAWN_SETSID} (the job's own session and process group,
- * without the JDK's {@code jspawnhelper} and without a {@code setsid} exec), pipes, a pidfd for the
- * leader, {@code poll}, {@code read} and {@code write}. The leader is reaped with
- * {@code NativeProcesses.reap}, which waits for that one pid only.
+ * The libc calls that start and watch job processes, through the Foreign Function &amp;
+ * Memory API: {@code posix_spawn} with {@code POSIX_SPAWN_SETSID} (the job's own session
+ * and process group, without the JDK's {@code jspawnhelper} and without a {@code setsid}
+ * exec), pipes, a pidfd for the leader, {@code poll}, {@code read} and {@code write}. The
+ * leader is reaped with {@code NativeProcesses.reap}, which waits for that one pid only.
  * Linux with glibc 2.34 or later ({@code posix_spawn_file_actions_addclosefrom_np}).
  */
 final class Posix {
@@ -62,7 +62,10 @@ final class Posix {
 
 	private static final short POSIX_SPAWN_SETSID = 0x80;
 
-	/** Larger than glibc's posix_spawnattr_t (336 bytes) and posix_spawn_file_actions_t (80 bytes). */
+	/**
+	 * Larger than glibc's posix_spawnattr_t (336 bytes) and posix_spawn_file_actions_t
+	 * (80 bytes).
+	 */
 	private static final long OPAQUE_SIZE = 1024;
 
 	/** Larger than glibc's sigset_t (128 bytes). */
@@ -134,11 +137,14 @@ final class Posix {
 	private static final MethodHandle SYSCALL = find("syscall", FunctionDescriptor.of(LONG, LONG, INT, INT),
 			Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
 
-	private static final MethodHandle POLL = find("poll", FunctionDescriptor.of(INT, ADDRESS, LONG, INT), CAPTURE_ERRNO);
+	private static final MethodHandle POLL = find("poll", FunctionDescriptor.of(INT, ADDRESS, LONG, INT),
+			CAPTURE_ERRNO);
 
-	private static final MethodHandle READ = find("read", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG), CAPTURE_ERRNO);
+	private static final MethodHandle READ = find("read", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG),
+			CAPTURE_ERRNO);
 
-	private static final MethodHandle WRITE = find("write", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG), CAPTURE_ERRNO);
+	private static final MethodHandle WRITE = find("write", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG),
+			CAPTURE_ERRNO);
 
 	private static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT), CAPTURE_ERRNO);
 
@@ -151,17 +157,21 @@ final class Posix {
 				: "this C library lacks " + String.join(", ", MISSING) + " (jobexec needs Linux with glibc 2.34+)";
 	}
 
-	/** A started job process: its pid (also its session and process group id) and our ends of its pipes. */
+	/**
+	 * A started job process: its pid (also its session and process group id) and our ends
+	 * of its pipes.
+	 */
 	record Spawned(int pid, int stdin, int stdout, int stderr) {
 	}
 
 	/**
-	 * Starts {@code argv} in a new session with exactly {@code environment} in {@code directory},
-	 * stdout and stderr on pipes, stdin on a pipe when {@code pipeStdin} (else {@code /dev/null}),
-	 * every other descriptor closed and every signal at its default and unblocked. Our ends of the
-	 * pipes are close-on-exec; the stdin end is non-blocking.
-	 * @throws IOException with the C library's reason when the process could not be started
-	 * (including a failed {@code chdir} or {@code execve})
+	 * Starts {@code argv} in a new session with exactly {@code environment} in
+	 * {@code directory}, stdout and stderr on pipes, stdin on a pipe when
+	 * {@code pipeStdin} (else {@code /dev/null}), every other descriptor closed and every
+	 * signal at its default and unblocked. Our ends of the pipes are close-on-exec; the
+	 * stdin end is non-blocking.
+	 * @throws IOException with the C library's reason when the process could not be
+	 * started (including a failed {@code chdir} or {@code execve})
 	 */
 	static Spawned spawn(List<String> argv, List<String> environment, Path directory, boolean pipeStdin)
 			throws IOException {
@@ -176,15 +186,16 @@ final class Posix {
 			try {
 				fileActions(arena, actions, in, out, err, directory);
 				MemorySegment pid = arena.allocate(INT);
-				int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions,
-						Attributes.SEGMENT, strings(arena, argv), strings(arena, environment));
+				int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, Attributes.SEGMENT,
+						strings(arena, argv), strings(arena, environment));
 				if (rc != 0) {
 					throw new IOException(argv.getFirst() + ": " + strerror(rc));
 				}
 				Spawned spawned = new Spawned(pid.get(INT, 0), (in != null) ? in[1] : -1, out[0], err[0]);
 				if (in != null) {
 					in[1] = -1;
-					// Should this fail, the end stays blocking and still works: a write then waits for the reader.
+					// Should this fail, the end stays blocking and still works: a write
+					// then waits for the reader.
 					int ignored = (int) FCNTL.invokeExact(arena.allocate(CALL_STATE), spawned.stdin(), F_SETFL,
 							O_NONBLOCK);
 				}
@@ -203,7 +214,8 @@ final class Posix {
 			throw new IllegalStateException("posix_spawn could not be called", ex);
 		}
 		finally {
-			// Whatever is still ours: the child's ends always, our ends only when spawning failed.
+			// Whatever is still ours: the child's ends always, our ends only when
+			// spawning failed.
 			for (int[] pipe : new int[][] { in, out, err }) {
 				if (pipe != null) {
 					close(pipe[0]);
@@ -213,9 +225,12 @@ final class Posix {
 		}
 	}
 
-	/** stdin from its pipe or /dev/null, stdout and stderr to theirs, nothing else open, then chdir. */
-	private static void fileActions(Arena arena, MemorySegment actions, int[] in, int[] out, int[] err,
-			Path directory) throws Throwable {
+	/**
+	 * stdin from its pipe or /dev/null, stdout and stderr to theirs, nothing else open,
+	 * then chdir.
+	 */
+	private static void fileActions(Arena arena, MemorySegment actions, int[] in, int[] out, int[] err, Path directory)
+			throws Throwable {
 		if (in != null) {
 			check("adddup2", (int) ADD_DUP2.invokeExact(actions, in[0], 0));
 		}
@@ -229,8 +244,8 @@ final class Posix {
 	}
 
 	/**
-	 * The spawn attributes every job gets, made once and only read after: a new session, no signal
-	 * blocked, every signal at its default.
+	 * The spawn attributes every job gets, made once and only read after: a new session,
+	 * no signal blocked, every signal at its default.
 	 */
 	private static final class Attributes {
 
@@ -258,7 +273,10 @@ final class Posix {
 
 	}
 
-	/** A pidfd for {@code pid} ({@code pidfd_open(2)}, Linux 5.3+); readable once it has exited. */
+	/**
+	 * A pidfd for {@code pid} ({@code pidfd_open(2)}, Linux 5.3+); readable once it has
+	 * exited.
+	 */
 	static int pidfd(int pid) throws IOException {
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = arena.allocate(CALL_STATE);
@@ -276,7 +294,10 @@ final class Posix {
 		}
 	}
 
-	/** {@code poll(2)}; returns the number of ready descriptors, 0 on timeout or when interrupted. */
+	/**
+	 * {@code poll(2)}; returns the number of ready descriptors, 0 on timeout or when
+	 * interrupted.
+	 */
 	static int poll(MemorySegment fds, int count, int timeoutMillis, MemorySegment state) {
 		try {
 			int rc = (int) POLL.invokeExact(state, fds, (long) count, timeoutMillis);
@@ -393,7 +414,10 @@ final class Posix {
 		}
 	}
 
-	/** A downcall handle for libc's {@code name}; null (and named in {@link #unavailable}) when it has none. */
+	/**
+	 * A downcall handle for libc's {@code name}; null (and named in {@link #unavailable})
+	 * when it has none.
+	 */
 	private static MethodHandle find(String name, FunctionDescriptor descriptor, Linker.Option... options) {
 		return LIBC.find(name).map((symbol) -> LINKER.downcallHandle(symbol, descriptor, options)).orElseGet(() -> {
 			MISSING.add(name);

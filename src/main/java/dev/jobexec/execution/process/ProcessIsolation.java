@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What confines a job process on this machine, found at start: the rlimits it starts with, the
- * user it runs as, and what the machine offers for per-job cgroups (reported, not yet used).
+ * What confines a job process on this machine, found at start: the rlimits it starts
+ * with, the user it runs as, and what the machine offers for per-job cgroups (reported,
+ * not yet used).
  */
 public record ProcessIsolation(List<String> rlimits, String runAs, String cgroups) {
 
@@ -31,7 +32,8 @@ public record ProcessIsolation(List<String> rlimits, String runAs, String cgroup
 				Path dir = CGROUP.resolve(own.substring(1));
 				String controllers = Files.readString(dir.resolve("cgroup.controllers")).trim();
 				return "cgroup v2 at " + dir + " with controllers [" + controllers + "]; "
-						+ (Files.isWritable(dir) ? "delegated to this service (per-job cgroups could be created; not used yet)"
+						+ (Files.isWritable(dir)
+								? "delegated to this service (per-job cgroups could be created; not used yet)"
 								: "not delegated to this service: per-job cgroups unavailable");
 			}
 			if (Files.isDirectory(CGROUP.resolve("unified"))) {

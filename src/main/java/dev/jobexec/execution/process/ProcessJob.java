@@ -20,10 +20,10 @@ import dev.jobexec.execution.reaper.ProcessTable;
 import lombok.extern.slf4j.Slf4j;
 
 /**
- * One running job process and its process group. One platform thread watches it: it polls the
- * output pipes, the stdin pipe and a pidfd of the leader together, reaps the leader itself (so the
- * wait status, and the signal that ended it, is real), runs the termination ladder, and reports
- * the outcome once the group is gone.
+ * One running job process and its process group. One platform thread watches it: it polls
+ * the output pipes, the stdin pipe and a pidfd of the leader together, reaps the leader
+ * itself (so the wait status, and the signal that ended it, is real), runs the
+ * termination ladder, and reports the outcome once the group is gone.
  */
 @Slf4j
 final class ProcessJob implements RunningJob {
@@ -41,16 +41,25 @@ final class ProcessJob implements RunningJob {
 
 	};
 
-	/** How long to wait, after SIGKILL, for the group to disappear before reporting anyway. */
+	/**
+	 * How long to wait, after SIGKILL, for the group to disappear before reporting
+	 * anyway.
+	 */
 	private static final Duration AFTER_KILL = Duration.ofSeconds(2);
 
 	/** How long the output pipes get to reach end of stream once the group is gone. */
 	private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(1);
 
-	/** How often a group that outlives its leader is checked while its output is still read. */
+	/**
+	 * How often a group that outlives its leader is checked while its output is still
+	 * read.
+	 */
 	private static final int GROUP_POLL_MILLIS = 10;
 
-	/** A bound on each wait for the leader, so that a lost wake-up costs at most this much. */
+	/**
+	 * A bound on each wait for the leader, so that a lost wake-up costs at most this
+	 * much.
+	 */
 	private static final int LEADER_POLL_MILLIS = 1000;
 
 	private static final int READ_BUFFER = 64 * 1024;
@@ -80,7 +89,10 @@ final class ProcessJob implements RunningJob {
 
 	private final Object lock = new Object();
 
-	/** Our ends of the pipes and the leader's pidfd; -1 once closed. Only the watcher touches them. */
+	/**
+	 * Our ends of the pipes and the leader's pidfd; -1 once closed. Only the watcher
+	 * touches them.
+	 */
 	private int stdinFd;
 
 	private int stdoutFd;
@@ -134,7 +146,9 @@ final class ProcessJob implements RunningJob {
 		startLadder();
 	}
 
-	/** SIGTERM to the group now, SIGKILL to whatever is left of it after the kill-grace. */
+	/**
+	 * SIGTERM to the group now, SIGKILL to whatever is left of it after the kill-grace.
+	 */
 	private void startLadder() {
 		synchronized (lock) {
 			if (ladderStarted || groupGone) {
@@ -165,7 +179,8 @@ final class ProcessJob implements RunningJob {
 			Pipes pipes = new Pipes(arena);
 			status = pipes.awaitLeader();
 			if (groupAlive()) {
-				// The leader is gone but members of its group live on: they end with the job.
+				// The leader is gone but members of its group live on: they end with the
+				// job.
 				startLadder();
 				long killAt;
 				synchronized (lock) {
@@ -186,7 +201,8 @@ final class ProcessJob implements RunningJob {
 			}
 		}
 		catch (RuntimeException | Error ex) {
-			// Unwatched, the group would outlive its job: it goes now (the reaper reaps the leader).
+			// Unwatched, the group would outlive its job: it goes now (the reaper reaps
+			// the leader).
 			log.error("Lost track of process {} of job {}; killing its group", pid, spec.jobId(), ex);
 			NativeProcesses.signalGroup(pid, NativeProcesses.SIGKILL);
 			status = -1;
@@ -218,15 +234,20 @@ final class ProcessJob implements RunningJob {
 			this.fds = arena.allocate(Posix.POLLFD, 4);
 			this.buffer = arena.allocate(READ_BUFFER);
 			this.state = Posix.callState(arena);
-			this.input = (stdinFd >= 0) ? arena.allocateFrom(ValueLayout.JAVA_BYTE,
-					spec.stdin().getBytes(StandardCharsets.UTF_8)) : MemorySegment.NULL;
+			this.input = (stdinFd >= 0)
+					? arena.allocateFrom(ValueLayout.JAVA_BYTE, spec.stdin().getBytes(StandardCharsets.UTF_8))
+					: MemorySegment.NULL;
 		}
 
-		/** Reads output and feeds stdin until the leader has ended; returns its raw wait status. */
+		/**
+		 * Reads output and feeds stdin until the leader has ended; returns its raw wait
+		 * status.
+		 */
 		int awaitLeader() {
 			while (true) {
 				poll(LEADER_POLL_MILLIS, true);
-				// The pidfd is readable once the leader has ended; a timed-out poll checks as well.
+				// The pidfd is readable once the leader has ended; a timed-out poll
+				// checks as well.
 				Integer status = NativeProcesses.reap(pid);
 				if (status != null) {
 					Posix.close(pidFd);
@@ -238,7 +259,9 @@ final class ProcessJob implements RunningJob {
 			}
 		}
 
-		/** Reads output until no live member of the group is left or the deadline passes. */
+		/**
+		 * Reads output until no live member of the group is left or the deadline passes.
+		 */
 		boolean awaitGroupGone(long deadlineNanos) {
 			while (groupAlive()) {
 				if (System.nanoTime() >= deadlineNanos) {
@@ -307,7 +330,10 @@ final class ProcessJob implements RunningJob {
 			return count + 1;
 		}
 
-		/** Reads what is there into {@code capture}; returns the fd, or -1 once it is closed at end of stream. */
+		/**
+		 * Reads what is there into {@code capture}; returns the fd, or -1 once it is
+		 * closed at end of stream.
+		 */
 		private int read(int fd, OutputCapture capture) {
 			long read = Posix.read(fd, buffer, state);
 			if (read > 0) {
@@ -322,7 +348,10 @@ final class ProcessJob implements RunningJob {
 			return -1;
 		}
 
-		/** Writes the next part of stdin; returns the fd, or -1 once all is written or the job closed it. */
+		/**
+		 * Writes the next part of stdin; returns the fd, or -1 once all is written or the
+		 * job closed it.
+		 */
 		private int feed(int fd, short revents) {
 			if ((revents & Posix.POLLOUT) != 0 && stdinWritten < input.byteSize()) {
 				long written = Posix.write(fd, input.asSlice(stdinWritten), state);
@@ -349,7 +378,8 @@ final class ProcessJob implements RunningJob {
 	}
 
 	private ExecutionOutcome outcome(int status) {
-		// The raw wait status: the low 7 bits are the signal that ended the leader, or 0 for an exit.
+		// The raw wait status: the low 7 bits are the signal that ended the leader, or 0
+		// for an exit.
 		int termSignal = status & 0x7f;
 		Integer signal = (status >= 0 && termSignal != 0 && termSignal != 0x7f) ? termSignal : null;
 		int exit = (status < 0) ? -1 : (signal != null) ? 128 + signal : (status >> 8) & 0xff;
@@ -364,9 +394,8 @@ final class ProcessJob implements RunningJob {
 			case TIMED_OUT -> "timed out after " + spec.timeout() + "; the process group was terminated";
 			case CANCELLED -> (terminated == TerminationReason.SHUTDOWN) ? "terminated by service shutdown"
 					: "cancelled; the process group was terminated";
-			case FAILED -> (status < 0) ? "the service lost track of the process"
-					: (signal != null) ? "killed by signal " + signal + " (" + signalName(signal) + ")"
-							: "exited with code " + exit;
+			case FAILED -> (status < 0) ? "the service lost track of the process" : (signal != null)
+					? "killed by signal " + signal + " (" + signalName(signal) + ")" : "exited with code " + exit;
 		};
 		return new ExecutionOutcome(outcome, (status < 0) ? null : exit, signal, null, error, stdout.snapshot(),
 				stderr.snapshot(), terminated);

@@ -78,7 +78,8 @@ final class ProcessJobRunner implements JobRunner {
 			pidFd = Posix.pidfd(spawned.pid());
 		}
 		catch (IOException ex) {
-			// Still watched, by polling its wait status every second instead of being woken at its end.
+			// Still watched, by polling its wait status every second instead of being
+			// woken at its end.
 			pidFd = -1;
 			log.warn("No pidfd for process {} of job {}: {}", pid, spec.jobId(), ex.getMessage());
 		}
@@ -93,8 +94,10 @@ final class ProcessJobRunner implements JobRunner {
 
 	private List<String> argv(ExecutionSpec spec) {
 		List<String> argv = new ArrayList<>(spec.command().size() + 12);
-		// Each of these execs the next in the same process: limits, then the user, then the command.
-		// The session and process group come from posix_spawn itself (POSIX_SPAWN_SETSID).
+		// Each of these execs the next in the same process: limits, then the user, then
+		// the command.
+		// The session and process group come from posix_spawn itself
+		// (POSIX_SPAWN_SETSID).
 		List<String> limits = properties.limits().prlimitOptions();
 		if (!limits.isEmpty()) {
 			argv.add(properties.prlimit().toString());

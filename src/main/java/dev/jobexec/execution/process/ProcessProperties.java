@@ -8,37 +8,39 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
- * How process jobs are launched and what they may run, bound from {@code jobexec.process.*}.
+ * How process jobs are launched and what they may run, bound from
+ * {@code jobexec.process.*}.
  *
- * @param allowedCommands executables a process job may run: absolute paths or globs ({@code *}
- * within a directory, {@code **} across directories), matched against the command's real path;
- * anything else is refused with 403. The default is a development default that allows shells.
- * @param maxOutput bytes kept per stream and job (half from the head, half from the tail); the
- * rest is counted and dropped
- * @param path the {@code PATH} a job sees, and where a command given by bare name is looked up
- * @param allowedEnvOverrides variables that are refused by default (the loader's {@code LD_*},
- * {@code BASH_ENV} and the like) but that jobs may set anyway, by name
+ * @param allowedCommands executables a process job may run: absolute paths or globs
+ * ({@code *} within a directory, {@code **} across directories), matched against the
+ * command's real path; anything else is refused with 403. The default is a development
+ * default that allows shells.
+ * @param maxOutput bytes kept per stream and job (half from the head, half from the
+ * tail); the rest is counted and dropped
+ * @param path the {@code PATH} a job sees, and where a command given by bare name is
+ * looked up
+ * @param allowedEnvOverrides variables that are refused by default (the loader's
+ * {@code LD_*}, {@code BASH_ENV} and the like) but that jobs may set anyway, by name
  * @param limits resource limits (rlimits) every job process starts with
- * @param runAs user the jobs run as ({@code name} or {@code uid:gid}) when the service runs as root;
- * unset, jobs run as the service's own user
+ * @param runAs user the jobs run as ({@code name} or {@code uid:gid}) when the service
+ * runs as root; unset, jobs run as the service's own user
  * @param prlimit the util-linux {@code prlimit} binary that applies the limits
  * @param setpriv the util-linux {@code setpriv} binary that drops to {@code run-as}
  */
 @ConfigurationProperties("jobexec.process")
-public record ProcessProperties(
-		@DefaultValue({ "/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
+public record ProcessProperties(@DefaultValue( {
+		"/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
 		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("/usr/local/bin:/usr/bin:/bin") String path,
-		@DefaultValue({}) List<String> allowedEnvOverrides,
-		@DefaultValue Limits limits, String runAs, @DefaultValue("/usr/bin/prlimit") Path prlimit,
-		@DefaultValue("/usr/bin/setpriv") Path setpriv) {
+		@DefaultValue({}) List<String> allowedEnvOverrides, @DefaultValue Limits limits, String runAs,
+		@DefaultValue("/usr/bin/prlimit") Path prlimit, @DefaultValue("/usr/bin/setpriv") Path setpriv){
 
 	/**
-	 * Resource limits a job process starts with; its children inherit them. Unset means no limit
-	 * beyond the service's own.
+	 * Resource limits a job process starts with; its children inherit them. Unset means
+	 * no limit beyond the service's own.
 	 *
 	 * @param openFiles open file descriptors (RLIMIT_NOFILE)
-	 * @param processes processes of the job's user (RLIMIT_NPROC); the kernel does not apply it to
-	 * root, so contain fork bombs with {@code run-as}
+	 * @param processes processes of the job's user (RLIMIT_NPROC); the kernel does not
+	 * apply it to root, so contain fork bombs with {@code run-as}
 	 * @param addressSpace virtual memory per process (RLIMIT_AS)
 	 * @param cpuTime CPU time per process (RLIMIT_CPU), in whole seconds
 	 * @param coreDumps whether a crashing job may write a core file (RLIMIT_CORE)

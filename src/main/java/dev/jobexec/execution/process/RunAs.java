@@ -8,16 +8,19 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The user jobs run as, resolved once at start to numeric ids, and dropped to with util-linux
- * {@code setpriv} in front of every job.
+ * The user jobs run as, resolved once at start to numeric ids, and dropped to with
+ * util-linux {@code setpriv} in front of every job.
  */
 record RunAs(long uid, long gid) {
 
-	/** Resolves {@code uid:gid} or a user name (through {@code getent}, so NSS users work too). */
+	/**
+	 * Resolves {@code uid:gid} or a user name (through {@code getent}, so NSS users work
+	 * too).
+	 */
 	static RunAs resolve(String runAs) {
 		if (!isRoot()) {
-			throw new IllegalStateException(
-					"jobexec.process.run-as (" + runAs + ") needs the service to run as root, so that it can drop to that user");
+			throw new IllegalStateException("jobexec.process.run-as (" + runAs
+					+ ") needs the service to run as root, so that it can drop to that user");
 		}
 		if (runAs.matches("\\d+:\\d+")) {
 			String[] ids = runAs.split(":");
@@ -33,7 +36,8 @@ record RunAs(long uid, long gid) {
 			return new RunAs(Long.parseLong(fields[2]), Long.parseLong(fields[3]));
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException("jobexec.process.run-as: cannot look up '" + runAs + "': " + ex.getMessage());
+			throw new IllegalStateException(
+					"jobexec.process.run-as: cannot look up '" + runAs + "': " + ex.getMessage());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -41,7 +45,10 @@ record RunAs(long uid, long gid) {
 		}
 	}
 
-	/** The setpriv words in front of the command: new real and effective ids, no supplementary groups. */
+	/**
+	 * The setpriv words in front of the command: new real and effective ids, no
+	 * supplementary groups.
+	 */
 	List<String> setprivArguments(Path setpriv) {
 		return List.of(setpriv.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--");
 	}

@@ -7,11 +7,12 @@ import java.util.concurrent.TimeUnit;
 import lombok.extern.slf4j.Slf4j;
 
 /**
- * A tiny watchdog process that outlives the service by a moment: it blocks reading a pipe only
- * the service writes to, and when the service dies, however it dies, the kernel closes that pipe
- * and the watchdog kills every process that carries this service's {@code JOBEXEC_INSTANCE}
- * marker, together with the process groups they lead. A parent-death signal would only reach
- * the job leaders; this reaches their descendants too, including ones that left the job's group.
+ * A tiny watchdog process that outlives the service by a moment: it blocks reading a pipe
+ * only the service writes to, and when the service dies, however it dies, the kernel
+ * closes that pipe and the watchdog kills every process that carries this service's
+ * {@code JOBEXEC_INSTANCE} marker, together with the process groups they lead. A
+ * parent-death signal would only reach the job leaders; this reaches their descendants
+ * too, including ones that left the job's group.
  */
 @Slf4j
 final class CrashGuard {
@@ -54,7 +55,10 @@ final class CrashGuard {
 		return process != null && process.isAlive();
 	}
 
-	/** Closes the lifeline: the guard sweeps (finding nothing after a clean stop) and exits. */
+	/**
+	 * Closes the lifeline: the guard sweeps (finding nothing after a clean stop) and
+	 * exits.
+	 */
 	void stop() {
 		if (process == null) {
 			return;

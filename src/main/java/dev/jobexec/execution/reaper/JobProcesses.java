@@ -8,9 +8,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /**
- * What ties OS processes to this service and to its jobs: the job leaders their watchers reap, the jobs still running, and the two variables every job process carries in its
- * environment ({@code JOBEXEC_INSTANCE}, {@code JOBEXEC_JOB_ID}), which its descendants inherit
- * even when they leave the job's process group.
+ * What ties OS processes to this service and to its jobs: the job leaders their watchers
+ * reap, the jobs still running, and the two variables every job process carries in its
+ * environment ({@code JOBEXEC_INSTANCE}, {@code JOBEXEC_JOB_ID}), which its descendants
+ * inherit even when they leave the job's process group.
  */
 @Component
 public class JobProcesses {
@@ -38,12 +39,18 @@ public class JobProcesses {
 		return Map.of(INSTANCE_VARIABLE, instance, JOB_VARIABLE, jobId);
 	}
 
-	/** Call before the job's process is spawned, so that nothing of it is ever taken for an orphan. */
+	/**
+	 * Call before the job's process is spawned, so that nothing of it is ever taken for
+	 * an orphan.
+	 */
 	public void starting(String jobId) {
 		runningJobs.add(jobId);
 	}
 
-	/** The job's leader exists; its watcher reaps it, so the reaper must never wait for it. */
+	/**
+	 * The job's leader exists; its watcher reaps it, so the reaper must never wait for
+	 * it.
+	 */
 	public void started(String jobId, long pid) {
 		leaders.put(pid, jobId);
 	}

@@ -11,9 +11,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * Signals, the subreaper and zombie reaping: libc through the Foreign Function &amp; Memory API,
- * behind methods named for what they do. Starting and watching job processes has its own libc
- * calls, in {@code dev.jobexec.execution.process.Posix}.
+ * Signals, the subreaper and zombie reaping: libc through the Foreign Function &amp;
+ * Memory API, behind methods named for what they do. Starting and watching job processes
+ * has its own libc calls, in {@code dev.jobexec.execution.process.Posix}.
  */
 public final class NativeProcesses {
 
@@ -28,7 +28,9 @@ public final class NativeProcesses {
 
 	private static final int EINTR = 4;
 
-	/** What {@link #waitNoHang} returns instead of a wait status, which is never negative. */
+	/**
+	 * What {@link #waitNoHang} returns instead of a wait status, which is never negative.
+	 */
 	private static final int RUNNING = -1;
 
 	private static final int NOT_A_CHILD = -2;
@@ -45,8 +47,7 @@ public final class NativeProcesses {
 
 	private static final VarHandle ERRNO = CALL_STATE.varHandle(PathElement.groupElement("errno"));
 
-	private static final MethodHandle KILL = LINKER.downcallHandle(
-			LINKER.defaultLookup().find("kill").orElseThrow(),
+	private static final MethodHandle KILL = LINKER.downcallHandle(LINKER.defaultLookup().find("kill").orElseThrow(),
 			FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
 			Linker.Option.captureCallState("errno"));
 
@@ -58,18 +59,18 @@ public final class NativeProcesses {
 		.orElse(null);
 
 	private static final MethodHandle WAITPID = LINKER.downcallHandle(
-			LINKER.defaultLookup().find("waitpid").orElseThrow(),
-			FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-					ValueLayout.JAVA_INT),
+			LINKER.defaultLookup().find("waitpid").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+					ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
 			Linker.Option.captureCallState("errno"));
 
 	private NativeProcesses() {
 	}
 
 	/**
-	 * Makes this process a child subreaper ({@code prctl(PR_SET_CHILD_SUBREAPER, 1)}): orphaned
-	 * descendants are re-parented to it instead of to init.
-	 * @throws IllegalStateException with the reason when the kernel refuses or there is no prctl
+	 * Makes this process a child subreaper ({@code prctl(PR_SET_CHILD_SUBREAPER, 1)}):
+	 * orphaned descendants are re-parented to it instead of to init.
+	 * @throws IllegalStateException with the reason when the kernel refuses or there is
+	 * no prctl
 	 */
 	public static void becomeChildSubreaper() {
 		if (PRCTL == null) {
@@ -92,19 +93,21 @@ public final class NativeProcesses {
 	}
 
 	/**
-	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid that nothing
-	 * else waits for (a job's watcher, a {@link Process}), or that would lose the exit status.
-	 * Returns whether a zombie was reaped (false when the child is still running or is not a child
-	 * of this process).
+	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid
+	 * that nothing else waits for (a job's watcher, a {@link Process}), or that would
+	 * lose the exit status. Returns whether a zombie was reaped (false when the child is
+	 * still running or is not a child of this process).
 	 */
 	public static boolean reapZombie(long pid) {
 		return waitNoHang(pid) >= 0;
 	}
 
 	/**
-	 * {@code waitpid(pid, WNOHANG)} for a child of this process that only the caller waits for: its
-	 * raw wait status once it has ended (and is reaped by this call), or null while it runs.
-	 * @throws IllegalStateException when {@code pid} is not (or no longer) a child of this process
+	 * {@code waitpid(pid, WNOHANG)} for a child of this process that only the caller
+	 * waits for: its raw wait status once it has ended (and is reaped by this call), or
+	 * null while it runs.
+	 * @throws IllegalStateException when {@code pid} is not (or no longer) a child of
+	 * this process
 	 */
 	public static Integer reap(long pid) {
 		int status = waitNoHang(pid);
@@ -114,7 +117,10 @@ public final class NativeProcesses {
 		return (status == RUNNING) ? null : status;
 	}
 
-	/** {@code waitpid(pid, WNOHANG)}, retried when interrupted: the raw wait status, RUNNING or NOT_A_CHILD. */
+	/**
+	 * {@code waitpid(pid, WNOHANG)}, retried when interrupted: the raw wait status,
+	 * RUNNING or NOT_A_CHILD.
+	 */
 	private static int waitNoHang(long pid) {
 		if (pid <= 1) {
 			throw new IllegalArgumentException("refusing to wait for process " + pid);
@@ -148,8 +154,8 @@ public final class NativeProcesses {
 	}
 
 	/**
-	 * Sends {@code signal} to every process of the group {@code pgid}; returns false when the group
-	 * has no member left (zombies count as members until they are reaped).
+	 * Sends {@code signal} to every process of the group {@code pgid}; returns false when
+	 * the group has no member left (zombies count as members until they are reaped).
 	 */
 	public static boolean signalGroup(long pgid, int signal) {
 		if (pgid <= 1) {

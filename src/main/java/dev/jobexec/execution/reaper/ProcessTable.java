@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Reads processes from {@code /proc}: the witness for process groups, parents and zombies. */
+/**
+ * Reads processes from {@code /proc}: the witness for process groups, parents and
+ * zombies.
+ */
 public final class ProcessTable {
 
 	private static final Path PROC = Path.of("/proc");
@@ -55,8 +58,8 @@ public final class ProcessTable {
 	}
 
 	/**
-	 * The value of one variable in the environment a process started with, if the process exists,
-	 * is readable, and has it.
+	 * The value of one variable in the environment a process started with, if the process
+	 * exists, is readable, and has it.
 	 */
 	public static Optional<String> environmentVariable(long pid, String name) {
 		byte[] environ;
@@ -91,7 +94,8 @@ public final class ProcessTable {
 		int close = stat.lastIndexOf(')');
 		String command = stat.substring(open + 1, close);
 		String[] fields = stat.substring(close + 2).trim().split(" ");
-		// fields[0] is field 3 of proc(5): state, ppid, pgrp, session, ..., starttime is field 22.
+		// fields[0] is field 3 of proc(5): state, ppid, pgrp, session, ..., starttime is
+		// field 22.
 		return new Entry(pid, command, fields[0].charAt(0), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
 				Long.parseLong(fields[19]));
 	}

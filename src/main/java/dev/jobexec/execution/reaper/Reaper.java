@@ -24,11 +24,13 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Keeps the service's process tree clean. At start it makes the service a child subreaper, so
- * that the orphaned descendants of jobs are re-parented to it (also when it is PID 1), and starts
- * the crash guard. Every {@code jobexec.reaper.interval} it reaps zombie children that are not a
- * job's leader (its watcher reaps that one) and that no {@link Process} owns, and terminates, with the ladder, orphans whose job has ended. At shutdown,
- * once the pools are drained, it clears whatever is left before the service exits.
+ * Keeps the service's process tree clean. At start it makes the service a child
+ * subreaper, so that the orphaned descendants of jobs are re-parented to it (also when it
+ * is PID 1), and starts the crash guard. Every {@code jobexec.reaper.interval} it reaps
+ * zombie children that are not a job's leader (its watcher reaps that one) and that no
+ * {@link Process} owns, and terminates, with the ladder, orphans whose job has ended. At
+ * shutdown, once the pools are drained, it clears whatever is left before the service
+ * exits.
  */
 @Slf4j
 @Component
@@ -54,7 +56,10 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	/** Orphans sent SIGTERM, by pid, until they are gone; guarded by itself. */
 	private final Map<Long, Terminating> terminating = new HashMap<>();
 
-	/** Zombies seen in the previous scan; a {@link Process}'s own child never lives that long. */
+	/**
+	 * Zombies seen in the previous scan; a {@link Process}'s own child never lives that
+	 * long.
+	 */
 	private Set<Long> zombiesSeen = Set.of();
 
 	private volatile boolean subreaper;
@@ -136,13 +141,15 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 
 	@Override
 	public boolean isPauseable() {
-		// Its stop clears every process of this instance; pausing a context must not do that.
+		// Its stop clears every process of this instance; pausing a context must not do
+		// that.
 		return false;
 	}
 
 	@Override
 	public int getPhase() {
-		// Stops right after the pools have drained (ExecutionShutdown, Integer.MAX_VALUE).
+		// Stops right after the pools have drained (ExecutionShutdown,
+		// Integer.MAX_VALUE).
 		return Integer.MAX_VALUE - 1;
 	}
 
@@ -151,9 +158,8 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		synchronized (terminating) {
 			pending = terminating.size();
 		}
-		return new ReaperSnapshot(subreaper, subreaperProblem, guard != null && guard.isAlive(),
-				properties.interval(), lastScan, scans.get(), zombiesReaped.get(), orphansKilled.get(),
-				liveProcesses(), pending);
+		return new ReaperSnapshot(subreaper, subreaperProblem, guard != null && guard.isAlive(), properties.interval(),
+				lastScan, scans.get(), zombiesReaped.get(), orphansKilled.get(), liveProcesses(), pending);
 	}
 
 	public long zombiesReaped() {
@@ -172,7 +178,10 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		return scanNanos.get() / 1e9;
 	}
 
-	/** Live processes below the service (jobs and everything they started), the crash guard aside. */
+	/**
+	 * Live processes below the service (jobs and everything they started), the crash
+	 * guard aside.
+	 */
 	public int liveProcesses() {
 		if (!Files.isDirectory(Path.of("/proc/self"))) {
 			return 0;
@@ -196,10 +205,11 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	}
 
 	/**
-	 * Kills what an earlier run of the service left behind: the job leader {@code pid}, if the
-	 * process with that pid is still the one that started at {@code startTicks} (so a reused pid is
-	 * never touched), with its group, and every process that carries the earlier run's
-	 * {@code instance} marker. Returns how many processes were signalled.
+	 * Kills what an earlier run of the service left behind: the job leader {@code pid},
+	 * if the process with that pid is still the one that started at {@code startTicks}
+	 * (so a reused pid is never touched), with its group, and every process that carries
+	 * the earlier run's {@code instance} marker. Returns how many processes were
+	 * signalled.
 	 */
 	public int killLeftovers(String instance, Long pid, Long startTicks) {
 		int killed = 0;
@@ -212,8 +222,8 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		}
 		if (instance != null && !instance.equals(processes.instance())) {
 			for (ProcessTable.Entry entry : ProcessTable.all()) {
-				if (!entry.isZombie() && entry.pid() != self && instance.equals(ProcessTable
-					.environmentVariable(entry.pid(), JobProcesses.INSTANCE_VARIABLE).orElse(null))) {
+				if (!entry.isZombie() && entry.pid() != self && instance.equals(
+						ProcessTable.environmentVariable(entry.pid(), JobProcesses.INSTANCE_VARIABLE).orElse(null))) {
 					signal(entry, NativeProcesses.SIGKILL);
 					killed++;
 				}
@@ -239,9 +249,9 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	}
 
 	/**
-	 * One pass: reap zombies seen twice, terminate orphans of ended jobs (all marked orphans when
-	 * {@code everything}), and SIGKILL orphans that outlived the kill-grace. Returns whether
-	 * anything of this service is still left to wait for.
+	 * One pass: reap zombies seen twice, terminate orphans of ended jobs (all marked
+	 * orphans when {@code everything}), and SIGKILL orphans that outlived the kill-grace.
+	 * Returns whether anything of this service is still left to wait for.
 	 */
 	boolean scan(boolean everything) {
 		long started = System.nanoTime();
@@ -279,7 +289,8 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	private boolean isOrphanOfEndedJob(ProcessTable.Entry entry, boolean everything) {
 		String instance = ProcessTable.environmentVariable(entry.pid(), JobProcesses.INSTANCE_VARIABLE).orElse(null);
 		if (!processes.instance().equals(instance)) {
-			// Not started by a job of this service (or it cleared its environment): not ours to kill.
+			// Not started by a job of this service (or it cleared its environment): not
+			// ours to kill.
 			return false;
 		}
 		String jobId = ProcessTable.environmentVariable(entry.pid(), JobProcesses.JOB_VARIABLE).orElse(null);
@@ -318,7 +329,10 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		NativeProcesses.signalProcess(process.pid(), signal);
 	}
 
-	/** At shutdown, after the pools: terminate whatever of this service's jobs remains and reap it all. */
+	/**
+	 * At shutdown, after the pools: terminate whatever of this service's jobs remains and
+	 * reap it all.
+	 */
 	private void clearBeforeExit() {
 		long deadline = System.nanoTime() + properties.killGrace().plusSeconds(2).toNanos();
 		while (true) {

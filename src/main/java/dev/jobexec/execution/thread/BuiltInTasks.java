@@ -9,15 +9,16 @@ import dev.jobexec.execution.thread.TaskParameter.Type;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The tasks every jobexec has: {@code sleep}, {@code echo}, {@code fail} and {@code cpu}. */
+/**
+ * The tasks every jobexec has: {@code sleep}, {@code echo}, {@code fail} and {@code cpu}.
+ */
 @Configuration(proxyBeanMethods = false)
 class BuiltInTasks {
 
 	@Bean
 	JobTask sleepTask() {
 		return new SimpleTask("sleep", "Sleeps for a duration, then returns it; stops at once when interrupted.",
-				List.of(TaskParameter.optional("duration", Type.DURATION, "how long to sleep", "PT1S")),
-				(context) -> {
+				List.of(TaskParameter.optional("duration", Type.DURATION, "how long to sleep", "PT1S")), (context) -> {
 					Duration duration = context.duration("duration");
 					Thread.sleep(duration);
 					return Map.of("slept", duration.toString());
@@ -67,8 +68,7 @@ class BuiltInTasks {
 	}
 
 	/** A task defined by its name, description, parameters and body. */
-	record SimpleTask(String name, String description, List<TaskParameter> parameters, Body body)
-			implements JobTask {
+	record SimpleTask(String name, String description, List<TaskParameter> parameters, Body body) implements JobTask {
 
 		@Override
 		public Object run(TaskContext context) throws Exception {

@@ -3,8 +3,9 @@ package dev.jobexec.execution.thread;
 import java.util.List;
 
 /**
- * A Java task that thread pools run by name. Implement it as a Spring component; the task should
- * return promptly when its thread is interrupted (a task that does not is declared stuck).
+ * A Java task that thread pools run by name. Implement it as a Spring component; the task
+ * should return promptly when its thread is interrupted (a task that does not is declared
+ * stuck).
  */
 public interface JobTask {
 
@@ -18,8 +19,8 @@ public interface JobTask {
 	List<TaskParameter> parameters();
 
 	/**
-	 * Runs the task; the return value becomes the job's {@code result} and must be serialisable
-	 * to JSON. A thrown exception fails the job with its message.
+	 * Runs the task; the return value becomes the job's {@code result} and must be
+	 * serialisable to JSON. A thrown exception fails the job with its message.
 	 */
 	Object run(TaskContext context) throws Exception;
 

@@ -3,7 +3,10 @@ package dev.jobexec.execution.thread;
 import java.time.Duration;
 import java.util.Map;
 
-/** What a running task gets: its job id and its parameters, converted and with defaults applied. */
+/**
+ * What a running task gets: its job id and its parameters, converted and with defaults
+ * applied.
+ */
 public record TaskContext(String jobId, Map<String, Object> params) {
 
 	public Object get(String name) {

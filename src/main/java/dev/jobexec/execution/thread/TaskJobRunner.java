@@ -20,8 +20,8 @@ import lombok.extern.slf4j.Slf4j;
 
 /**
  * Runs the tasks of one thread pool, one thread per running job. A task that ignores
- * interruption past the kill-grace is declared stuck: its job ends, its slot is given back, and
- * its thread is counted until it returns.
+ * interruption past the kill-grace is declared stuck: its job ends, its slot is given
+ * back, and its thread is counted until it returns.
  */
 @Slf4j
 final class TaskJobRunner implements JobRunner {
@@ -38,8 +38,7 @@ final class TaskJobRunner implements JobRunner {
 
 	private final AtomicInteger stuck = new AtomicInteger();
 
-	TaskJobRunner(String pool, ExecutionProperties.Pool config, TaskRegistry registry,
-			ScheduledExecutorService timer) {
+	TaskJobRunner(String pool, ExecutionProperties.Pool config, TaskRegistry registry, ScheduledExecutorService timer) {
 		this.pool = pool;
 		this.config = config;
 		this.registry = registry;
@@ -97,8 +96,8 @@ final class TaskJobRunner implements JobRunner {
 					throw new IllegalArgumentException("invalid parameters " + errors);
 				}
 				Object result = task.run(new TaskContext(spec.jobId(), params));
-				report((reason != null) ? terminated(null) : new ExecutionOutcome(Status.SUCCEEDED, null, null,
-						result, null, null, null, null));
+				report((reason != null) ? terminated(null)
+						: new ExecutionOutcome(Status.SUCCEEDED, null, null, result, null, null, null, null));
 			}
 			catch (Throwable ex) {
 				if (reason != null) {
@@ -145,11 +144,13 @@ final class TaskJobRunner implements JobRunner {
 			}
 			log.warn("Task '{}' of job {} in pool '{}' ignored interruption for {}; its thread is declared stuck",
 					spec.task(), spec.jobId(), pool, config.killGrace());
-			// Off the timer thread: recording the outcome writes to the store, and the timer fires
+			// Off the timer thread: recording the outcome writes to the store, and the
+			// timer fires
 			// every other job's deadline.
-			Thread.ofVirtual().name("jobexec-stuck-" + spec.jobId()).start(() -> report(terminated("the task ignored "
-					+ "interruption for " + config.killGrace()
-					+ "; its thread is stuck and counted in jobexec.threads.stuck until it returns")));
+			Thread.ofVirtual()
+				.name("jobexec-stuck-" + spec.jobId())
+				.start(() -> report(terminated("the task ignored " + "interruption for " + config.killGrace()
+						+ "; its thread is stuck and counted in jobexec.threads.stuck until it returns")));
 		}
 
 		private ExecutionOutcome terminated(String detail) {
@@ -165,8 +166,10 @@ final class TaskJobRunner implements JobRunner {
 
 		private void report(ExecutionOutcome outcome) {
 			if (Thread.currentThread() == thread) {
-				// The task is over: an interrupt meant for it must not reach the code that records
-				// its outcome (an interrupted thread cannot do file I/O on an interruptible channel).
+				// The task is over: an interrupt meant for it must not reach the code
+				// that records
+				// its outcome (an interrupted thread cannot do file I/O on an
+				// interruptible channel).
 				Thread.interrupted();
 			}
 			if (reported.compareAndSet(false, true)) {

@@ -10,24 +10,27 @@ import java.util.stream.Collectors;
 
 import org.springframework.stereotype.Component;
 
-/** The registered {@link JobTask} beans, by name, and the checking of their parameters. */
+/**
+ * The registered {@link JobTask} beans, by name, and the checking of their parameters.
+ */
 @Component
 public class TaskRegistry {
 
 	private final Map<String, JobTask> tasks;
 
 	TaskRegistry(List<JobTask> tasks) {
-		this.tasks = tasks.stream()
-			.collect(Collectors.toMap(JobTask::name, Function.identity(), (a, b) -> {
-				throw new IllegalStateException("two tasks are named '" + a.name() + "'");
-			}, TreeMap::new));
+		this.tasks = tasks.stream().collect(Collectors.toMap(JobTask::name, Function.identity(), (a, b) -> {
+			throw new IllegalStateException("two tasks are named '" + a.name() + "'");
+		}, TreeMap::new));
 	}
 
 	public Collection<JobTask> all() {
 		return tasks.values();
 	}
 
-	/** @throws UnknownTaskException when no task has that name */
+	/**
+	 * @throws UnknownTaskException when no task has that name
+	 */
 	public JobTask task(String name) {
 		JobTask task = tasks.get(name);
 		if (task == null) {
@@ -36,7 +39,10 @@ public class TaskRegistry {
 		return task;
 	}
 
-	/** Problems with {@code params} for {@code task}, by parameter name; empty when they are valid. */
+	/**
+	 * Problems with {@code params} for {@code task}, by parameter name; empty when they
+	 * are valid.
+	 */
 	public Map<String, String> validate(String task, Map<String, Object> params) {
 		Map<String, String> errors = new LinkedHashMap<>();
 		convert(task(task), params, errors);

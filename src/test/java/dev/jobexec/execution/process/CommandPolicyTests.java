@@ -19,8 +19,8 @@ class CommandPolicyTests {
 	Path dir;
 
 	private CommandPolicy policy(String... rules) {
-		return new CommandPolicy(new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), "/usr/bin:/bin", List.of(),
-				new ProcessProperties.Limits(null, null, null, null, true), null,
+		return new CommandPolicy(new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), "/usr/bin:/bin",
+				List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
 				Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv")));
 	}
 

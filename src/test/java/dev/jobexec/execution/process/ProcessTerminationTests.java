@@ -16,7 +16,9 @@ import static dev.jobexec.support.Api.map;
 import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Real processes with grandchildren; {@code /proc} is the witness that whole groups die. */
+/**
+ * Real processes with grandchildren; {@code /proc} is the witness that whole groups die.
+ */
 @JobexecHttpTest
 class ProcessTerminationTests {
 
@@ -117,7 +119,8 @@ class ProcessTerminationTests {
 
 	@Test
 	void bothStreamsAreReadAtOnceSoAFullPipeNeverBlocksTheJob() {
-		// 8 MB to stderr before anything to stdout: a reader of one stream at a time would deadlock.
+		// 8 MB to stderr before anything to stdout: a reader of one stream at a time
+		// would deadlock.
 		String id = api.submitId("""
 				{"command": ["/bin/sh", "-c", "head -c 8000000 /dev/zero >&2; head -c 8000000 /dev/zero"],
 				 "timeout": "PT30S"}
@@ -129,9 +132,7 @@ class ProcessTerminationTests {
 	}
 
 	private static void awaitLiveMembers(long pgid, int count) {
-		Awaitility.await()
-			.atMost(Duration.ofSeconds(10))
-			.until(() -> ProcessTable.liveMembers(pgid).size() >= count);
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessTable.liveMembers(pgid).size() >= count);
 	}
 
 	private static List<ProcessTable.Entry> descendantsOf(long pid) {

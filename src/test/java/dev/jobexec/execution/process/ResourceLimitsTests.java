@@ -43,8 +43,8 @@ class ResourceLimitsTests {
 	void aForkBombRunAsAnotherUserIsContainedAndTheServiceStaysResponsive() throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), "--jobexec.process.run-as=nobody",
 				"--jobexec.process.limits.processes=40", "--jobexec.pools.process.kill-grace=1s")) {
-			Map<String, Object> whoami = service.awaitState(
-					service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"id -u; ulimit -p\"]}"), "SUCCEEDED");
+			Map<String, Object> whoami = service
+				.awaitState(service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"id -u; ulimit -p\"]}"), "SUCCEEDED");
 			assertThat(((Map<?, ?>) whoami.get("stdout")).get("text")).isEqualTo("65534\n40\n");
 
 			String bomb = service.submit("""

@@ -29,9 +29,7 @@ class CrashSafetyTests {
 			service.awaitState(escaped, "RUNNING");
 			service.awaitState(task, "RUNNING");
 			List<String> jobs = List.of(family, escaped);
-			Awaitility.await()
-				.atMost(Duration.ofSeconds(10))
-				.until(() -> ServiceProcess.processesOf(jobs).size() >= 6);
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ServiceProcess.processesOf(jobs).size() >= 6);
 			List<ProcessTable.Entry> before = ServiceProcess.processesOf(jobs);
 
 			service.sigkill();
@@ -41,7 +39,8 @@ class CrashSafetyTests {
 				.atMost(Duration.ofSeconds(15))
 				.untilAsserted(() -> assertThat(ServiceProcess.processesOf(jobs)).isEmpty());
 			for (ProcessTable.Entry process : before) {
-				assertThat(ProcessTable.read(process.pid()).filter((now) -> now.startTicks() == process.startTicks())
+				assertThat(ProcessTable.read(process.pid())
+					.filter((now) -> now.startTicks() == process.startTicks())
 					.filter((now) -> !now.isZombie())).as("process %s", process).isEmpty();
 			}
 		}

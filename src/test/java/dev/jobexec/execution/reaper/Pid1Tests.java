@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The service as PID 1 of its own PID namespace, as in a container without an init: orphans are
- * re-parented to it and it reaps them, so zombies never pile up.
+ * The service as PID 1 of its own PID namespace, as in a container without an init:
+ * orphans are re-parented to it and it reaps them, so zombies never pile up.
  */
 @Slf4j
 class Pid1Tests {
@@ -56,19 +56,25 @@ class Pid1Tests {
 
 			List<String> ids = new ArrayList<>();
 			for (int i = 0; i < 20; i++) {
-				// The subshell exits at once, so its sleep is orphaned: inside the namespace it goes to PID 1.
-				ids.add(service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"(sleep 0.3 &); (setsid sleep 0.3 &); exit 0\"]}"));
+				// The subshell exits at once, so its sleep is orphaned: inside the
+				// namespace it goes to PID 1.
+				ids.add(service
+					.submit("{\"command\":[\"/bin/sh\",\"-c\",\"(sleep 0.3 &); (setsid sleep 0.3 &); exit 0\"]}"));
 			}
 			for (String id : ids) {
 				service.awaitState(id, "SUCCEEDED");
 			}
 			Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
 				assertThat(children(jvm, true)).as("zombie children of PID 1").isEmpty();
-				assertThat(children(jvm, false)).as("live children of PID 1 besides the crash guard").hasSizeLessThanOrEqualTo(1);
+				assertThat(children(jvm, false)).as("live children of PID 1 besides the crash guard")
+					.hasSizeLessThanOrEqualTo(1);
 			});
 			Number reaped = (Number) ((java.util.List<?>) ServiceProcess
 				.json(service.get("/actuator/metrics/jobexec.reaper.zombies.reaped"))
-				.get("measurements")).stream().map((m) -> ((java.util.Map<?, ?>) m).get("value")).findFirst().orElseThrow();
+				.get("measurements")).stream()
+				.map((m) -> ((java.util.Map<?, ?>) m).get("value"))
+				.findFirst()
+				.orElseThrow();
 			assertThat(reaped.longValue()).isGreaterThanOrEqualTo(40);
 
 			service.sigterm();

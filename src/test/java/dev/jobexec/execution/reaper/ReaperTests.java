@@ -15,7 +15,10 @@ import org.springframework.beans.factory.annotation.Autowired;
 import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The service as child subreaper: zombies reaped, orphans of ended jobs terminated, all seen in /proc. */
+/**
+ * The service as child subreaper: zombies reaped, orphans of ended jobs terminated, all
+ * seen in /proc.
+ */
 @JobexecHttpTest
 class ReaperTests {
 
@@ -78,7 +81,8 @@ class ReaperTests {
 	@Test
 	void daemonizingGrandchildIsReparentedToTheServiceAndKilledWhenItsJobEnds() {
 		long killedBefore = reaper.orphansKilled();
-		// The grandchild leaves the job's session and group with setsid, ignores SIGTERM, and its
+		// The grandchild leaves the job's session and group with setsid, ignores SIGTERM,
+		// and its
 		// parent exits at once: only the subreaper and the reaper's SIGKILL can catch it.
 		String id = api.submitId("""
 				{"command": ["/bin/sh", "-c", "(setsid sh -c 'trap \\"\\" TERM; sleep 300; echo' &); sleep 300"]}
@@ -91,7 +95,8 @@ class ReaperTests {
 				.filter((entry) -> entry.pgid() != pgid && entry.ppid() == SELF)
 				.findFirst(), java.util.Optional::isPresent)
 			.orElseThrow();
-		assertThat(ProcessTable.read(escaped.pid()).orElseThrow().ppid()).as("re-parented to the service").isEqualTo(SELF);
+		assertThat(ProcessTable.read(escaped.pid()).orElseThrow().ppid()).as("re-parented to the service")
+			.isEqualTo(SELF);
 		assertThat(reaper.liveProcesses()).isGreaterThanOrEqualTo(3);
 
 		// While its job runs, the escaped process is left alone.

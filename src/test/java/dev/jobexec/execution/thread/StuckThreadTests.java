@@ -13,7 +13,10 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A task that ignores interruption ends as timed out, is counted as stuck, and the pool serves on. */
+/**
+ * A task that ignores interruption ends as timed out, is counted as stuck, and the pool
+ * serves on.
+ */
 @JobexecHttpTest
 class StuckThreadTests {
 
