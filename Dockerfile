@@ -39,9 +39,11 @@ RUN ./mvnw -B -Paot -DskipTests package \
 # ---------------------------------------------------------------------------------------------
 FROM eclipse-temurin:25-jre
 
-# util-linux: `setsid` (jobexec.process.setsid, /usr/bin/setsid) puts every job in its own session
-#   and process group, so a timeout or cancel can kill the whole tree. It is usually already in
-#   the Ubuntu-based temurin images; installing it explicitly keeps that from being an accident.
+# util-linux: `prlimit` (jobexec.process.prlimit) applies the rlimits every job starts with, and
+#   `setpriv` (jobexec.process.setpriv) drops to jobexec.process.run-as when that is set. Each job
+#   gets its own session and process group from posix_spawn itself, with no helper. util-linux is
+#   usually already in the Ubuntu-based temurin images; installing it explicitly keeps that from
+#   being an accident.
 # curl: the HEALTHCHECK below.
 # Lists are removed in the same layer so they never reach the image.
 RUN apt-get update \
@@ -50,8 +52,8 @@ RUN apt-get update \
 
 # A fixed, non-root uid (10001, clear of the image's own users) so that volume ownership is
 # predictable and jobs — which run as this user — cannot touch the system.
-# The data directory holds job working directories (<data-dir>/work/<pool>) and, later, the
-# embedded store and spilled output: mount a volume here to keep it across containers.
+# The data directory holds the embedded job store (<data-dir>/store) and the job working
+# directories (<data-dir>/work/<pool>): mount a volume here to keep it across containers.
 RUN groupadd --system --gid 10001 jobexec \
  && useradd --system --uid 10001 --gid jobexec --home-dir /var/lib/jobexec --no-create-home \
       --shell /usr/sbin/nologin jobexec \

@@ -7,9 +7,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One submission inside a pool, from queue to outcome; the handle through which it is
- * cancelled or terminated. Its outcome is delivered exactly once.
+ * cancelled or terminated. Its phase is one value that only moves forward; its outcome is
+ * delivered exactly once.
  */
 public final class Execution {
+
+	/** Where an execution is; it only moves down this list. */
+	enum Phase {
+
+		/** Waiting in its pool's queue (or about to be launched). */
+		QUEUED,
+		/** Its runner is starting it; there is no handle to terminate yet. */
+		LAUNCHING,
+		/** Its runner started it; {@link #running} can terminate it. */
+		RUNNING,
+		/** Its outcome has been delivered. */
+		ENDED
+
+	}
 
 	private final WorkerPool pool;
 
@@ -19,15 +34,15 @@ public final class Execution {
 
 	private final Object lock = new Object();
 
-	private RunningJob job;
+	private Phase phase = Phase.QUEUED;
 
-	private boolean launched;
-
-	private ExecutionOutcome earlyOutcome;
-
+	/**
+	 * Why the service asked it to end, once it has; applied to {@link #running} as soon
+	 * as there is one.
+	 */
 	private TerminationReason requested;
 
-	private boolean done;
+	private RunningJob running;
 
 	private volatile ScheduledFuture<?> timeoutTask;
 
@@ -43,39 +58,23 @@ public final class Execution {
 	 * being terminated.
 	 */
 	public boolean terminate(TerminationReason reason) {
-		return pool.terminate(this, reason);
-	}
-
-	void launch(JobRunner runner, ScheduledExecutorService timer) {
-		Instant startedAt = Instant.now();
-		timeoutTask = timer.schedule(() -> terminateRunning(TerminationReason.TIMEOUT), spec.timeout().toNanos(),
-				TimeUnit.NANOSECONDS);
-		RunningJob started = runner.start(spec, this::completed);
-		listener.started(started.pid(), startedAt);
-		ExecutionOutcome pending;
-		TerminationReason terminate;
+		Phase was;
 		synchronized (lock) {
-			job = started;
-			launched = true;
-			pending = earlyOutcome;
-			terminate = requested;
-		}
-		if (terminate != null && pending == null) {
-			started.terminate(terminate);
-		}
-		if (pending != null) {
-			deliver(pending);
-		}
-	}
-
-	boolean terminateRunning(TerminationReason reason) {
-		RunningJob target;
-		synchronized (lock) {
-			if (done || requested != null) {
+			if (phase == Phase.ENDED || requested != null) {
 				return false;
 			}
 			requested = reason;
-			target = job;
+			was = phase;
+		}
+		if (was == Phase.QUEUED && pool.dequeue(this)) {
+			end(ExecutionOutcome.cancelledWhileQueued(reason));
+			return true;
+		}
+		RunningJob target;
+		synchronized (lock) {
+			// Null while launching: the launch applies the request once it has the
+			// handle.
+			target = running;
 		}
 		if (target != null) {
 			target.terminate(reason);
@@ -83,39 +82,87 @@ public final class Execution {
 		return true;
 	}
 
+	/**
+	 * Ends an execution its pool took out of the queue without starting it (shutdown).
+	 */
+	void cancelQueued(TerminationReason reason) {
+		synchronized (lock) {
+			if (requested == null) {
+				requested = reason;
+			}
+		}
+		end(ExecutionOutcome.cancelledWhileQueued(reason));
+	}
+
 	boolean isDaemon() {
 		return spec.daemon();
 	}
 
-	void dequeued(TerminationReason reason) {
+	/**
+	 * Starts the timeout clock and the runner; called by the pool once a slot is this
+	 * execution's.
+	 */
+	void launch(JobRunner runner, ScheduledExecutorService timer) {
 		synchronized (lock) {
-			requested = reason;
+			phase = Phase.LAUNCHING;
 		}
-		deliver(ExecutionOutcome.cancelledWhileQueued(reason));
-	}
-
-	private void completed(ExecutionOutcome outcome) {
+		Instant startedAt = Instant.now();
+		timeoutTask = timer.schedule(() -> terminate(TerminationReason.TIMEOUT), spec.timeout().toNanos(),
+				TimeUnit.NANOSECONDS);
+		RunningJob started = runner.start(spec, startedAt, new Relay());
+		TerminationReason pending = null;
 		synchronized (lock) {
-			if (!launched) {
-				earlyOutcome = outcome;
-				return;
+			running = started;
+			if (phase == Phase.LAUNCHING) {
+				phase = Phase.RUNNING;
+				pending = requested;
 			}
 		}
-		deliver(outcome);
+		if (pending != null) {
+			started.terminate(pending);
+		}
 	}
 
-	private void deliver(ExecutionOutcome outcome) {
+	private void end(ExecutionOutcome outcome) {
 		synchronized (lock) {
-			if (done) {
+			if (phase == Phase.ENDED) {
 				return;
 			}
-			done = true;
+			phase = Phase.ENDED;
 		}
 		ScheduledFuture<?> timeout = timeoutTask;
 		if (timeout != null) {
 			timeout.cancel(false);
 		}
-		pool.finished(this, () -> listener.finished(outcome));
+		Execution next = pool.release(this);
+		listener.finished(outcome);
+		if (next != null) {
+			pool.launch(next);
+		}
+	}
+
+	Phase phase() {
+		synchronized (lock) {
+			return phase;
+		}
+	}
+
+	/**
+	 * What the runner reports: the start goes on to the listener, the end settles the
+	 * pool first.
+	 */
+	private final class Relay implements ExecutionListener {
+
+		@Override
+		public void started(ExecutionStart start) {
+			listener.started(start);
+		}
+
+		@Override
+		public void finished(ExecutionOutcome outcome) {
+			end(outcome);
+		}
+
 	}
 
 }

@@ -1,19 +1,17 @@
 package dev.jobexec.execution;
 
-import java.time.Instant;
-
 /**
- * Receives what happens to one execution; the pool calls it, so {@code execution} never
- * calls back into the job layer.
+ * Receives what happens to one execution. The same interface carries it all the way: a
+ * runner reports to the execution, the execution settles its pool and reports to whoever
+ * submitted the job, so {@code execution} never calls back into the job layer.
  */
 public interface ExecutionListener {
 
 	/**
-	 * The execution left the queue and started; {@code pid} is null for a task.
-	 * {@code startedAt} is when its timeout clock started, so the timeout never fires
-	 * before startedAt + timeout.
+	 * The execution left its queue and runs (or failed to start, which {@link #finished}
+	 * then reports); called once, before {@link #finished}.
 	 */
-	void started(Long pid, Instant startedAt);
+	void started(ExecutionStart start);
 
 	/** The execution ended; called exactly once, whether it ran or not. */
 	void finished(ExecutionOutcome outcome);

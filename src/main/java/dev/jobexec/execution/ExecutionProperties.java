@@ -13,14 +13,21 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * checked at start so that a bad configuration fails fast with a message naming the
  * property.
  *
- * @param dataDir where job working directories (and, later, the embedded store) live
+ * @param dataDir where the embedded job store and the working directories of process jobs
+ * live
  * @param pools the named pools jobs are routed to; {@code process} and {@code thread}
  * always exist
  * @param shutdown how running jobs are treated when the service stops
  */
 @ConfigurationProperties("jobexec")
-public record ExecutionProperties(@DefaultValue("./data") Path dataDir, Map<String, Pool> pools,
-		@DefaultValue Shutdown shutdown) {
+public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA_DIR) Path dataDir,
+		Map<String, Pool> pools, @DefaultValue Shutdown shutdown) {
+
+	/**
+	 * The default of {@code jobexec.data-dir}, also read before binding by the store's
+	 * set-up.
+	 */
+	public static final String DEFAULT_DATA_DIR = "./data";
 
 	public ExecutionProperties {
 		Map<String, Pool> resolved = new LinkedHashMap<>();

@@ -12,8 +12,4 @@ import java.util.Map;
 public record ExecutionSpec(String jobId, List<String> command, String task, Map<String, Object> params, String stdin,
 		Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon) {
 
-	public boolean isProcess() {
-		return command != null;
-	}
-
 }

@@ -1,16 +1,17 @@
 package dev.jobexec.execution;
 
-import java.util.function.Consumer;
+import java.time.Instant;
 
 /** Starts executions of one pool: processes or tasks. */
 public interface JobRunner {
 
 	/**
-	 * Starts {@code spec}; {@code completion} must be called exactly once when it has
-	 * ended, from any thread. A failure to start is reported through {@code completion},
-	 * not thrown.
+	 * Starts {@code spec}. The runner reports to {@code listener}: {@code started} once,
+	 * with {@code startedAt} (the pool started the timeout clock then), before anything
+	 * can end the execution, then {@code finished} exactly once, from any thread. A
+	 * failure to start is reported that way too, never thrown.
 	 */
-	RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion);
+	RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener);
 
 	/** Threads of this pool that ignored termination and are still running. */
 	default int stuckThreads() {

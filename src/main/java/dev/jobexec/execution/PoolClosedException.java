@@ -1,5 +1,7 @@
 package dev.jobexec.execution;
 
+import dev.jobexec.problem.Problems;
+
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;

@@ -2,6 +2,8 @@ package dev.jobexec.execution;
 
 import java.time.Duration;
 
+import dev.jobexec.problem.Problems;
+
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;

@@ -110,29 +110,32 @@ public final class WorkerPool {
 		}
 	}
 
-	boolean terminate(Execution execution, TerminationReason reason) {
-		boolean removed;
+	/**
+	 * Takes a queued execution out of the queue; returns false when it was not queued (it
+	 * has been launched, or taken out already).
+	 */
+	boolean dequeue(Execution execution) {
 		lock.lock();
 		try {
-			removed = queue.remove(execution);
+			boolean removed = queue.remove(execution);
 			if (removed) {
 				changed.signalAll();
 			}
+			return removed;
 		}
 		finally {
 			lock.unlock();
 		}
-		if (removed) {
-			execution.dequeued(reason);
-			return true;
-		}
-		return execution.terminateRunning(reason);
 	}
 
-	void finished(Execution execution, Runnable report) {
-		Execution next = null;
+	/**
+	 * Gives back the slot of an execution that ended; returns the queued execution that
+	 * takes it, for the caller to launch once it has reported the end, or null.
+	 */
+	Execution release(Execution execution) {
 		lock.lock();
 		try {
+			Execution next = null;
 			if (running.remove(execution)) {
 				completed++;
 				if (dispatching && running.size() < config.maxConcurrency()) {
@@ -143,14 +146,15 @@ public final class WorkerPool {
 				}
 			}
 			changed.signalAll();
+			return next;
 		}
 		finally {
 			lock.unlock();
 		}
-		report.run();
-		if (next != null) {
-			next.launch(runner, timer);
-		}
+	}
+
+	void launch(Execution execution) {
+		execution.launch(runner, timer);
 	}
 
 	/** Refuses new submissions; what is queued or running is untouched. */
@@ -187,8 +191,8 @@ public final class WorkerPool {
 		finally {
 			lock.unlock();
 		}
-		dequeued.forEach((execution) -> execution.dequeued(reason));
-		toTerminate.forEach((execution) -> execution.terminateRunning(reason));
+		dequeued.forEach((execution) -> execution.cancelQueued(reason));
+		toTerminate.forEach((execution) -> execution.terminate(reason));
 	}
 
 	/**
@@ -259,7 +263,7 @@ public final class WorkerPool {
 				lock.unlock();
 			}
 			if (start) {
-				execution.launch(runner, timer);
+				launch(execution);
 			}
 		}
 

@@ -2,7 +2,7 @@ package dev.jobexec.job;
 
 import java.util.Map;
 
-import dev.jobexec.execution.Problems;
+import dev.jobexec.problem.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.ErrorResponseException;
@@ -11,13 +11,13 @@ import org.springframework.web.ErrorResponseException;
  * A submission or a query that cannot be accepted as it is; {@code errors} names each
  * field.
  */
-class InvalidJobException extends ErrorResponseException {
+public class InvalidJobException extends ErrorResponseException {
 
-	InvalidJobException(Map<String, String> errors) {
+	public InvalidJobException(Map<String, String> errors) {
 		super(HttpStatus.BAD_REQUEST, Problems.invalid(errors), null);
 	}
 
-	static InvalidJobException of(String field, String message) {
+	public static InvalidJobException of(String field, String message) {
 		return new InvalidJobException(Map.of(field, message));
 	}
 

@@ -62,7 +62,7 @@ public final class Job {
 	}
 
 	/** A job as the store kept it. */
-	static Job restore(Persisted persisted) {
+	public static Job restore(Persisted persisted) {
 		Job job = new Job(persisted.id(), persisted.pool(), persisted.request(), persisted.timeout(),
 				persisted.submittedAt());
 		job.state = persisted.state();
@@ -194,23 +194,16 @@ public final class Job {
 		return terminal;
 	}
 
-	synchronized Persisted persisted() {
+	/** Everything known about the job now, in one consistent copy. */
+	public synchronized Persisted persisted() {
 		return new Persisted(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks,
 				instance, exitCode, signal, result, error, stdout, stderr, terminationReason);
 	}
 
-	synchronized JobView view(boolean withOutput) {
-		return new JobView(id, pool, request.kind(), state, request.command(), request.task(), request.params(),
-				request.stdin(), request.env(), request.workingDirectory(), timeout,
-				Boolean.TRUE.equals(request.daemon()), request.labels(), submittedAt, startedAt, finishedAt, pid,
-				exitCode, signal, result, error, JobView.Output.of(stdout, withOutput),
-				JobView.Output.of(stderr, withOutput), terminationReason);
-	}
-
 	/** Everything the store keeps of a job. */
-	record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt, JobState state,
-			Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance, Integer exitCode,
-			Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
+	public record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
+			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
+			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
 			TerminationReason terminationReason) {
 	}
 

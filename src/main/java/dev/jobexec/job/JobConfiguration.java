@@ -1,31 +1,20 @@
 package dev.jobexec.job;
 
-import tools.jackson.databind.json.JsonMapper;
+import dev.jobexec.reaper.Leftovers;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.transaction.support.TransactionTemplate;
 
-/** Wires the job store, its recovery at start and its retention. */
+/** Wires the submission limits and the recovery of the store at start. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({ JobStoreProperties.class, JobLimits.class })
+@EnableConfigurationProperties(JobLimits.class)
 class JobConfiguration {
 
 	@Bean
-	JdbcJobStore jobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
-		return new JdbcJobStore(jdbc, transactions, json);
-	}
-
-	@Bean
-	JobRecovery jobRecovery(JobService jobs) {
-		return new JobRecovery(jobs);
-	}
-
-	@Bean
-	RetentionSweeper retentionSweeper(JobStore store, JobStoreProperties properties) {
-		return new RetentionSweeper(store, properties);
+	JobRecovery jobRecovery(JobStore store, JobService jobs, Leftovers leftovers, ApplicationEventPublisher events) {
+		return new JobRecovery(store, jobs, leftovers, events);
 	}
 
 }

@@ -1,6 +1,6 @@
 package dev.jobexec.job;
 
-import dev.jobexec.execution.Problems;
+import dev.jobexec.problem.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;

@@ -1,24 +1,63 @@
 package dev.jobexec.job;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import dev.jobexec.reaper.Leftovers;
+import lombok.extern.slf4j.Slf4j;
+
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Settles the store at start, before the web server takes requests: jobs an earlier run
- * left running are lost, jobs it left queued run again.
+ * Settles what an earlier run left in the store, at start, before the web server takes
+ * requests: jobs it was running are lost (and any process of theirs still alive is
+ * killed), jobs it had queued are dispatched again in submission order.
  */
+@Slf4j
 class JobRecovery implements SmartLifecycle {
+
+	private final JobStore store;
 
 	private final JobService jobs;
 
+	private final Leftovers leftovers;
+
+	private final ApplicationEventPublisher events;
+
 	private volatile boolean running;
 
-	JobRecovery(JobService jobs) {
+	JobRecovery(JobStore store, JobService jobs, Leftovers leftovers, ApplicationEventPublisher events) {
+		this.store = store;
 		this.jobs = jobs;
+		this.leftovers = leftovers;
+		this.events = events;
+	}
+
+	void recover() {
+		Instant now = Instant.now();
+		List<Job> lost = store.inState(JobState.RUNNING);
+		for (Job job : lost) {
+			Job.Persisted persisted = job.persisted();
+			leftovers.kill(persisted.instance(), persisted.pid(), persisted.pidStartTicks());
+			synchronized (job) {
+				job.lose(now);
+				store.update(job);
+			}
+			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
+		}
+		List<Job> queued = store.inState(JobState.QUEUED);
+		queued.forEach(jobs::resubmit);
+		if (!lost.isEmpty() || !queued.isEmpty()) {
+			log.info("Recovered the job store: {} job(s) lost while running, {} queued job(s) dispatched again",
+					lost.size(), queued.size());
+		}
 	}
 
 	@Override
 	public void start() {
-		jobs.recover();
+		recover();
 		running = true;
 	}
 

@@ -31,7 +31,7 @@ public record JobRequest(
 		@Schema(description = "Free key/value labels to filter by",
 				example = "{\"team\": \"reports\"}") Map<String, String> labels) {
 
-	JobKind kind() {
+	public JobKind kind() {
 		return (command != null) ? JobKind.PROCESS : JobKind.TASK;
 	}
 

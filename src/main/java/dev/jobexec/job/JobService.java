@@ -1,13 +1,7 @@
 package dev.jobexec.job;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,23 +14,16 @@ import java.util.concurrent.locks.LockSupport;
 import dev.jobexec.execution.Execution;
 import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
-import dev.jobexec.execution.ExecutionProperties;
-import dev.jobexec.execution.ExecutionSpec;
+import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.PoolClosedException;
 import dev.jobexec.execution.PoolFullException;
 import dev.jobexec.execution.PoolRouter;
-import dev.jobexec.execution.PoolType;
 import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.execution.UnknownPoolException;
 import dev.jobexec.execution.WorkerPool;
 import dev.jobexec.execution.process.CommandNotAllowedException;
-import dev.jobexec.execution.reaper.JobProcesses;
-import dev.jobexec.execution.reaper.ProcessTable;
-import dev.jobexec.execution.reaper.Reaper;
-import dev.jobexec.execution.process.CommandPolicy;
-import dev.jobexec.execution.process.EnvironmentPolicy;
-import dev.jobexec.execution.thread.TaskRegistry;
 import dev.jobexec.execution.thread.UnknownTaskException;
+import dev.jobexec.reaper.JobProcesses;
 import lombok.RequiredArgsConstructor;
 import lombok.extern.slf4j.Slf4j;
 
@@ -46,8 +33,8 @@ import org.springframework.stereotype.Service;
 import org.springframework.web.ErrorResponseException;
 
 /**
- * The lifecycle of jobs: validates a submission, stores it, hands it to its pool, and
- * records every state change the pool reports.
+ * The lifecycle of jobs: submits (validate, store, hand to the pool), cancels, waits for
+ * the end, and records every state change the pool reports.
  */
 @Slf4j
 @Service
@@ -57,23 +44,15 @@ public class JobService implements SmartLifecycle {
 	/** How long a cancel waits for the ladder before answering 202 instead of 200. */
 	private static final Duration CANCEL_WAIT = Duration.ofSeconds(1);
 
+	private final SubmissionValidator validator;
+
 	private final PoolRouter router;
-
-	private final TaskRegistry tasks;
-
-	private final CommandPolicy commands;
-
-	private final EnvironmentPolicy environment;
-
-	private final JobLimits limits;
 
 	private final JobStore store;
 
 	private final ApplicationEventPublisher events;
 
 	private final JobProcesses processes;
-
-	private final Reaper reaper;
 
 	/**
 	 * Queued and running jobs: the objects clients wait on. Finished jobs live in the
@@ -91,13 +70,13 @@ public class JobService implements SmartLifecycle {
 	 * Validates, stores and queues a job.
 	 * @throws InvalidJobException (400), CommandNotAllowedException (403),
 	 * UnknownPoolException or UnknownTaskException (404), PoolFullException (429),
-	 * PoolClosedException (503)
+	 * PoolClosedException or StoreUnavailableException (503)
 	 */
 	public Job submit(JobRequest request) {
-		String poolName = poolName(request);
-		Validated validated;
+		String poolName = SubmissionValidator.poolName(request);
+		SubmissionValidator.Validated validated;
 		try {
-			validated = validate(request, poolName);
+			validated = validator.validate(request, poolName);
 		}
 		catch (CommandNotAllowedException ex) {
 			events.publishEvent(new JobEvent.Rejected(poolName, "forbidden"));
@@ -107,10 +86,9 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(router.exists(poolName) ? poolName : "unknown", "invalid"));
 			throw ex;
 		}
-		WorkerPool pool = validated.pool();
 		WorkerPool.Reservation reservation;
 		try {
-			reservation = pool.reserve();
+			reservation = validated.pool().reserve();
 		}
 		catch (PoolFullException ex) {
 			events.publishEvent(new JobEvent.Rejected(poolName, "queue_full"));
@@ -135,45 +113,20 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Settles what an earlier run left: jobs it was running are lost (and any process of
-	 * theirs still alive is killed), jobs it had queued are dispatched again in
-	 * submission order.
+	 * Dispatches a job an earlier run accepted and left queued; it ends cancelled, with
+	 * the reason, when its pool or command is no longer allowed.
 	 */
-	void recover() {
-		Instant now = Instant.now();
-		List<Job> running = store.inState(JobState.RUNNING);
-		for (Job job : running) {
-			Job.Persisted persisted = job.persisted();
-			reaper.killLeftovers(persisted.instance(), persisted.pid(), persisted.pidStartTicks());
-			synchronized (job) {
-				job.lose(now);
-				store.update(job);
-			}
-			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
-		}
-		List<Job> queued = store.inState(JobState.QUEUED);
-		for (Job job : queued) {
-			redispatch(job);
-		}
-		if (!running.isEmpty() || !queued.isEmpty()) {
-			log.info("Recovered the job store: {} job(s) lost while running, {} queued job(s) dispatched again",
-					running.size(), queued.size());
-		}
-	}
-
-	private void redispatch(Job job) {
-		Validated validated;
+	void resubmit(Job job) {
+		SubmissionValidator.Validated validated;
 		WorkerPool.Reservation reservation;
 		try {
-			validated = validate(job.request(), job.pool());
+			validated = validator.validate(job.request(), job.pool());
 			reservation = validated.pool().reserveAccepted();
 		}
 		catch (ErrorResponseException ex) {
 			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
 			synchronized (job) {
-				job.cancel(
-						new ExecutionOutcome(ExecutionOutcome.Status.CANCELLED, null, null, null,
-								"could not be dispatched again after a restart: " + why, null, null, null),
+				job.cancel(ExecutionOutcome.notDispatched("could not be dispatched again after a restart: " + why),
 						Instant.now());
 				store.update(job);
 			}
@@ -183,13 +136,9 @@ public class JobService implements SmartLifecycle {
 		dispatch(job, validated, reservation);
 	}
 
-	private void dispatch(Job job, Validated validated, WorkerPool.Reservation reservation) {
-		JobRequest request = job.request();
-		ExecutionSpec spec = new ExecutionSpec(job.id(), validated.command(), request.task(), request.params(),
-				request.stdin(), request.env(), validated.workingDirectory(), validated.timeout(),
-				Boolean.TRUE.equals(request.daemon()));
+	private void dispatch(Job job, SubmissionValidator.Validated validated, WorkerPool.Reservation reservation) {
 		active.put(job.id(), job);
-		executions.put(job.id(), reservation.bind(spec, new Listener(job)));
+		executions.put(job.id(), reservation.bind(validated.spec(job.id(), job.request()), new Recorder(job)));
 		reservation.submit();
 	}
 
@@ -220,7 +169,7 @@ public class JobService implements SmartLifecycle {
 	 * that a long poll on a job that stays queued does not hold up the web server's
 	 * graceful shutdown.
 	 */
-	boolean awaitTerminal(Job job, Duration wait) {
+	public boolean awaitTerminal(Job job, Duration wait) {
 		if (wait.isZero() || wait.isNegative() || job.whenTerminal().isDone()) {
 			return job.whenTerminal().isDone();
 		}
@@ -237,6 +186,30 @@ public class JobService implements SmartLifecycle {
 			throw new IllegalStateException(ex);
 		}
 		return job.whenTerminal().isDone();
+	}
+
+	public List<Job> list(JobStore.Query query) {
+		if (query.after() != null && !JobIds.isValid(query.after())) {
+			throw InvalidJobException.of("cursor", "is not a cursor this service returned");
+		}
+		return store.list(query).stream().map((job) -> active.getOrDefault(job.id(), job)).toList();
+	}
+
+	/**
+	 * Cancels a job: a queued one never starts, a running one goes down the termination
+	 * ladder. Waits briefly for the ladder so that the common case answers with the
+	 * cancelled job.
+	 * @throws JobFinishedException (409) when it has already ended
+	 */
+	public Job cancel(String id) {
+		Job job = get(id);
+		Execution execution = executions.get(id);
+		if (execution == null || job.state().isTerminal()) {
+			throw new JobFinishedException(id, job.state());
+		}
+		execution.terminate(TerminationReason.CANCELLED);
+		awaitTerminal(job, CANCEL_WAIT);
+		return job;
 	}
 
 	@Override
@@ -270,204 +243,12 @@ public class JobService implements SmartLifecycle {
 		return Integer.MAX_VALUE - 2;
 	}
 
-	public List<Job> list(JobStore.Query query) {
-		if (query.after() != null && !JobIds.isValid(query.after())) {
-			throw InvalidJobException.of("cursor", "is not a cursor this service returned");
-		}
-		return store.list(query).stream().map((job) -> active.getOrDefault(job.id(), job)).toList();
-	}
-
-	/**
-	 * Cancels a job: a queued one never starts, a running one goes down the termination
-	 * ladder. Waits briefly for the ladder so that the common case answers with the
-	 * cancelled job.
-	 * @throws JobFinishedException (409) when it has already ended
-	 */
-	public Job cancel(String id) {
-		Job job = get(id);
-		Execution execution = executions.get(id);
-		if (execution == null || job.state().isTerminal()) {
-			throw new JobFinishedException(id, job.state());
-		}
-		execution.terminate(TerminationReason.CANCELLED);
-		awaitTerminal(job, CANCEL_WAIT);
-		return job;
-	}
-
-	private String poolName(JobRequest request) {
-		if (request.pool() != null) {
-			return request.pool();
-		}
-		return (request.task() != null && request.command() == null) ? "thread" : "process";
-	}
-
-	private Validated validate(JobRequest request, String poolName) {
-		Map<String, String> errors = new LinkedHashMap<>();
-		if ((request.command() == null) == (request.task() == null)) {
-			errors.put("command", "give exactly one of command or task");
-			throw new InvalidJobException(errors);
-		}
-		WorkerPool pool = router.pool(poolName);
-		ExecutionProperties.Pool config = pool.config();
-		boolean process = request.command() != null;
-		if (process != (config.type() == PoolType.PROCESS)) {
-			errors.put("pool",
-					"pool '" + poolName + "' runs " + (process ? "tasks, not commands" : "commands, not tasks"));
-			throw new InvalidJobException(errors);
-		}
-		List<String> command = null;
-		Path workingDirectory = null;
-		if (process) {
-			command = resolveCommand(request.command(), errors);
-			validateEnv(request.env(), errors);
-			validateStdin(request.stdin(), errors);
-			workingDirectory = resolveWorkingDirectory(config.baseDirectory(), request.workingDirectory(), errors);
-		}
-		else {
-			for (String field : new String[] { "stdin", "env", "workingDirectory" }) {
-				Object value = switch (field) {
-					case "stdin" -> request.stdin();
-					case "env" -> request.env();
-					default -> request.workingDirectory();
-				};
-				if (value != null) {
-					errors.put(field, "applies to process jobs only");
-				}
-			}
-			errors.putAll(tasks.validate(request.task(), request.params()));
-		}
-		if (process && request.params() != null) {
-			errors.put("params", "applies to task jobs only");
-		}
-		Duration timeout = (request.timeout() != null) ? request.timeout() : config.defaultTimeout();
-		if (timeout.isNegative() || timeout.isZero()) {
-			errors.put("timeout", "must be a positive ISO-8601 duration such as PT30S");
-		}
-		else if (timeout.compareTo(config.maxTimeout()) > 0) {
-			errors.put("timeout", "exceeds the max-timeout of pool '" + poolName + "' (" + config.maxTimeout() + ")");
-		}
-		validateLabels(request.labels(), errors);
-		if (!errors.isEmpty()) {
-			throw new InvalidJobException(errors);
-		}
-		return new Validated(pool, command, workingDirectory, timeout);
-	}
-
-	private List<String> resolveCommand(List<String> command, Map<String, String> errors) {
-		if (command.size() > limits.maxArguments()) {
-			errors.put("command", "has " + command.size() + " entries; at most " + limits.maxArguments()
-					+ " are allowed (jobexec.limits.max-arguments)");
-			return null;
-		}
-		for (String argument : command) {
-			if (argument.indexOf('\0') >= 0) {
-				errors.put("command", "arguments must not contain NUL bytes");
-				return null;
-			}
-			if (argument.length() > limits.maxArgumentLength()) {
-				errors.put("command", "an argument is " + argument.length() + " characters long; at most "
-						+ limits.maxArgumentLength() + " are allowed (jobexec.limits.max-argument-length)");
-				return null;
-			}
-		}
-		try {
-			List<String> resolved = new ArrayList<>(command);
-			resolved.set(0, commands.resolve(command.get(0)).toString());
-			return resolved;
-		}
-		catch (IllegalArgumentException ex) {
-			errors.put("command", ex.getMessage());
-			return null;
-		}
-	}
-
-	private void validateEnv(Map<String, String> env, Map<String, String> errors) {
-		if (env == null) {
-			return;
-		}
-		if (env.size() > limits.maxEnvEntries()) {
-			errors.put("env", "has " + env.size() + " variables; at most " + limits.maxEnvEntries()
-					+ " are allowed (jobexec.limits.max-env-entries)");
-			return;
-		}
-		env.forEach((name, value) -> {
-			String refusal = environment.refusal(name);
-			if (refusal != null) {
-				errors.put("env", refusal);
-			}
-			else if (value == null || value.indexOf('\0') >= 0) {
-				errors.put("env", "the value of " + name + " must be a string without NUL bytes");
-			}
-			else if (value.length() > limits.maxEnvValueLength()) {
-				errors.put("env", "the value of " + name + " is longer than " + limits.maxEnvValueLength()
-						+ " characters (jobexec.limits.max-env-value-length)");
-			}
-		});
-	}
-
-	private void validateStdin(String stdin, Map<String, String> errors) {
-		if (stdin != null
-				&& stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limits.maxStdin().toBytes()) {
-			errors.put("stdin", "is larger than " + limits.maxStdin() + " (jobexec.limits.max-stdin)");
-		}
-	}
-
-	private void validateLabels(Map<String, String> labels, Map<String, String> errors) {
-		if (labels == null) {
-			return;
-		}
-		if (labels.size() > limits.maxLabels()) {
-			errors.put("labels", "has " + labels.size() + " labels; at most " + limits.maxLabels()
-					+ " are allowed (jobexec.limits.max-labels)");
-			return;
-		}
-		labels.forEach((key, value) -> {
-			if (key.isBlank() || key.contains(":") || value == null) {
-				errors.put("labels", "keys must be non-blank without ':' and values must be strings");
-			}
-			else if (key.length() > limits.maxLabelKeyLength() || value.length() > limits.maxLabelValueLength()) {
-				errors.put("labels", "keys may have " + limits.maxLabelKeyLength() + " and values "
-						+ limits.maxLabelValueLength() + " characters (jobexec.limits.max-label-*)");
-			}
-			else if (key.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
-				errors.put("labels", "must not contain NUL bytes");
-			}
-		});
-	}
-
-	private static Path resolveWorkingDirectory(Path base, String relative, Map<String, String> errors) {
-		if (relative == null) {
-			return null;
-		}
-		try {
-			Path given = Path.of(relative);
-			Path resolved = base.resolve(given).normalize();
-			if (given.isAbsolute() || !resolved.startsWith(base.normalize())) {
-				errors.put("workingDirectory", "must be relative to the pool's base directory and stay inside it");
-				return null;
-			}
-			if (!Files.isDirectory(resolved)) {
-				errors.put("workingDirectory", "'" + relative + "' is not a directory under the pool's base directory");
-				return null;
-			}
-			if (!resolved.toRealPath().startsWith(base.toRealPath())) {
-				errors.put("workingDirectory", "'" + relative + "' leads outside the pool's base directory");
-				return null;
-			}
-			return resolved;
-		}
-		catch (InvalidPathException | IOException ex) {
-			errors.put("workingDirectory", "'" + relative + "' is not a usable path");
-			return null;
-		}
-	}
-
 	/**
 	 * Stores a state change, retrying a little: the change has happened and cannot be
 	 * refused. If the store stays unwritable the change is kept in memory only, health
 	 * reports the store down, and a restart will find the job as it was last stored.
 	 */
-	private void write(Job job) {
+	private void record(Job job) {
 		for (int attempt = 1;; attempt++) {
 			try {
 				store.update(job);
@@ -483,29 +264,24 @@ public class JobService implements SmartLifecycle {
 		}
 	}
 
-	private record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout) {
-	}
-
 	/** Records what the pool reports about one job. */
-	private final class Listener implements ExecutionListener {
+	private final class Recorder implements ExecutionListener {
 
 		private final Job job;
 
-		Listener(Job job) {
+		Recorder(Job job) {
 			this.job = job;
 		}
 
 		@Override
-		public void started(Long pid, Instant now) {
-			Long startTicks = (pid != null) ? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null)
-					: null;
+		public void started(ExecutionStart start) {
 			// Readers of the job wait on its monitor, so they see the change only once it
 			// is stored.
 			synchronized (job) {
-				job.start(pid, startTicks, processes.instance(), now);
-				write(job);
+				job.start(start.pid(), start.pidStartTicks(), processes.instance(), start.at());
+				record(job);
 			}
-			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(job.submittedAt(), now)));
+			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(job.submittedAt(), start.at())));
 		}
 
 		@Override
@@ -514,7 +290,7 @@ public class JobService implements SmartLifecycle {
 			try {
 				synchronized (job) {
 					job.finish(outcome, now);
-					write(job);
+					record(job);
 				}
 			}
 			finally {

@@ -1,7 +1,7 @@
 package dev.jobexec.job;
 
 import org.springframework.http.HttpHeaders;
-import dev.jobexec.execution.Problems;
+import dev.jobexec.problem.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -11,9 +11,9 @@ import org.springframework.web.ErrorResponseException;
  * The job store cannot be written (disk full, read-only, database down): nothing was
  * accepted.
  */
-class StoreUnavailableException extends ErrorResponseException {
+public class StoreUnavailableException extends ErrorResponseException {
 
-	StoreUnavailableException(String problemText, Throwable cause) {
+	public StoreUnavailableException(String problemText, Throwable cause) {
 		super(HttpStatus.SERVICE_UNAVAILABLE, problem(problemText), cause);
 		getHeaders().set(HttpHeaders.RETRY_AFTER, "5");
 	}

@@ -5,8 +5,8 @@ import java.util.List;
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
 import dev.jobexec.execution.process.ProcessIsolation;
-import dev.jobexec.execution.reaper.Reaper;
-import dev.jobexec.execution.reaper.ReaperSnapshot;
+import dev.jobexec.reaper.Reaper;
+import dev.jobexec.reaper.ReaperSnapshot;
 
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;

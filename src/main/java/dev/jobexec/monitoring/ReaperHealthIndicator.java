@@ -3,8 +3,8 @@ package dev.jobexec.monitoring;
 import java.time.Duration;
 import java.time.Instant;
 
-import dev.jobexec.execution.reaper.Reaper;
-import dev.jobexec.execution.reaper.ReaperSnapshot;
+import dev.jobexec.reaper.Reaper;
+import dev.jobexec.reaper.ReaperSnapshot;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;

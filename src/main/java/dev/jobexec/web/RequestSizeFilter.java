@@ -1,10 +1,9 @@
 package dev.jobexec.web;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import dev.jobexec.job.JobLimits;
+import dev.jobexec.problem.Problems;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -12,12 +11,14 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
-import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * Refuses request bodies larger than {@code jobexec.limits.max-request-size} with a 413
@@ -29,11 +30,11 @@ class RequestSizeFilter extends OncePerRequestFilter {
 
 	private final long max;
 
-	private final JsonMapper json;
+	private final HandlerExceptionResolver problems;
 
-	RequestSizeFilter(JobLimits limits, JsonMapper json) {
+	RequestSizeFilter(JobLimits limits, @Qualifier("handlerExceptionResolver") HandlerExceptionResolver problems) {
 		this.max = limits.maxRequestSize().toBytes();
-		this.json = json;
+		this.problems = problems;
 	}
 
 	@Override
@@ -41,39 +42,27 @@ class RequestSizeFilter extends OncePerRequestFilter {
 			throws ServletException, IOException {
 		long length = request.getContentLengthLong();
 		if (length > max) {
-			Map<String, Object> body = new LinkedHashMap<>();
-			body.put("type", "https://jobexec.dev/problems/request-too-large");
-			body.put("title", "Request too large");
-			body.put("status", 413);
-			body.put("detail", detail(max));
-			body.put("instance", request.getRequestURI());
-			response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
-			response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-			response.setHeader("Connection", "close");
-			json.writeValue(response.getOutputStream(), body);
+			RequestTooLargeException tooLarge = new RequestTooLargeException(max);
+			// The body is not read, so the connection cannot carry another request.
+			tooLarge.getHeaders().set(HttpHeaders.CONNECTION, "close");
+			problems.resolveException(request, response, null, tooLarge);
 			return;
 		}
 		chain.doFilter((length < 0) ? new Bounded(request, max) : request, response);
 	}
 
-	static String detail(long max) {
-		return "The request body is larger than " + max + " bytes (jobexec.limits.max-request-size)";
-	}
+	/** A request body larger than {@code jobexec.limits.max-request-size}: 413. */
+	static final class RequestTooLargeException extends ErrorResponseException {
 
-	/**
-	 * Thrown while reading a body that has grown past the limit; the advice answers 413.
-	 */
-	static final class TooLargeException extends IOException {
-
-		TooLargeException(long max) {
-			super(detail(max));
+		RequestTooLargeException(long max) {
+			super(HttpStatus.CONTENT_TOO_LARGE,
+					Problems.problem(HttpStatus.CONTENT_TOO_LARGE, "request-too-large", "Request too large",
+							"The request body is larger than " + max + " bytes (jobexec.limits.max-request-size)"),
+					null);
 		}
 
 	}
 
-	/**
-	 * A request whose body stream fails once more than {@code max} bytes have been read.
-	 */
 	private static final class Bounded extends HttpServletRequestWrapper {
 
 		private final long max;
@@ -111,10 +100,14 @@ class RequestSizeFilter extends OncePerRequestFilter {
 						return n;
 					}
 
-					private void count(int n) throws TooLargeException {
+					private void count(int n) throws IOException {
 						read += n;
 						if (read > max) {
-							throw new TooLargeException(max);
+							// Reading fails inside the message converter; the problem
+							// advice
+							// finds the 413 among the causes.
+							RequestTooLargeException tooLarge = new RequestTooLargeException(max);
+							throw new IOException(tooLarge.getBody().getDetail(), tooLarge);
 						}
 					}
 

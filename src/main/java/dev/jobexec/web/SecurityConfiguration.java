@@ -1,20 +1,17 @@
 package dev.jobexec.web;
 
-import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
+import dev.jobexec.problem.Problems;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
@@ -35,6 +32,8 @@ import org.springframework.security.web.servlet.util.matcher.PathPatternRequestM
 import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
+import org.springframework.web.ErrorResponseException;
+import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * API keys through Spring Security: every API call and every Actuator endpoint except
@@ -83,19 +82,20 @@ class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain apiSecurity(HttpSecurity http, AuthenticationProvider apiKeyAuthenticationProvider,
-			JsonMapper json) throws Exception {
-		AuthenticationEntryPoint unauthorized = (request, response, exception) -> problem(json, response,
-				HttpStatus.UNAUTHORIZED, "https://jobexec.dev/problems/unauthorized", "Unauthorized",
-				(exception instanceof BadCredentialsException) ? exception.getMessage()
-						: "Give an API key as 'Authorization: Bearer <key>' or '" + API_KEY_HEADER + ": <key>'",
-				request);
-		AccessDeniedHandler forbidden = (request, response, exception) -> problem(json, response, HttpStatus.FORBIDDEN,
-				"https://jobexec.dev/problems/forbidden", "Forbidden", exception.getMessage(), request);
+			@Qualifier("handlerExceptionResolver") HandlerExceptionResolver problems) throws Exception {
+		// Both answers are problems made by the problem advice, as every other error is.
+		AuthenticationEntryPoint unauthorized = (request, response, exception) -> problems.resolveException(request,
+				response, null,
+				new UnauthorizedException((exception instanceof BadCredentialsException) ? exception.getMessage()
+						: "Give an API key as 'Authorization: Bearer <key>' or '" + API_KEY_HEADER + ": <key>'"));
+		AccessDeniedHandler forbidden = (request, response, exception) -> problems
+			.resolveException(request, response, null, new ErrorResponseException(HttpStatus.FORBIDDEN,
+					Problems.problem(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", exception.getMessage()), null));
 		AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(apiKeyAuthenticationProvider),
 				SecurityConfiguration::presentedKey);
 		// Open paths ignore whatever key comes along, so that a probe with a stale key
 		// still works.
-		apiKeys.setRequestMatcher(new NegatedRequestMatcher(new OrRequestMatcher(java.util.Arrays.stream(OPEN)
+		apiKeys.setRequestMatcher(new NegatedRequestMatcher(new OrRequestMatcher(Arrays.stream(OPEN)
 			.map(PathPatternRequestMatcher.withDefaults()::matcher)
 			.map(RequestMatcher.class::cast)
 			.toList())));
@@ -131,20 +131,15 @@ class SecurityConfiguration {
 		return (header != null) ? new ApiKeyAuthentication(null, header) : null;
 	}
 
-	private static void problem(JsonMapper json, HttpServletResponse response, HttpStatus status, String type,
-			String title, String detail, HttpServletRequest request) throws IOException {
-		Map<String, Object> body = new LinkedHashMap<>();
-		body.put("type", type);
-		body.put("title", title);
-		body.put("status", status.value());
-		body.put("detail", detail);
-		body.put("instance", request.getRequestURI());
-		response.setStatus(status.value());
-		if (status == HttpStatus.UNAUTHORIZED) {
-			response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"jobexec\"");
+	/** No API key, or a wrong one: 401 with {@code WWW-Authenticate}. */
+	static final class UnauthorizedException extends ErrorResponseException {
+
+		UnauthorizedException(String detail) {
+			super(HttpStatus.UNAUTHORIZED,
+					Problems.problem(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized", detail), null);
+			getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"jobexec\"");
 		}
-		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-		json.writeValue(response.getOutputStream(), body);
+
 	}
 
 	/**

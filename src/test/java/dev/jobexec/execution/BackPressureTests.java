@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import org.awaitility.Awaitility;

@@ -7,8 +7,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import dev.jobexec.execution.reaper.NativeProcesses;
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -56,7 +56,7 @@ class RestartTests {
 			// the next
 			// start must find and kill them, by pid and start time and by instance
 			// marker.
-			NativeProcesses.signalProcess(first.crashGuard().orElseThrow().pid(), NativeProcesses.SIGKILL);
+			ProcessControl.signalProcess(first.crashGuard().orElseThrow().pid(), ProcessControl.SIGKILL);
 			first.sigkill();
 			first.awaitExit(Duration.ofSeconds(30));
 		}

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.jobexec.JobexecApplication;
-import dev.jobexec.execution.reaper.NativeProcesses;
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.os.ProcessTable;
 import org.awaitility.Awaitility;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -204,12 +204,12 @@ public final class ServiceProcess implements AutoCloseable {
 	 * pass it on).
 	 */
 	public void sigterm() {
-		NativeProcesses.signalProcess(jvmPid(), NativeProcesses.SIGTERM);
+		ProcessControl.signalProcess(jvmPid(), ProcessControl.SIGTERM);
 	}
 
 	/** SIGKILL to the service's JVM. */
 	public void sigkill() {
-		NativeProcesses.signalProcess(jvmPid(), NativeProcesses.SIGKILL);
+		ProcessControl.signalProcess(jvmPid(), ProcessControl.SIGKILL);
 	}
 
 	public int awaitExit(Duration timeout) throws InterruptedException {
@@ -252,7 +252,7 @@ public final class ServiceProcess implements AutoCloseable {
 			ProcessTable.all()
 				.stream()
 				.filter((entry) -> entry.ppid() == process.pid() && !entry.isZombie() && "java".equals(entry.command()))
-				.forEach((child) -> NativeProcesses.signalProcess(child.pid(), NativeProcesses.SIGKILL));
+				.forEach((child) -> ProcessControl.signalProcess(child.pid(), ProcessControl.SIGKILL));
 			process.destroyForcibly();
 			try {
 				process.waitFor(30, TimeUnit.SECONDS);

@@ -2,7 +2,7 @@ package dev.jobexec.execution.process;
 
 import java.util.List;
 
-import dev.jobexec.execution.Problems;
+import dev.jobexec.problem.Problems;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import dev.jobexec.execution.reaper.JobProcesses;
+import dev.jobexec.reaper.JobProcesses;
 
 import org.springframework.stereotype.Component;
 

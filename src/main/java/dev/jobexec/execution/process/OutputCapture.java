@@ -1,7 +1,5 @@
 package dev.jobexec.execution.process;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -91,23 +89,6 @@ final class OutputCapture {
 			text.append(decode(ordered, 0, tailLength));
 		}
 		return new CapturedOutput(text.toString(), total, truncated);
-	}
-
-	/**
-	 * Copies {@code in} into this capture until end of stream; returns on EOF or error.
-	 */
-	void drain(InputStream in) {
-		byte[] buffer = new byte[16 * 1024];
-		try (in) {
-			int read;
-			while ((read = in.read(buffer)) >= 0) {
-				write(buffer, 0, read);
-			}
-		}
-		catch (IOException ex) {
-			// The stream was closed under us (the job's pipe is gone): what was read is
-			// kept.
-		}
 	}
 
 	private static String decode(byte[] bytes, int offset, int length) {

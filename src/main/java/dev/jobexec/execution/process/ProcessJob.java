@@ -1,8 +1,5 @@
 package dev.jobexec.execution.process;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -10,13 +7,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.ExecutionOutcome.Status;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.RunningJob;
 import dev.jobexec.execution.TerminationReason;
-import dev.jobexec.execution.reaper.NativeProcesses;
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.Poller;
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.os.ProcessTable;
+import dev.jobexec.os.Spawner;
+import dev.jobexec.reaper.JobProcesses;
 import lombok.extern.slf4j.Slf4j;
 
 /**
@@ -27,19 +28,6 @@ import lombok.extern.slf4j.Slf4j;
  */
 @Slf4j
 final class ProcessJob implements RunningJob {
-
-	static final RunningJob NOT_STARTED = new RunningJob() {
-
-		@Override
-		public Long pid() {
-			return null;
-		}
-
-		@Override
-		public void terminate(TerminationReason reason) {
-		}
-
-	};
 
 	/**
 	 * How long to wait, after SIGKILL, for the group to disappear before reporting
@@ -67,12 +55,6 @@ final class ProcessJob implements RunningJob {
 	private static final Map<Integer, String> SIGNAL_NAMES = Map.of(1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6,
 			"SIGABRT", 9, "SIGKILL", 11, "SIGSEGV", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM", 24, "SIGXCPU");
 
-	interface Finisher {
-
-		void finished(ExecutionOutcome outcome);
-
-	}
-
 	private final ExecutionSpec spec;
 
 	private final int pid;
@@ -81,7 +63,9 @@ final class ProcessJob implements RunningJob {
 
 	private final ScheduledExecutorService timer;
 
-	private final Finisher finisher;
+	private final JobProcesses processes;
+
+	private final ExecutionListener listener;
 
 	private final OutputCapture stdout;
 
@@ -101,8 +85,6 @@ final class ProcessJob implements RunningJob {
 
 	private int pidFd;
 
-	private int stdinWritten;
-
 	private TerminationReason reason;
 
 	private long ladderStartedAt;
@@ -111,8 +93,8 @@ final class ProcessJob implements RunningJob {
 
 	private boolean groupGone;
 
-	ProcessJob(ExecutionSpec spec, Posix.Spawned spawned, int pidFd, Duration killGrace, int maxOutput,
-			ScheduledExecutorService timer, Finisher finisher) {
+	ProcessJob(ExecutionSpec spec, Spawner.Spawned spawned, int pidFd, Duration killGrace, int maxOutput,
+			ScheduledExecutorService timer, JobProcesses processes, ExecutionListener listener) {
 		this.spec = spec;
 		this.pid = spawned.pid();
 		this.stdinFd = spawned.stdin();
@@ -121,14 +103,10 @@ final class ProcessJob implements RunningJob {
 		this.pidFd = pidFd;
 		this.killGrace = killGrace;
 		this.timer = timer;
-		this.finisher = finisher;
+		this.processes = processes;
+		this.listener = listener;
 		this.stdout = new OutputCapture(maxOutput);
 		this.stderr = new OutputCapture(maxOutput);
-	}
-
-	@Override
-	public Long pid() {
-		return (long) pid;
 	}
 
 	void supervise() {
@@ -157,7 +135,7 @@ final class ProcessJob implements RunningJob {
 			ladderStarted = true;
 			ladderStartedAt = System.nanoTime();
 		}
-		NativeProcesses.signalGroup(pid, NativeProcesses.SIGTERM);
+		ProcessControl.signalGroup(pid, ProcessControl.SIGTERM);
 		timer.schedule(this::escalate, killGrace.toNanos(), TimeUnit.NANOSECONDS);
 	}
 
@@ -169,14 +147,13 @@ final class ProcessJob implements RunningJob {
 		}
 		if (groupAlive()) {
 			log.debug("Process group {} outlived its kill-grace of {}; sending SIGKILL", pid, killGrace);
-			NativeProcesses.signalGroup(pid, NativeProcesses.SIGKILL);
+			ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
 		}
 	}
 
 	private void watch() {
 		int status;
-		try (Arena arena = Arena.ofConfined()) {
-			Pipes pipes = new Pipes(arena);
+		try (Pipes pipes = new Pipes()) {
 			status = pipes.awaitLeader();
 			if (groupAlive()) {
 				// The leader is gone but members of its group live on: they end with the
@@ -187,7 +164,7 @@ final class ProcessJob implements RunningJob {
 					killAt = ladderStartedAt + killGrace.toNanos();
 				}
 				if (!pipes.awaitGroupGone(killAt)) {
-					NativeProcesses.signalGroup(pid, NativeProcesses.SIGKILL);
+					ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
 					if (!pipes.awaitGroupGone(System.nanoTime() + AFTER_KILL.toNanos())) {
 						log.warn("Process group {} still has live members after SIGKILL", pid);
 					}
@@ -204,40 +181,30 @@ final class ProcessJob implements RunningJob {
 			// Unwatched, the group would outlive its job: it goes now (the reaper reaps
 			// the leader).
 			log.error("Lost track of process {} of job {}; killing its group", pid, spec.jobId(), ex);
-			NativeProcesses.signalGroup(pid, NativeProcesses.SIGKILL);
+			ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
 			status = -1;
 		}
 		finally {
-			Posix.close(stdinFd);
-			Posix.close(stdoutFd);
-			Posix.close(stderrFd);
-			Posix.close(pidFd);
+			Poller.close(stdinFd);
+			Poller.close(stdoutFd);
+			Poller.close(stderrFd);
+			Poller.close(pidFd);
 			stdinFd = stdoutFd = stderrFd = pidFd = -1;
 		}
-		finisher.finished(outcome(status));
+		processes.ended(spec.jobId(), (long) pid);
+		listener.finished(outcome(status));
 	}
 
-	/** The watcher's poll set and buffers, confined to its thread. */
-	private final class Pipes {
+	/** The watcher's poll set, buffers and stdin, confined to its thread. */
+	private final class Pipes implements AutoCloseable {
 
-		private final MemorySegment fds;
-
-		private final MemorySegment buffer;
-
-		private final MemorySegment state;
-
-		private final MemorySegment input;
+		private final Poller poller = new Poller(4, READ_BUFFER);
 
 		private final byte[] bytes = new byte[READ_BUFFER];
 
-		Pipes(Arena arena) {
-			this.fds = arena.allocate(Posix.POLLFD, 4);
-			this.buffer = arena.allocate(READ_BUFFER);
-			this.state = Posix.callState(arena);
-			this.input = (stdinFd >= 0)
-					? arena.allocateFrom(ValueLayout.JAVA_BYTE, spec.stdin().getBytes(StandardCharsets.UTF_8))
-					: MemorySegment.NULL;
-		}
+		private final byte[] input = (stdinFd >= 0) ? spec.stdin().getBytes(StandardCharsets.UTF_8) : new byte[0];
+
+		private int inputWritten;
 
 		/**
 		 * Reads output and feeds stdin until the leader has ended; returns its raw wait
@@ -248,11 +215,11 @@ final class ProcessJob implements RunningJob {
 				poll(LEADER_POLL_MILLIS, true);
 				// The pidfd is readable once the leader has ended; a timed-out poll
 				// checks as well.
-				Integer status = NativeProcesses.reap(pid);
+				Integer status = ProcessControl.reap(pid);
 				if (status != null) {
-					Posix.close(pidFd);
+					Poller.close(pidFd);
 					pidFd = -1;
-					Posix.close(stdinFd);
+					Poller.close(stdinFd);
 					stdinFd = -1;
 					return status;
 				}
@@ -286,25 +253,24 @@ final class ProcessJob implements RunningJob {
 
 		/** One poll of the open pipes (and the pidfd); handles whatever is ready. */
 		private void poll(int timeoutMillis, boolean leader) {
-			int count = 0;
-			count = add(count, stdoutFd, Posix.POLLIN);
-			count = add(count, stderrFd, Posix.POLLIN);
-			count = add(count, stdinFd, Posix.POLLOUT);
+			poller.clear();
+			poller.add(stdoutFd, Poller.POLLIN);
+			poller.add(stderrFd, Poller.POLLIN);
+			poller.add(stdinFd, Poller.POLLOUT);
 			if (leader) {
-				count = add(count, pidFd, Posix.POLLIN);
+				poller.add(pidFd, Poller.POLLIN);
 			}
-			if (count == 0) {
+			if (poller.size() == 0) {
 				LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
 				return;
 			}
-			if (Posix.poll(fds, count, timeoutMillis, state) == 0) {
+			if (poller.poll(timeoutMillis) == 0) {
 				return;
 			}
-			for (int i = 0; i < count; i++) {
-				MemorySegment entry = fds.asSlice(i * Posix.POLLFD.byteSize(), Posix.POLLFD);
-				int fd = entry.get(ValueLayout.JAVA_INT, Posix.POLLFD_FD);
-				short revents = entry.get(ValueLayout.JAVA_SHORT, Posix.POLLFD_REVENTS);
-				if (revents == 0) {
+			for (int i = 0; i < poller.size(); i++) {
+				int fd = poller.fd(i);
+				short ready = poller.ready(i);
+				if (ready == 0) {
 					continue;
 				}
 				if (fd == stdoutFd) {
@@ -314,20 +280,9 @@ final class ProcessJob implements RunningJob {
 					stderrFd = read(fd, stderr);
 				}
 				else if (fd == stdinFd) {
-					stdinFd = feed(fd, revents);
+					stdinFd = feed(fd, ready);
 				}
 			}
-		}
-
-		private int add(int count, int fd, int events) {
-			if (fd < 0) {
-				return count;
-			}
-			MemorySegment entry = fds.asSlice(count * Posix.POLLFD.byteSize(), Posix.POLLFD);
-			entry.set(ValueLayout.JAVA_INT, Posix.POLLFD_FD, fd);
-			entry.set(ValueLayout.JAVA_SHORT, Posix.POLLFD_EVENTS, (short) events);
-			entry.set(ValueLayout.JAVA_SHORT, Posix.POLLFD_REVENTS, (short) 0);
-			return count + 1;
 		}
 
 		/**
@@ -335,16 +290,15 @@ final class ProcessJob implements RunningJob {
 		 * closed at end of stream.
 		 */
 		private int read(int fd, OutputCapture capture) {
-			long read = Posix.read(fd, buffer, state);
+			int read = poller.read(fd, bytes);
 			if (read > 0) {
-				MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, bytes, 0, (int) read);
-				capture.write(bytes, 0, (int) read);
+				capture.write(bytes, 0, read);
 				return fd;
 			}
-			if (read == -Posix.EINTR || read == -Posix.EAGAIN) {
+			if (read == -Poller.EINTR || read == -Poller.EAGAIN) {
 				return fd;
 			}
-			Posix.close(fd);
+			Poller.close(fd);
 			return -1;
 		}
 
@@ -352,27 +306,32 @@ final class ProcessJob implements RunningJob {
 		 * Writes the next part of stdin; returns the fd, or -1 once all is written or the
 		 * job closed it.
 		 */
-		private int feed(int fd, short revents) {
-			if ((revents & Posix.POLLOUT) != 0 && stdinWritten < input.byteSize()) {
-				long written = Posix.write(fd, input.asSlice(stdinWritten), state);
+		private int feed(int fd, short ready) {
+			if ((ready & Poller.POLLOUT) != 0 && inputWritten < input.length) {
+				int written = poller.write(fd, input, inputWritten);
 				if (written > 0) {
-					stdinWritten += (int) written;
+					inputWritten += written;
 				}
-				else if (written != -Posix.EAGAIN && written != -Posix.EINTR) {
+				else if (written != -Poller.EAGAIN && written != -Poller.EINTR) {
 					// EPIPE: the job closed its stdin or ended before reading all of it.
-					Posix.close(fd);
+					Poller.close(fd);
 					return -1;
 				}
 			}
-			else if ((revents & Posix.POLLOUT) == 0) {
-				Posix.close(fd);
+			else if ((ready & Poller.POLLOUT) == 0) {
+				Poller.close(fd);
 				return -1;
 			}
-			if (stdinWritten >= input.byteSize()) {
-				Posix.close(fd);
+			if (inputWritten >= input.length) {
+				Poller.close(fd);
 				return -1;
 			}
 			return fd;
+		}
+
+		@Override
+		public void close() {
+			poller.close();
 		}
 
 	}
@@ -387,9 +346,9 @@ final class ProcessJob implements RunningJob {
 		synchronized (lock) {
 			terminated = reason;
 		}
-		Status outcome = (terminated != null) ? ExecutionOutcome.statusFor(terminated)
+		Status ending = (terminated != null) ? ExecutionOutcome.statusFor(terminated)
 				: (exit == 0) ? Status.SUCCEEDED : Status.FAILED;
-		String error = switch (outcome) {
+		String error = switch (ending) {
 			case SUCCEEDED -> null;
 			case TIMED_OUT -> "timed out after " + spec.timeout() + "; the process group was terminated";
 			case CANCELLED -> (terminated == TerminationReason.SHUTDOWN) ? "terminated by service shutdown"
@@ -397,12 +356,12 @@ final class ProcessJob implements RunningJob {
 			case FAILED -> (status < 0) ? "the service lost track of the process" : (signal != null)
 					? "killed by signal " + signal + " (" + signalName(signal) + ")" : "exited with code " + exit;
 		};
-		return new ExecutionOutcome(outcome, (status < 0) ? null : exit, signal, null, error, stdout.snapshot(),
+		return ExecutionOutcome.processEnded(ending, (status < 0) ? null : exit, signal, error, stdout.snapshot(),
 				stderr.snapshot(), terminated);
 	}
 
 	private boolean groupAlive() {
-		return NativeProcesses.signalGroup(pid, 0) && !ProcessTable.liveMembers(pid).isEmpty();
+		return ProcessControl.signalGroup(pid, 0) && !ProcessTable.liveMembers(pid).isEmpty();
 	}
 
 	static String signalName(int signal) {

@@ -7,16 +7,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Instant;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Consumer;
 
-import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
+import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.RunningJob;
-import dev.jobexec.execution.reaper.JobProcesses;
+import dev.jobexec.os.ProcessTable;
+import dev.jobexec.os.Spawner;
+import dev.jobexec.reaper.JobProcesses;
 import lombok.extern.slf4j.Slf4j;
 
 /** Runs the jobs of one process pool, each in its own session and process group. */
@@ -50,7 +53,7 @@ final class ProcessJobRunner implements JobRunner {
 	}
 
 	@Override
-	public RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion) {
+	public RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener) {
 		Map<String, String> variables = new LinkedHashMap<>();
 		variables.put("PATH", properties.path());
 		if (spec.env() != null) {
@@ -61,21 +64,21 @@ final class ProcessJobRunner implements JobRunner {
 		variables.forEach((name, value) -> environment.add(name + "=" + value));
 		Path directory = (spec.workingDirectory() != null) ? spec.workingDirectory() : config.baseDirectory();
 		processes.starting(spec.jobId());
-		Posix.Spawned spawned;
-		int pidFd;
+		Spawner.Spawned spawned;
 		try {
-			spawned = Posix.spawn(argv(spec), environment, directory, spec.stdin() != null);
+			spawned = Spawner.spawn(argv(spec), environment, directory, spec.stdin() != null);
 		}
 		catch (IOException ex) {
 			processes.ended(spec.jobId(), null);
-			completion.accept(new ExecutionOutcome(ExecutionOutcome.Status.FAILED, null, null, null,
-					"could not start: " + ex.getMessage(), CapturedOutput.EMPTY, CapturedOutput.EMPTY, null));
-			return ProcessJob.NOT_STARTED;
+			listener.started(ExecutionStart.withoutProcess(startedAt));
+			listener.finished(ExecutionOutcome.failedToStart("could not start: " + ex.getMessage()));
+			return RunningJob.NONE;
 		}
 		long pid = spawned.pid();
 		processes.started(spec.jobId(), pid);
+		int pidFd;
 		try {
-			pidFd = Posix.pidfd(spawned.pid());
+			pidFd = Spawner.pidfd(spawned.pid());
 		}
 		catch (IOException ex) {
 			// Still watched, by polling its wait status every second instead of being
@@ -84,10 +87,9 @@ final class ProcessJobRunner implements JobRunner {
 			log.warn("No pidfd for process {} of job {}: {}", pid, spec.jobId(), ex.getMessage());
 		}
 		ProcessJob job = new ProcessJob(spec, spawned, pidFd, config.killGrace(),
-				(int) properties.maxOutput().toBytes(), timer, (outcome) -> {
-					processes.ended(spec.jobId(), pid);
-					completion.accept(outcome);
-				});
+				(int) properties.maxOutput().toBytes(), timer, processes, listener);
+		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
+		listener.started(new ExecutionStart(startedAt, pid, startTicks));
 		job.supervise();
 		return job;
 	}

@@ -7,7 +7,8 @@ import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.JobRunnerFactory;
 import dev.jobexec.execution.PoolType;
-import dev.jobexec.execution.reaper.JobProcesses;
+import dev.jobexec.os.Spawner;
+import dev.jobexec.reaper.JobProcesses;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -31,7 +32,7 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	ProcessJobRunnerFactory(ProcessProperties properties, ScheduledExecutorService jobexecTimer,
 			JobProcesses processes) {
-		String unavailable = Posix.unavailable();
+		String unavailable = Spawner.unavailable();
 		if (unavailable != null) {
 			throw new IllegalStateException("process jobs cannot be started here: " + unavailable);
 		}

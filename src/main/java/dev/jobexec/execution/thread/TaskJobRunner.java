@@ -1,5 +1,6 @@
 package dev.jobexec.execution.thread;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -7,16 +8,20 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
+import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
-import dev.jobexec.execution.ExecutionOutcome.Status;
+import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
+import dev.jobexec.execution.JobRunnerFactory;
+import dev.jobexec.execution.PoolType;
 import dev.jobexec.execution.RunningJob;
 import dev.jobexec.execution.TerminationReason;
 import lombok.extern.slf4j.Slf4j;
+
+import org.springframework.stereotype.Component;
 
 /**
  * Runs the tasks of one thread pool, one thread per running job. A task that ignores
@@ -49,8 +54,9 @@ final class TaskJobRunner implements JobRunner {
 	}
 
 	@Override
-	public RunningJob start(ExecutionSpec spec, Consumer<ExecutionOutcome> completion) {
-		TaskJob job = new TaskJob(spec, completion);
+	public RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener) {
+		TaskJob job = new TaskJob(spec, listener);
+		listener.started(ExecutionStart.withoutProcess(startedAt));
 		job.thread = threads.newThread(job::run);
 		job.thread.start();
 		return job;
@@ -65,7 +71,7 @@ final class TaskJobRunner implements JobRunner {
 
 		private final ExecutionSpec spec;
 
-		private final Consumer<ExecutionOutcome> completion;
+		private final ExecutionListener listener;
 
 		private final AtomicBoolean reported = new AtomicBoolean();
 
@@ -77,14 +83,9 @@ final class TaskJobRunner implements JobRunner {
 
 		private boolean returned;
 
-		TaskJob(ExecutionSpec spec, Consumer<ExecutionOutcome> completion) {
+		TaskJob(ExecutionSpec spec, ExecutionListener listener) {
 			this.spec = spec;
-			this.completion = completion;
-		}
-
-		@Override
-		public Long pid() {
-			return null;
+			this.listener = listener;
 		}
 
 		void run() {
@@ -96,8 +97,7 @@ final class TaskJobRunner implements JobRunner {
 					throw new IllegalArgumentException("invalid parameters " + errors);
 				}
 				Object result = task.run(new TaskContext(spec.jobId(), params));
-				report((reason != null) ? terminated(null)
-						: new ExecutionOutcome(Status.SUCCEEDED, null, null, result, null, null, null, null));
+				report((reason != null) ? terminated(null) : ExecutionOutcome.taskReturned(result));
 			}
 			catch (Throwable ex) {
 				if (reason != null) {
@@ -105,7 +105,7 @@ final class TaskJobRunner implements JobRunner {
 				}
 				else {
 					String message = (ex.getMessage() != null) ? ex.getMessage() : ex.getClass().getSimpleName();
-					report(new ExecutionOutcome(Status.FAILED, null, null, null, message, null, null, null));
+					report(ExecutionOutcome.taskFailed(message));
 				}
 				if (ex instanceof Error error && !(ex instanceof StackOverflowError)) {
 					log.error("Task '{}' of job {} threw an error", spec.task(), spec.jobId(), error);
@@ -149,19 +149,17 @@ final class TaskJobRunner implements JobRunner {
 			// every other job's deadline.
 			Thread.ofVirtual()
 				.name("jobexec-stuck-" + spec.jobId())
-				.start(() -> report(terminated("the task ignored " + "interruption for " + config.killGrace()
+				.start(() -> report(terminated("the task ignored interruption for " + config.killGrace()
 						+ "; its thread is stuck and counted in jobexec.threads.stuck until it returns")));
 		}
 
 		private ExecutionOutcome terminated(String detail) {
-			Status status = ExecutionOutcome.statusFor(reason);
 			String error = switch (reason) {
 				case TIMEOUT -> "timed out after " + spec.timeout();
 				case SHUTDOWN -> "terminated by service shutdown";
 				default -> "cancelled";
 			};
-			return new ExecutionOutcome(status, null, null, null, (detail != null) ? error + "; " + detail : error,
-					null, null, reason);
+			return ExecutionOutcome.taskTerminated(reason, (detail != null) ? error + "; " + detail : error);
 		}
 
 		private void report(ExecutionOutcome outcome) {
@@ -173,14 +171,14 @@ final class TaskJobRunner implements JobRunner {
 				Thread.interrupted();
 			}
 			if (reported.compareAndSet(false, true)) {
-				completion.accept(outcome);
+				listener.finished(outcome);
 			}
 		}
 
 	}
 
-	@org.springframework.stereotype.Component
-	static class Factory implements dev.jobexec.execution.JobRunnerFactory {
+	@Component
+	static class Factory implements JobRunnerFactory {
 
 		private final TaskRegistry registry;
 
@@ -192,8 +190,8 @@ final class TaskJobRunner implements JobRunner {
 		}
 
 		@Override
-		public dev.jobexec.execution.PoolType type() {
-			return dev.jobexec.execution.PoolType.THREAD;
+		public PoolType type() {
+			return PoolType.THREAD;
 		}
 
 		@Override

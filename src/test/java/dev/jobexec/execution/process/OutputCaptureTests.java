@@ -1,6 +1,5 @@
 package dev.jobexec.execution.process;
 
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 
 import dev.jobexec.execution.CapturedOutput;
@@ -49,10 +48,12 @@ class OutputCaptureTests {
 	}
 
 	@Test
-	void drainsAStreamToItsEnd() {
+	void keepsAStreamWrittenInReadSizedPartsWholeWhenItFits() {
 		OutputCapture capture = new OutputCapture(1 << 20);
 		byte[] bytes = "x".repeat(100_000).getBytes(StandardCharsets.UTF_8);
-		capture.drain(new ByteArrayInputStream(bytes));
+		for (int offset = 0; offset < bytes.length; offset += 16 * 1024) {
+			capture.write(bytes, offset, Math.min(16 * 1024, bytes.length - offset));
+		}
 		assertThat(capture.snapshot().bytes()).isEqualTo(100_000);
 		assertThat(capture.snapshot().truncated()).isFalse();
 	}

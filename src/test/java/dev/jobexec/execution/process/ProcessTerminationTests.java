@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import org.awaitility.Awaitility;

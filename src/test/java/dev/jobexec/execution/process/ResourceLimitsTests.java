@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.jobexec.execution.reaper.ProcessTable;
+import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import dev.jobexec.support.ServiceProcess;

@@ -1,0 +1,235 @@
+package dev.jobexec.api;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.job.InvalidJobException;
+import dev.jobexec.job.Job;
+import dev.jobexec.job.JobRequest;
+import dev.jobexec.job.JobService;
+import dev.jobexec.job.JobState;
+import dev.jobexec.job.JobStore;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.validation.Valid;
+import lombok.RequiredArgsConstructor;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+
+/** The job API: submit, look up, long-poll, list, cancel, and read captured output. */
+@RestController
+@RequestMapping("/api/v1/jobs")
+@RequiredArgsConstructor
+@Tag(name = "Jobs", description = "Submit jobs, follow them, cancel them, read their output")
+class JobController {
+
+	/** The longest a client may hold a request open waiting for a job. */
+	static final Duration MAX_WAIT = Duration.ofMinutes(5);
+
+	private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
+
+	private static final int MAX_LIMIT = 500;
+
+	private final JobService jobs;
+
+	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Submit a job",
+			description = "Stores the job as QUEUED and hands it to its pool. With `Prefer: wait=N` (RFC 7240) the "
+					+ "answer waits up to N seconds (at most 300) and is 200 with the finished job if it ended in time.",
+			requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+					schema = @Schema(implementation = JobRequest.class),
+					examples = { @ExampleObject(name = "process", summary = "A process job",
+							value = "{\"command\": [\"/bin/sh\", \"-c\", \"echo hello; sleep 1\"], \"timeout\": \"PT30S\", \"labels\": {\"team\": \"reports\"}}"),
+							@ExampleObject(name = "task", summary = "A thread job running the sleep task",
+									value = "{\"task\": \"sleep\", \"params\": {\"duration\": \"PT2S\"}}"),
+							@ExampleObject(name = "stdin-env", summary = "stdin and environment",
+									value = "{\"command\": [\"/bin/sh\", \"-c\", \"cat; echo $GREETING\"], \"stdin\": \"from stdin\\n\", \"env\": {\"GREETING\": \"hello\"}}") })))
+	@ApiResponse(responseCode = "202", description = "Accepted; `Location` names the job")
+	@ApiResponse(responseCode = "200", description = "Finished within `Prefer: wait`")
+	@ApiResponse(responseCode = "400", description = "Invalid body",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "403", description = "Command not allowed",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "404", description = "Unknown pool or task",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "429", description = "Queue full; see `Retry-After`",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "503", description = "Shutting down; see `Retry-After`",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request,
+			@Parameter(description = "`wait=N`: wait up to N seconds for the job to finish",
+					example = "wait=10") @RequestHeader(name = "Prefer", required = false) String prefer) {
+		Job job = jobs.submit(request);
+		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri()
+			.path("/{id}")
+			.buildAndExpand(job.id())
+			.toUri();
+		Duration wait = preferredWait(prefer);
+		if (wait != null && jobs.awaitTerminal(job, wait)) {
+			return ResponseEntity.ok()
+				.location(location)
+				.header("Preference-Applied", "wait=" + wait.toSeconds())
+				.body(JobView.of(job, true));
+		}
+		return ResponseEntity.accepted().location(location).body(JobView.of(job, true));
+	}
+
+	@GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Get a job",
+			description = "With `wait`, holds the request until the job ends or the wait "
+					+ "elapses (long poll, at most PT5M); waiting never cancels the job.")
+	@ApiResponse(responseCode = "200", description = "The job")
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	JobView get(@PathVariable String id, @Parameter(description = "ISO-8601 duration to wait for the job to end",
+			example = "PT30S") @RequestParam(required = false) String wait) {
+		Duration duration = (wait != null) ? parseWait(wait) : Duration.ZERO;
+		return JobView.of(jobs.await(id, duration), true);
+	}
+
+	@GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "List jobs", description = "Newest first, filtered by state, pool and labels; page with "
+			+ "`limit` and the `nextCursor` of the previous page. Listed jobs carry output sizes, not output text.")
+	@ApiResponse(responseCode = "200", description = "A page of jobs")
+	@ApiResponse(responseCode = "400", description = "Invalid filter or cursor",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	JobPage list(@Parameter(example = "SUCCEEDED") @RequestParam(required = false) String state,
+			@Parameter(example = "process") @RequestParam(required = false) String pool,
+			@Parameter(description = "`key:value`; repeat to require several labels",
+					example = "team:reports") @RequestParam(name = "label", required = false) List<String> labels,
+			@Parameter(description = "page size, 1 to 500") @RequestParam(defaultValue = "50") int limit, @Parameter(
+					description = "`nextCursor` of the previous page") @RequestParam(required = false) String cursor) {
+		if (limit < 1 || limit > MAX_LIMIT) {
+			throw InvalidJobException.of("limit", "must be between 1 and " + MAX_LIMIT);
+		}
+		JobStore.Query query = new JobStore.Query(parseState(state), pool, parseLabels(labels), limit + 1, cursor);
+		List<Job> found = jobs.list(query);
+		boolean more = found.size() > limit;
+		List<Job> page = more ? found.subList(0, limit) : found;
+		return new JobPage(page.stream().map((job) -> JobView.of(job, false)).toList(),
+				more ? page.get(page.size() - 1).id() : null);
+	}
+
+	@DeleteMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Cancel a job", description = "A queued job never starts; a running one goes down the "
+			+ "termination ladder (SIGTERM to its process group, kill-grace, SIGKILL; or interruption for a task).")
+	@ApiResponse(responseCode = "200", description = "Cancelled")
+	@ApiResponse(responseCode = "202", description = "The termination ladder is running; poll the job")
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "409", description = "Already finished",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(implementation = ProblemDetail.class)))
+	ResponseEntity<JobView> cancel(@PathVariable String id) {
+		Job job = jobs.cancel(id);
+		JobView view = JobView.of(job, true);
+		return ResponseEntity.status(view.state().isTerminal() ? HttpStatus.OK : HttpStatus.ACCEPTED).body(view);
+	}
+
+	@GetMapping(path = "/{id}/stdout", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Operation(summary = "Captured standard output",
+			description = "Head and tail when truncated; empty until the job ends.")
+	@ApiResponse(responseCode = "200", description = "The text")
+	String stdout(@PathVariable String id) {
+		return text(jobs.get(id).stdout());
+	}
+
+	@GetMapping(path = "/{id}/stderr", produces = MediaType.TEXT_PLAIN_VALUE)
+	@Operation(summary = "Captured standard error",
+			description = "Head and tail when truncated; empty until the job ends.")
+	@ApiResponse(responseCode = "200", description = "The text")
+	String stderr(@PathVariable String id) {
+		return text(jobs.get(id).stderr());
+	}
+
+	private static String text(CapturedOutput output) {
+		return (output != null) ? output.text() : "";
+	}
+
+	static Duration preferredWait(String prefer) {
+		if (prefer == null) {
+			return null;
+		}
+		Matcher matcher = PREFER_WAIT.matcher(prefer);
+		if (!matcher.find()) {
+			return null;
+		}
+		Duration wait = Duration.ofSeconds(Long.parseLong(matcher.group(1)));
+		return (wait.compareTo(MAX_WAIT) > 0) ? MAX_WAIT : wait;
+	}
+
+	private static Duration parseWait(String wait) {
+		try {
+			Duration duration = Duration.parse(wait);
+			if (duration.isNegative()) {
+				throw InvalidJobException.of("wait", "must not be negative");
+			}
+			return (duration.compareTo(MAX_WAIT) > 0) ? MAX_WAIT : duration;
+		}
+		catch (DateTimeParseException ex) {
+			throw InvalidJobException.of("wait", "must be an ISO-8601 duration such as PT30S, was '" + wait + "'");
+		}
+	}
+
+	private static JobState parseState(String state) {
+		if (state == null) {
+			return null;
+		}
+		try {
+			return JobState.valueOf(state.toUpperCase(Locale.ROOT));
+		}
+		catch (IllegalArgumentException ex) {
+			throw InvalidJobException.of("state", "must be one of " + List.of(JobState.values()));
+		}
+	}
+
+	private static Map<String, String> parseLabels(List<String> labels) {
+		if (labels == null || labels.isEmpty()) {
+			return null;
+		}
+		Map<String, String> parsed = new LinkedHashMap<>();
+		for (String label : labels) {
+			int colon = label.indexOf(':');
+			if (colon <= 0) {
+				throw InvalidJobException.of("label", "must be key:value, was '" + label + "'");
+			}
+			parsed.put(label.substring(0, colon), label.substring(colon + 1));
+		}
+		return parsed;
+	}
+
+}

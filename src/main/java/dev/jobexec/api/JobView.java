@@ -1,0 +1,60 @@
+package dev.jobexec.api;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.job.Job;
+import dev.jobexec.job.JobKind;
+import dev.jobexec.job.JobState;
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/** A job as clients see it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@Schema(description = "A job: what was asked, its state, and how it ended")
+public record JobView(@Schema(example = "019a8d5e-7c1f-7d2a-9b3e-2f6c1a4b5d6e") String id,
+		@Schema(example = "process") String pool, JobKind kind, JobState state, List<String> command, String task,
+		Map<String, Object> params, String stdin, Map<String, String> env, String workingDirectory,
+		@Schema(type = "string", example = "PT5M") Duration timeout, boolean daemon, Map<String, String> labels,
+		Instant submittedAt, Instant startedAt, Instant finishedAt,
+		@Schema(description = "OS process id, also the job's process group id") Long pid,
+		@Schema(description = "Exit status of the process; 128+N when a signal N ended it") Integer exitCode,
+		@Schema(description = "Signal that ended the process, when one did") Integer signal,
+		@Schema(description = "Return value of a task") Object result,
+		@Schema(description = "Why the job did not succeed") String error, Output stdout, Output stderr,
+		TerminationReason terminationReason) {
+
+	/**
+	 * The job as it is now; {@code withOutput} false leaves the output text out
+	 * (listings).
+	 */
+	static JobView of(Job job, boolean withOutput) {
+		Job.Persisted p = job.persisted();
+		var request = p.request();
+		return new JobView(p.id(), p.pool(), request.kind(), p.state(), request.command(), request.task(),
+				request.params(), request.stdin(), request.env(), request.workingDirectory(), p.timeout(),
+				Boolean.TRUE.equals(request.daemon()), request.labels(), p.submittedAt(), p.startedAt(), p.finishedAt(),
+				p.pid(), p.exitCode(), p.signal(), p.result(), p.error(), Output.of(p.stdout(), withOutput),
+				Output.of(p.stderr(), withOutput), p.terminationReason());
+	}
+
+	/**
+	 * Captured output of one stream: the kept text (head and tail), the total size, and
+	 * whether bytes were dropped.
+	 */
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	public record Output(@Schema(description = "Kept text; omitted in lists") String text, long bytes,
+			boolean truncated) {
+
+		static Output of(CapturedOutput output, boolean withText) {
+			return (output == null) ? null
+					: new Output(withText ? output.text() : null, output.bytes(), output.truncated());
+		}
+
+	}
+
+}

@@ -1,0 +1,118 @@
+package dev.jobexec.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Group commit: writers that arrive while a commit is under way are committed together,
+ * in one transaction, by whichever of them gets the lock next. Each caller still returns
+ * only once its own write is committed, so a write is as durable when {@link #run}
+ * returns as it was with a transaction of its own; what is saved is one commit (an H2
+ * chunk written to the file, a PostgreSQL WAL flush) per write. A batch that fails is
+ * retried one write at a time, so that one bad write fails alone.
+ */
+final class GroupCommit {
+
+	/** Bounds the work, and the transaction, one caller may do for the others. */
+	private static final int MAX_BATCH = 256;
+
+	private final TransactionTemplate transactions;
+
+	private final ConcurrentLinkedQueue<Write> pending = new ConcurrentLinkedQueue<>();
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	GroupCommit(TransactionTemplate transactions) {
+		this.transactions = transactions;
+	}
+
+	/**
+	 * Runs {@code sql} (statements through the transaction-bound connection) in a
+	 * transaction, possibly shared with other writers; returns once it is committed.
+	 * @throws RuntimeException whatever {@code sql} or the commit threw for this write
+	 */
+	void run(Runnable sql) {
+		Write write = new Write(sql);
+		pending.add(write);
+		while (!write.done) {
+			lock.lock();
+			try {
+				if (!write.done) {
+					commitPending();
+				}
+			}
+			finally {
+				lock.unlock();
+			}
+		}
+		if (write.failure != null) {
+			throw write.failure;
+		}
+	}
+
+	private void commitPending() {
+		List<Write> batch = new ArrayList<>();
+		for (Write next; batch.size() < MAX_BATCH && (next = pending.poll()) != null;) {
+			batch.add(next);
+		}
+		if (batch.isEmpty()) {
+			return;
+		}
+		try {
+			transactions.executeWithoutResult((status) -> batch.forEach((write) -> write.sql.run()));
+			batch.forEach((write) -> write.done = true);
+		}
+		catch (RuntimeException ex) {
+			if (batch.size() == 1) {
+				batch.getFirst().fail(ex);
+				return;
+			}
+			for (Write write : batch) {
+				try {
+					transactions.executeWithoutResult((status) -> write.sql.run());
+					write.done = true;
+				}
+				catch (RuntimeException alone) {
+					write.fail(alone);
+				}
+			}
+		}
+		finally {
+			// Only an Error gets here with writes undone: they fail rather than wait
+			// forever.
+			for (Write write : batch) {
+				if (!write.done) {
+					write.fail(new IllegalStateException("the transaction of this write was abandoned"));
+				}
+			}
+		}
+	}
+
+	private static final class Write {
+
+		private final Runnable sql;
+
+		private RuntimeException failure;
+
+		/**
+		 * Set under the lock by the committer; read by the writer after taking the same
+		 * lock or racily.
+		 */
+		private volatile boolean done;
+
+		Write(Runnable sql) {
+			this.sql = sql;
+		}
+
+		void fail(RuntimeException ex) {
+			failure = ex;
+			done = true;
+		}
+
+	}
+
+}

@@ -1,0 +1,285 @@
+package dev.jobexec.store;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.job.Job;
+import dev.jobexec.job.JobRequest;
+import dev.jobexec.job.JobState;
+import dev.jobexec.job.JobStore;
+import dev.jobexec.job.StoreUnavailableException;
+import lombok.extern.slf4j.Slf4j;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Keeps jobs in a relational database (H2 by default, PostgreSQL when configured), with
+ * the schema the Flyway migrations in {@code db/migration} create. Inserts and updates
+ * share transactions through a {@link GroupCommit}. It remembers whether its last write
+ * failed, so that health can report a store that cannot be written.
+ */
+@Slf4j
+class JdbcJobStore implements JobStore {
+
+	private static final String COLUMNS = """
+			id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
+			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
+			stderr_text, stderr_bytes, stderr_truncated, termination_reason""";
+
+	/** The same columns, qualified for the listing query, which joins the label table. */
+	private static final String JOB_COLUMNS = java.util.Arrays.stream(COLUMNS.split(","))
+		.map((column) -> "j." + column.trim())
+		.collect(java.util.stream.Collectors.joining(", "));
+
+	private final JdbcClient jdbc;
+
+	private final TransactionTemplate transactions;
+
+	private final JsonMapper json;
+
+	private final GroupCommit groupCommit;
+
+	private volatile String writeProblem;
+
+	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
+		this.jdbc = jdbc;
+		this.transactions = transactions;
+		this.json = json;
+		this.groupCommit = new GroupCommit(transactions);
+	}
+
+	@Override
+	public void insert(Job job) {
+		Job.Persisted p = job.persisted();
+		Map<String, Object> params = parameters(p);
+		List<Map.Entry<String, String>> labels = List.copyOf(job.labels().entrySet());
+		write("insert job " + p.id(), () -> {
+			jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
+					+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
+					+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
+					+ ":stderrBytes, :stderrTruncated, :terminationReason)")
+				.params(params)
+				.update();
+			for (Map.Entry<String, String> label : labels) {
+				jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
+					.params(p.id(), label.getKey(), label.getValue())
+					.update();
+			}
+		});
+	}
+
+	@Override
+	public void update(Job job) {
+		Map<String, Object> params = parameters(job.persisted());
+		write("update job " + job.id(), () -> jdbc.sql("""
+				update job set state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
+				  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
+				  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
+				  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
+				  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason
+				where id = :id""").params(params).update());
+	}
+
+	@Override
+	public Optional<Job> find(String id) {
+		return jdbc.sql("select " + COLUMNS + " from job where id = ?").param(id).query(this::row).optional();
+	}
+
+	/**
+	 * Lists newest first. The query is shaped so that one index yields the rows already
+	 * in order and the scan stops after {@code limit} rows: with a label, the label index
+	 * drives it; with a state or a pool, the order by names that column first (it is
+	 * constant, so the order is the same), because H2 only reads an index as sorted when
+	 * the order by starts with its columns.
+	 */
+	@Override
+	public List<Job> list(Query query) {
+		Map<String, Object> params = new HashMap<>();
+		List<Map.Entry<String, String>> labels = (query.labels() != null) ? List.copyOf(query.labels().entrySet())
+				: List.of();
+		StringBuilder sql = new StringBuilder("select ").append(JOB_COLUMNS).append(" from ");
+		String order;
+		if (!labels.isEmpty()) {
+			sql.append("job_label l join job j on j.id = l.job_id where l.label_name = :n0 and l.label_value = :v0");
+			params.put("n0", labels.get(0).getKey());
+			params.put("v0", labels.get(0).getValue());
+			if (query.after() != null) {
+				sql.append(" and l.job_id < :after");
+			}
+			order = " order by l.label_name desc, l.label_value desc, l.job_id desc";
+		}
+		else {
+			sql.append("job j where 1 = 1");
+			if (query.after() != null) {
+				sql.append(" and j.id < :after");
+			}
+			order = " order by " + ((query.state() != null) ? "j.state desc, " : "")
+					+ ((query.pool() != null) ? "j.pool desc, " : "") + "j.id desc";
+		}
+		if (query.state() != null) {
+			sql.append(" and j.state = :state");
+			params.put("state", query.state().name());
+		}
+		if (query.pool() != null) {
+			sql.append(" and j.pool = :pool");
+			params.put("pool", query.pool());
+		}
+		for (int i = 1; i < labels.size(); i++) {
+			sql.append(" and exists (select 1 from job_label o where o.job_id = j.id and o.label_name = :n")
+				.append(i)
+				.append(" and o.label_value = :v")
+				.append(i)
+				.append(")");
+			params.put("n" + i, labels.get(i).getKey());
+			params.put("v" + i, labels.get(i).getValue());
+		}
+		if (query.after() != null) {
+			params.put("after", query.after());
+		}
+		sql.append(order).append(" limit :limit");
+		params.put("limit", query.limit());
+		return jdbc.sql(sql.toString()).params(params).query(this::row).list();
+	}
+
+	@Override
+	public List<Job> inState(JobState state) {
+		return jdbc.sql("select " + COLUMNS + " from job where state = ? order by id")
+			.param(state.name())
+			.query(this::row)
+			.list();
+	}
+
+	@Override
+	public int deleteFinishedBefore(Instant cutoff, int batch) {
+		return guarded("delete finished jobs", () -> transactions.execute((status) -> {
+			List<String> ids = jdbc.sql("select id from job where finished_at < ? order by finished_at limit ?")
+				.params(utc(cutoff), batch)
+				.query(String.class)
+				.list();
+			if (ids.isEmpty()) {
+				return 0;
+			}
+			jdbc.sql("delete from job_label where job_id in (:ids)").param("ids", ids).update();
+			return jdbc.sql("delete from job where id in (:ids)").param("ids", ids).update();
+		}));
+	}
+
+	@Override
+	public String writeProblem() {
+		return writeProblem;
+	}
+
+	@Override
+	public boolean probeWrite() {
+		try {
+			jdbc.sql("update store_probe set touched_at = ? where id = 1").param(utc(Instant.now())).update();
+			writeProblem = null;
+			return true;
+		}
+		catch (DataAccessException ex) {
+			writeProblem = ex.getMostSpecificCause().getMessage();
+			return false;
+		}
+	}
+
+	/**
+	 * Runs {@code sql} as part of the next group commit; returns once it is committed.
+	 */
+	private void write(String what, Runnable sql) {
+		guarded(what, () -> {
+			groupCommit.run(sql);
+			return null;
+		});
+	}
+
+	private <T> T guarded(String what, Supplier<T> write) {
+		try {
+			T result = write.get();
+			if (writeProblem != null) {
+				log.info("The job store can be written again");
+				writeProblem = null;
+			}
+			return result;
+		}
+		catch (DataAccessException ex) {
+			writeProblem = ex.getMostSpecificCause().getMessage();
+			log.error("Could not {}: {}", what, writeProblem);
+			throw new StoreUnavailableException(writeProblem, ex);
+		}
+	}
+
+	private Map<String, Object> parameters(Job.Persisted p) {
+		Map<String, Object> params = new HashMap<>();
+		params.put("id", p.id());
+		params.put("pool", p.pool());
+		params.put("kind", p.request().kind().name());
+		params.put("state", p.state().name());
+		params.put("request", json.writeValueAsString(p.request()));
+		params.put("timeoutMs", p.timeout().toMillis());
+		params.put("daemon", Boolean.TRUE.equals(p.request().daemon()));
+		params.put("submittedAt", utc(p.submittedAt()));
+		params.put("startedAt", utc(p.startedAt()));
+		params.put("finishedAt", utc(p.finishedAt()));
+		params.put("pid", p.pid());
+		params.put("pidStartTicks", p.pidStartTicks());
+		params.put("instance", p.instance());
+		params.put("exitCode", p.exitCode());
+		params.put("signal", p.signal());
+		params.put("result", (p.result() != null) ? json.writeValueAsString(p.result()) : null);
+		params.put("error", p.error());
+		output(params, "stdout", p.stdout());
+		output(params, "stderr", p.stderr());
+		params.put("terminationReason", (p.terminationReason() != null) ? p.terminationReason().name() : null);
+		return params;
+	}
+
+	private static void output(Map<String, Object> params, String stream, CapturedOutput output) {
+		params.put(stream + "Text", (output != null) ? output.text() : null);
+		params.put(stream + "Bytes", (output != null) ? output.bytes() : null);
+		params.put(stream + "Truncated", (output != null) ? output.truncated() : null);
+	}
+
+	private Job row(ResultSet rs, int rowNum) throws SQLException {
+		String result = rs.getString("result");
+		String reason = rs.getString("termination_reason");
+		return Job.restore(new Job.Persisted(rs.getString("id"), rs.getString("pool"),
+				json.readValue(rs.getString("request"), JobRequest.class), Duration.ofMillis(rs.getLong("timeout_ms")),
+				instant(rs, "submitted_at"), JobState.valueOf(rs.getString("state")), instant(rs, "started_at"),
+				instant(rs, "finished_at"), rs.getObject("pid", Long.class),
+				rs.getObject("pid_start_ticks", Long.class), rs.getString("instance"),
+				rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
+				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
+				output(rs, "stdout"), output(rs, "stderr"),
+				(reason != null) ? TerminationReason.valueOf(reason) : null));
+	}
+
+	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {
+		Long bytes = rs.getObject(stream + "_bytes", Long.class);
+		return (bytes == null) ? null
+				: new CapturedOutput(rs.getString(stream + "_text"), bytes, rs.getBoolean(stream + "_truncated"));
+	}
+
+	private static Instant instant(ResultSet rs, String column) throws SQLException {
+		OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+		return (value != null) ? value.toInstant() : null;
+	}
+
+	private static OffsetDateTime utc(Instant instant) {
+		return (instant != null) ? instant.atOffset(ZoneOffset.UTC) : null;
+	}
+
+}

@@ -1,0 +1,65 @@
+package dev.jobexec.api;
+
+import java.util.List;
+
+import dev.jobexec.support.Api;
+import dev.jobexec.support.JobexecHttpTest;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The OpenAPI document describes every endpoint with examples; Swagger UI is served. */
+@JobexecHttpTest
+class OpenApiTests {
+
+	@Autowired
+	Api api;
+
+	@Test
+	void documentDescribesEveryEndpointWithExamples() {
+		api.client()
+			.get()
+			.uri("/v3/api-docs")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.paths['/api/v1/jobs'].post.requestBody.content['application/json'].examples.process.value")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs'].post.requestBody.content['application/json'].examples.task.value")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs'].post.responses['202']")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs'].post.responses['429']")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs'].get")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs/{id}'].get.parameters[?(@.name == 'wait')]")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs/{id}'].delete.responses['409']")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs/{id}/stdout'].get")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs/{id}/stderr'].get")
+			.exists()
+			.jsonPath("$.paths['/api/v1/pools'].get")
+			.exists()
+			.jsonPath("$.paths['/api/v1/pools/{name}'].get")
+			.exists()
+			.jsonPath("$.paths['/api/v1/tasks'].get")
+			.exists()
+			.jsonPath("$.components.schemas.JobRequest.properties.timeout.example")
+			.isEqualTo("PT30S")
+			.jsonPath("$.components.schemas.JobView.properties.state.enum")
+			.value((states) -> assertThat((List<Object>) states).contains("QUEUED", "RUNNING", "SUCCEEDED", "LOST"));
+	}
+
+	@Test
+	void swaggerUiIsServed() {
+		api.client().get().uri("/swagger-ui.html").exchange().expectStatus().is3xxRedirection();
+		api.client().get().uri("/swagger-ui/index.html").exchange().expectStatus().isOk();
+	}
+
+}

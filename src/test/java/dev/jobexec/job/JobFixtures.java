@@ -1,0 +1,37 @@
+package dev.jobexec.job;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+import dev.jobexec.execution.ExecutionOutcome;
+
+/**
+ * Jobs made and moved as the job service makes and moves them, for tests of other
+ * packages (the store) that need jobs in every state without running them.
+ */
+public final class JobFixtures {
+
+	private JobFixtures() {
+	}
+
+	/** A new queued job with a fresh id. */
+	public static Job newJob(String pool, JobRequest request, Duration timeout, Instant submittedAt) {
+		return new Job(JobIds.next(), pool, request, timeout, submittedAt);
+	}
+
+	public static void start(Job job, Long pid, Long pidStartTicks, String instance, Instant at) {
+		job.start(pid, pidStartTicks, instance, at);
+	}
+
+	/** Completes with the job once it has reached a terminal state. */
+	public static CompletableFuture<Job> whenTerminal(Job job) {
+		return job.whenTerminal();
+	}
+
+	/** Ends the job through the transition its outcome names. */
+	public static void finish(Job job, ExecutionOutcome outcome, Instant at) {
+		job.finish(outcome, at);
+	}
+
+}

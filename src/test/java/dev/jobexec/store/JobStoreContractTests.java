@@ -1,0 +1,236 @@
+package dev.jobexec.store;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.ExecutionOutcome;
+import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.job.Job;
+import dev.jobexec.job.JobFixtures;
+import dev.jobexec.job.JobRequest;
+import dev.jobexec.job.JobState;
+import dev.jobexec.job.JobStore;
+import dev.jobexec.job.StoreUnavailableException;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What every job store must do, run against each real database jobexec supports. */
+abstract class JobStoreContractTests {
+
+	protected JdbcJobStore store;
+
+	protected DataSource dataSource;
+
+	/** A new, empty database (or schema) for one test. */
+	protected abstract DataSource newDataSource();
+
+	@BeforeEach
+	void migrate() {
+		dataSource = newDataSource();
+		Flyway.configure().dataSource(dataSource).load().migrate();
+		store = new JdbcJobStore(JdbcClient.create(dataSource),
+				new TransactionTemplate(new DataSourceTransactionManager(dataSource)), JsonMapper.builder().build());
+	}
+
+	@Test
+	void keepsEveryFieldThroughEachStateChange() {
+		Job job = JobFixtures.newJob("process",
+				new JobRequest("process", List.of("/bin/sh", "-c", "cat"), null, null, "input\n",
+						Map.of("GREETING", "hi"), "reports", Duration.ofSeconds(30), true, Map.of("team", "reports")),
+				Duration.ofSeconds(30), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		store.insert(job);
+		assertThat(view(job.id())).isEqualTo(job.persisted());
+
+		JobFixtures.start(job, 4242L, 123456L, "instance-1", Instant.now().truncatedTo(ChronoUnit.MICROS));
+		store.update(job);
+		assertThat(view(job.id())).isEqualTo(job.persisted());
+		assertThat(store.find(job.id()).orElseThrow().persisted().pidStartTicks()).isEqualTo(123456L);
+		assertThat(store.find(job.id()).orElseThrow().persisted().instance()).isEqualTo("instance-1");
+
+		JobFixtures.finish(job,
+				new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null, "killed by signal 9 (SIGKILL)",
+						new CapturedOutput("out ünïcode\n", 14, false),
+						new CapturedOutput("head\n[...]\ntail", 5_000_000, true), null),
+				Instant.now().truncatedTo(ChronoUnit.MICROS));
+		store.update(job);
+		Job found = store.find(job.id()).orElseThrow();
+		assertThat(found.persisted()).isEqualTo(job.persisted());
+		assertThat(JobFixtures.whenTerminal(found)).isDone();
+	}
+
+	@Test
+	void keepsATaskResultAsJson() {
+		Job job = JobFixtures.newJob("thread", new JobRequest(null, null, "echo",
+				Map.of("message", Map.of("n", List.of(1, 2))), null, null, null, null, null, null),
+				Duration.ofMinutes(1), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		store.insert(job);
+		JobFixtures.start(job, null, null, null, Instant.now().truncatedTo(ChronoUnit.MICROS));
+		JobFixtures.finish(job, new ExecutionOutcome(ExecutionOutcome.Status.SUCCEEDED, null, null,
+				Map.of("n", List.of(1, 2)), null, null, null, null), Instant.now().truncatedTo(ChronoUnit.MICROS));
+		store.update(job);
+		assertThat(view(job.id()).result()).isEqualTo(Map.of("n", List.of(1, 2)));
+		assertThat(view(job.id()).request().params()).isEqualTo(Map.of("message", Map.of("n", List.of(1, 2))));
+	}
+
+	@Test
+	void concurrentWritersShareCommitsYetEachSeesItsOwnWriteCommittedAndAFailingWriteFailsAlone() throws Exception {
+		int writers = 8;
+		int jobsEach = 25;
+		Job duplicate = job("process", Map.of());
+		store.insert(duplicate);
+		List<Job> jobs = java.util.Collections.synchronizedList(new ArrayList<>());
+		List<Throwable> duplicateFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+		java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+		try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers)) {
+			List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+			for (int w = 0; w < writers; w++) {
+				int writer = w;
+				done.add(pool.submit(() -> {
+					go.await();
+					for (int i = 0; i < jobsEach; i++) {
+						if (writer == 0 && i == jobsEach / 2) {
+							try {
+								store.insert(duplicate);
+							}
+							catch (StoreUnavailableException ex) {
+								duplicateFailures.add(ex);
+							}
+						}
+						Job job = job("process", Map.of("writer", "" + writer));
+						store.insert(job);
+						JobFixtures.start(job, 1000L + i, null, "instance-1",
+								Instant.now().truncatedTo(ChronoUnit.MICROS));
+						store.update(job);
+						// Committed when update returns: another connection sees it at
+						// once.
+						assertThat(store.find(job.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+						jobs.add(job);
+					}
+					return null;
+				}));
+			}
+			go.countDown();
+			for (java.util.concurrent.Future<?> future : done) {
+				future.get(2, java.util.concurrent.TimeUnit.MINUTES);
+			}
+		}
+		assertThat(duplicateFailures).hasSize(1);
+		assertThat(jobs).hasSize(writers * jobsEach);
+		assertThat(store.inState(JobState.RUNNING)).hasSize(writers * jobsEach);
+		assertThat(store.inState(JobState.QUEUED)).extracting(Job::id).containsExactly(duplicate.id());
+	}
+
+	@Test
+	void listsNewestFirstByStatePoolAndLabelsWithACursor() {
+		List<Job> jobs = new ArrayList<>();
+		for (int i = 0; i < 6; i++) {
+			Job job = job((i % 2 == 0) ? "process" : "reports", Map.of("team", (i < 3) ? "a" : "b", "n", "" + i));
+			store.insert(job);
+			jobs.add(job);
+		}
+		cancel(jobs.get(1));
+		cancel(jobs.get(4));
+
+		assertThat(ids(new JobStore.Query(null, null, null, 3, null))).containsExactly(id(jobs, 5), id(jobs, 4),
+				id(jobs, 3));
+		assertThat(ids(new JobStore.Query(null, null, null, 3, id(jobs, 3)))).containsExactly(id(jobs, 2), id(jobs, 1),
+				id(jobs, 0));
+		assertThat(ids(new JobStore.Query(JobState.CANCELLED, null, null, 10, null))).containsExactly(id(jobs, 4),
+				id(jobs, 1));
+		assertThat(ids(new JobStore.Query(null, "reports", null, 10, null))).containsExactly(id(jobs, 5), id(jobs, 3),
+				id(jobs, 1));
+		assertThat(ids(new JobStore.Query(null, null, Map.of("team", "a"), 10, null))).containsExactly(id(jobs, 2),
+				id(jobs, 1), id(jobs, 0));
+		assertThat(ids(new JobStore.Query(JobState.QUEUED, "process", Map.of("team", "b", "n", "4"), 10, null)))
+			.isEmpty();
+		assertThat(ids(new JobStore.Query(JobState.QUEUED, "process", Map.of("team", "a", "n", "2"), 10, null)))
+			.containsExactly(id(jobs, 2));
+	}
+
+	@Test
+	void findsJobsInAStateOldestFirst() {
+		Job first = job("process", Map.of());
+		Job second = job("process", Map.of());
+		Job third = job("process", Map.of());
+		for (Job job : List.of(first, second, third)) {
+			store.insert(job);
+		}
+		cancel(second);
+		assertThat(store.inState(JobState.QUEUED)).extracting(Job::id).containsExactly(first.id(), third.id());
+	}
+
+	@Test
+	void deletesOnlyJobsThatFinishedBeforeTheCutoffInBatches() {
+		List<Job> old = new ArrayList<>();
+		for (int i = 0; i < 5; i++) {
+			Job job = job("process", Map.of("team", "old"));
+			store.insert(job);
+			JobFixtures.finish(job, ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED),
+					Instant.now().minus(Duration.ofDays(8)));
+			store.update(job);
+			old.add(job);
+		}
+		Job recent = job("process", Map.of("team", "old"));
+		store.insert(recent);
+		cancel(recent);
+		Job queued = job("process", Map.of());
+		store.insert(queued);
+
+		Instant cutoff = Instant.now().minus(Duration.ofDays(7));
+		assertThat(store.deleteFinishedBefore(cutoff, 2)).isEqualTo(2);
+		assertThat(store.deleteFinishedBefore(cutoff, 2)).isEqualTo(2);
+		assertThat(store.deleteFinishedBefore(cutoff, 2)).isEqualTo(1);
+		assertThat(store.deleteFinishedBefore(cutoff, 2)).isZero();
+		old.forEach((job) -> assertThat(store.find(job.id())).isEmpty());
+		assertThat(store.find(recent.id())).isPresent();
+		assertThat(store.find(queued.id())).isPresent();
+		assertThat(ids(new JobStore.Query(null, null, Map.of("team", "old"), 10, null))).containsExactly(recent.id());
+		assertThat(JdbcClient.create(dataSource).sql("select count(*) from job_label").query(Long.class).single())
+			.isEqualTo(1);
+	}
+
+	@Test
+	void aWritableStoreReportsNoProblem() {
+		assertThat(store.writeProblem()).isNull();
+		assertThat(store.probeWrite()).isTrue();
+	}
+
+	private Job.Persisted view(String id) {
+		return store.find(id).orElseThrow().persisted();
+	}
+
+	private void cancel(Job job) {
+		JobFixtures.finish(job, ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED), Instant.now());
+		store.update(job);
+	}
+
+	private List<String> ids(JobStore.Query query) {
+		return store.list(query).stream().map(Job::id).toList();
+	}
+
+	private static String id(List<Job> jobs, int index) {
+		return jobs.get(index).id();
+	}
+
+	private static Job job(String pool, Map<String, String> labels) {
+		return JobFixtures.newJob(pool,
+				new JobRequest(pool, List.of("/bin/true"), null, null, null, null, null, null, null, labels),
+				Duration.ofMinutes(5), Instant.now().truncatedTo(ChronoUnit.MICROS));
+	}
+
+}
