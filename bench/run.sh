@@ -11,19 +11,22 @@
 #   5. GET /api/v1/jobs/{id} latency while process jobs run vs on the idle service;
 #   6. start-up time until readiness answers 200 vs a trivial Java program.
 # Every start (the service the scenarios use, and the start-up samples) is the production launch of the
-# Dockerfile: the jar extracted with `-Djarmode=tools extract`, Spring AOT (-Dspring.aot.enabled=true, when
-# the jar was built with -Paot) and a JDK AOT cache (-XX:AOTCache) from one training run made here first.
-# The training run is not part of any figure; its duration is in the notes. BENCH_JVM_OPTS adds JVM options
-# to every start, the training run included (e.g. BENCH_JVM_OPTS=-XX:TieredStopAtLevel=1).
+# Dockerfile, prepared by bench/lib.sh: the jar extracted with `-Djarmode=tools extract`, Spring AOT
+# (-Dspring.aot.enabled=true, when the jar was built with -Paot) and a JDK AOT cache (-XX:AOTCache) from one
+# training run made here first. The training run is not part of any figure; its duration is in the notes.
+# BENCH_JVM_OPTS adds JVM options to every start, the training run included (e.g.
+# BENCH_JVM_OPTS=-XX:TieredStopAtLevel=1).
 # Usage: bench/run.sh [--quick]   (--quick: smaller counts and shorter runs, under two minutes on 2 cores;
 #   the full run takes 5 to 10 minutes). Packages the jar with the Maven wrapper first, with -Paot (Spring AOT)
-#   on the JDK 25 below (the AOT processing makes that about 30 s even when nothing changed);
+#   on JDK 25 (the AOT processing makes that about 30 s even when nothing changed);
 #   BENCH_JAR=path/to.jar measures that jar instead, for before/after figures.
-# Needs: JDK 25 under /usr/lib/jvm, curl, wrk (installed with apt-get when missing and running as root).
+# Needs: JDK 25 (see bench/lib.sh), curl, wrk (installed with apt-get when missing and running as root).
 # Optional: cc (C baseline), python3 (Python baselines). Only ever talks to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
 
 quick=0
 case "${1:-}" in
@@ -33,7 +36,7 @@ case "${1:-}" in
 esac
 
 C=2                      # concurrency of process jobs (and of the spawn baselines)
-key=bench-key-0123456789abcdef
+key=$bench_key
 if [ "$quick" = 1 ]; then
   mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; n_warm=40; starts=1
   n_pool=20000
@@ -44,42 +47,22 @@ fi
 wrk_threads=2; wrk_conns=8          # submission and liveness ceiling (scenario 2)
 poll_threads=1; poll_conns=2        # status polling (scenario 5)
 
-java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | head -1)
-[ -n "$java_home" ] || { echo "no JDK 25 under /usr/lib/jvm" >&2; exit 1; }
-java=$java_home/bin/java
-# BENCH_JAR=path measures that jar instead (an older build, for before/after figures in the same conditions).
-jar=${BENCH_JAR:-}
-if [ -z "$jar" ]; then
-  # -Paot compiles the Spring AOT sources with the JDK that runs Maven, so Maven runs on JDK 25 here.
-  JAVA_HOME=$java_home ./mvnw -B -q -Paot -DskipTests package >&2
-  jar=target/jobexec-0.1.0-SNAPSHOT.jar
-fi
+# JDK 25, and the jar: packaged with -Paot, or BENCH_JAR (an older build, for before/after figures in the same
+# conditions).
+bench_find_jdk
+bench_build_jar
+java_home=$bench_java_home
+java=$bench_java
+jar=$bench_jar
 
-log() { echo "[$(date +%T)] $*" >&2; }
+log() { bench_log "$@"; }
 t0=$(date +%s%N)
 
-work=$(mktemp -d)
-pid=; stream_pid=
-stop_service() {  # SIGTERM, then SIGKILL after $1 seconds (the crash guard then kills the job processes)
-  local grace=${1:-10} p=$pid
-  [ -n "$p" ] || return 0
-  pid=
-  kill -TERM "$p" 2>/dev/null || true
-  for _ in $(seq 1 $((grace * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-}
-cleanup() {
-  local rc=$?
-  if [ "$rc" != 0 ] && [ -f "$work/data.log" ]; then
-    echo "bench/run.sh failed (exit $rc); the end of the service log:" >&2
-    tail -30 "$work/data.log" >&2
-  fi
-  [ -z "$stream_pid" ] || kill "$stream_pid" 2>/dev/null || true
-  stop_service 5
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# The work dir; on exit lib.sh stops the service (SIGTERM, then SIGKILL) and removes the dir.
+bench_make_work
+work=$bench_work
+stream_pid=
+bench_on_exit() { [ -z "$stream_pid" ] || kill "$stream_pid" 2>/dev/null || true; }
 
 # ---- tools ----
 if ! command -v wrk >/dev/null; then
@@ -92,8 +75,6 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 notes=()
-# Run a copy: the jar in target/ may be rebuilt while this runs.
-cp "$jar" "$work/jobexec.jar"
 mkdir -p "$work/classes"
 cat >"$work/Hello.java" <<'EOF'
 public class Hello { public static void main(String[] args) { System.out.println("hello"); } }
@@ -113,15 +94,6 @@ else
   notes+=("Python baselines skipped: no \`python3\`.")
 fi
 
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  echo "no free port found" >&2; return 1
-}
-
 # ---- helpers ----
 # value KEY LINE: the value of KEY in a "k=v k=v" line
 value() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | head -1; }
@@ -130,50 +102,18 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 api() { curl -s -H "X-API-Key: $key" "$@"; }
 json_field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
 
-# The production launch (see the Dockerfile): the extracted jar, plus the options in launch_opts. The
-# training run and the timed starts must have the same options: a JVM started with other module options
-# (--enable-native-access, --add-opens, ...) than the training run rejects the cache.
-app_jar=$work/app/jobexec.jar
-# The heap free ratios are the Dockerfile's too: memory is given back after a full collection.
-read -r -a launch_opts <<<"--enable-native-access=ALL-UNNAMED -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 ${BENCH_JVM_OPTS:-}"
-
-# start_service DATA_DIR [JVM_OPTION...]: starts the service on a free port; sets pid, base_url and startup_ms
-service_args=(
-  --server.address=127.0.0.1
-  --jobexec.security.api-keys="$key"
-  --jobexec.pools.process.max-concurrency=$C
+# The service's Spring arguments, besides those lib.sh gives every start (127.0.0.1, a free port, the data
+# dir, the API key), the JDK AOT cache's training run included.
+bench_service_args=(
+  --jobexec.pools.process.max-concurrency="$C"
   --jobexec.pools.process.queue-capacity=200000
   --jobexec.pools.thread.queue-capacity=200000
   --jobexec.pools.one.type=process --jobexec.pools.one.max-concurrency=1 --jobexec.pools.one.queue-capacity=200000
 )
-ready() {
-  local status=
-  { printf 'GET /actuator/health/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
-    read -r -t 2 _ status _ <&3; } 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-  [ "$status" = 200 ]
-}
-start_service() {
-  local data=$1 port start
-  shift
-  port=$(free_port)
-  base_url=http://127.0.0.1:$port
-  start=$(date +%s%N)
-  "$java" ${launch_opts[@]+"${launch_opts[@]}"} "$@" -jar "$app_jar" --server.port="$port" --jobexec.data-dir="$data" \
-    "${service_args[@]}" >"$data.log" 2>&1 &
-  pid=$!
-  # Polled every 50 ms with bash's /dev/tcp rather than curl, so as not to take CPU from the start-up.
-  for _ in $(seq 1 6000); do
-    if ready "$port"; then
-      startup_ms=$(ms "$start")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "the service did not become ready; its log:" >&2
-  tail -50 "$data.log" >&2
-  exit 1
-}
+# start_service DATA_DIR: the production launch (bench_start, lib.sh) on a fresh data dir, until readiness
+# answers 200; sets base_url and startup_ms. stop_service [GRACE]: SIGTERM, then SIGKILL after GRACE s.
+start_service() { bench_start "$1"; base_url=$bench_url; startup_ms=$bench_startup_ms; }
+stop_service() { bench_stop "$@"; }
 
 # wrk_run THREADS CONNS SECONDS URL [METHOD BODY PREFER]: prints "rps=.. p50=.. p99=.. secs=.. n=.. s200=.. s202=.. other=.."
 wrk_run() {
@@ -199,7 +139,7 @@ wait_pool_idle() {
   calc "%.1f" "($(date +%s%N) - $start) / 1e9"
 }
 
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$bench_pid/status"; }
 # VmRSS once it has settled: G1 gives memory back concurrently, after the collection that freed it.
 # Sampled every 0.25 s until two samples differ by less than 512 KB (at most 5 s).
 settled_rss_kb() {
@@ -214,8 +154,8 @@ settled_rss_kb() {
   echo "$now"
 }
 heap_used_kb() {
-  "$java_home/bin/jcmd" "$pid" GC.run >/dev/null
-  "$java_home/bin/jcmd" "$pid" GC.heap_info | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { sub("K", "", $(i+1)); print $(i+1); exit } }'
+  "$java_home/bin/jcmd" "$bench_pid" GC.run >/dev/null
+  "$java_home/bin/jcmd" "$bench_pid" GC.heap_info | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { sub("K", "", $(i+1)); print $(i+1); exit } }'
 }
 
 # ---- the table ----
@@ -243,45 +183,24 @@ java_version=$("$java" -version 2>&1 | head -1)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "bench/run.sh ($mode): work dir $work"
 
-# ---- the production launch: extracted jar, Spring AOT, JDK AOT cache ----
-"$java" -Djarmode=tools -jar "$work/jobexec.jar" extract --destination "$work/app" >"$work/extract.log" 2>&1 \
-  || { cat "$work/extract.log" >&2; exit 1; }
-app_classes=$("$java_home/bin/jar" tf "$app_jar")
-if grep -qx 'dev/jobexec/JobexecApplication__ApplicationContextInitializer.class' <<<"$app_classes"; then
-  launch_opts+=(-Dspring.aot.enabled=true)
-  spring_aot=on
-else
-  spring_aot=off
+# ---- the production launch (lib.sh): a copy of the jar extracted, Spring AOT, JDK AOT cache trained once ----
+bench_prepare_launch
+spring_aot=$bench_spring_aot
+aot_cache=$bench_aot_cache
+if [ "$spring_aot" = off ]; then
   notes+=("Spring AOT off: $jar was built without -Paot (\`JAVA_HOME=<JDK 25> ./mvnw -Paot package\` adds it), so the start-up is not quite the production launch.")
 fi
-# One training run, like the Dockerfile's: start, the first requests a client makes, SIGTERM. The JVM
-# writes the cache as it exits (it assembles it in a child JVM, which the exit waits for).
-aot_cache=$work/app/jobexec.aot
-log "training the JDK AOT cache (Spring AOT $spring_aot) ..."
-train_start=$(date +%s%N)
-start_service "$work/train" -XX:AOTCacheOutput="$aot_cache"
-{ api -o /dev/null "$base_url/api/v1/jobs"
-  for body in '{"task":"echo","params":{"message":"hi"}}' '{"command":["/bin/true"]}'; do
-    api -o /dev/null -H 'Content-Type: application/json' -H 'Prefer: wait=10' -d "$body" "$base_url/api/v1/jobs"
-  done
-  curl -s -o /dev/null "$base_url/actuator/health/liveness"; } || true
-stop_service 120
-train_s=$(calc "%.0f" "($(date +%s%N) - $train_start) / 1e9")
 if [ -s "$aot_cache" ]; then
-  launch_opts+=(-XX:AOTCache="$aot_cache")
-  notes+=("Start-up (scenario 6, and the service of every scenario) is the production launch: \`java $(printf '%s ' "${launch_opts[@]}" | sed "s|$work/||g")-jar app/jobexec.jar\` on the extracted jar. The JDK AOT cache was trained once beforehand in ${train_s} s (start, 4 requests, SIGTERM; not counted).")
+  notes+=("Start-up (scenario 6, and the service of every scenario) is the production launch: \`java $(printf '%s ' "${bench_launch_opts[@]}" | sed "s|$work/||g")-jar app/jobexec.jar\` on the extracted jar. The JDK AOT cache was trained once beforehand in ${bench_train_s} s (start, 4 requests, SIGTERM; not counted).")
 else
-  tail -20 "$work/train.log" >&2
   notes+=("The JDK AOT cache training run wrote no cache (the end of its log went to stderr); the service was started without it.")
 fi
-rm -rf "$work/train"
-log "AOT cache trained in ${train_s} s"
 
 # ---- 6 (first sample). Start-up of the service that the other scenarios use ----
 log "starting the service ..."
 start_service "$work/data"
 startups=("$startup_ms")
-log "ready in ${startup_ms} ms at $base_url (pid $pid)"
+log "ready in ${startup_ms} ms at $base_url (pid $bench_pid)"
 if grep -q '^\[[0-9.]*s\]\[error\]\[aot\]' "$work/data.log"; then  # a cache the JVM cannot use: it starts without
   grep '\[error\]\[aot\]' "$work/data.log" | head -5 >&2
   notes+=("The JVM rejected the JDK AOT cache (\`[error][aot]\` in its log), so the start-up figures are without it.")
