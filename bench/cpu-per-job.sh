@@ -1,36 +1,35 @@
 #!/usr/bin/env bash
 # CPU per process job, split by thread kind: where the service's CPU goes in scenario 1.
-# Usage: bench/cpu-per-job.sh [JAR] [N] [WARM]   (defaults: the packaged jar, 2000 jobs, 1500 warm-up jobs)
-# Starts the jar on a free port with a fresh data dir (pool process at max-concurrency 2), warms it up with
+# Usage: bench/cpu-per-job.sh [JAR] [N] [WARM]   (defaults: the jar packaged with -Paot first, or BENCH_JAR, also for JAR "";
+#   2000 jobs; 1500 warm-up jobs)
+# Starts the service with the production launch of bench/lib.sh (extracted jar, Spring AOT, a JDK AOT cache
+# trained first) on a free port with a fresh data dir (pool process at max-concurrency 2), warms it up with
 # WARM jobs, then runs N `/bin/true` jobs with BenchClient's e2e mode and prints the CPU ticks (10 ms) the
 # service used meanwhile: per long-lived thread kind, the whole process (which also holds the job watcher
 # threads, which come and go), and its reaped children (the job processes: prlimit and the command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | head -1)
-java=$java_home/bin/java
-jar=${1:-target/jobexec-0.1.0-SNAPSHOT.jar}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 n=${2:-2000}
 warm=${3:-1500}
-[ -f "$jar" ] || ./mvnw -B -q -DskipTests package
-work=$(mktemp -d)
-key=bench-key-0123456789abcdef
-port=$(comm -23 <(seq 20000 29999) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | shuf -n 1)
-"$java_home/bin/javac" -d "$work/classes" bench/BenchClient.java
-"$java" -jar "$jar" --server.port="$port" --server.address=127.0.0.1 --jobexec.data-dir="$work/data" \
-  --jobexec.security.api-keys=$key --jobexec.pools.process.max-concurrency=2 \
-  --jobexec.pools.process.queue-capacity=200000 >"$work/service.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-until curl -sf "127.0.0.1:$port/actuator/health/readiness" >/dev/null; do
-  kill -0 $pid 2>/dev/null || { tail -20 "$work/service.log" >&2; exit 1; }
-  sleep 0.1
-done
-client() { BENCH_URL=http://127.0.0.1:$port BENCH_KEY=$key "$java" --enable-native-access=ALL-UNNAMED -cp "$work/classes" BenchClient "$@"; }
+bench_find_jdk
+bench_build_jar "${1:-}"
+bench_make_work
+java=$bench_java
+work=$bench_work
+key=$bench_key
+bench_service_args=(--jobexec.pools.process.max-concurrency=2 --jobexec.pools.process.queue-capacity=200000)
+"$bench_java_home/bin/javac" -d "$work/classes" bench/BenchClient.java
+bench_prepare_launch
+bench_start "$work/data"
+# The JVM's own pid (lib.sh starts java itself, not a shell around it): its threads are /proc/$pid/task/*.
+pid=$bench_pid
+client() { BENCH_URL=$bench_url BENCH_KEY=$key "$java" --enable-native-access=ALL-UNNAMED -cp "$work/classes" BenchClient "$@"; }
 client e2e "$warm" 2 '{"command":["/bin/true"]}' >/dev/null
 # Thread names lose their numbers and spaces, so that e.g. all "ForkJoinPool-1-worker-N" add up.
 snap() {
-  for t in /proc/$pid/task/*; do
+  for t in "/proc/$pid/task/"*; do
     echo "$(sed 's/[-#0-9]*$//; s/ /_/g' "$t/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
   done | awk 'NF == 2 { a[$1] += $2 } END { for (k in a) print k, a[k] }'
   awk '{ print "(whole_process)", $14 + $15; print "(reaped_children)", $16 + $17 }' "/proc/$pid/stat"
@@ -46,3 +45,4 @@ echo "| where | ticks | ms CPU per job |"
 echo "|---|---|---|"
 join -a2 -e0 -o 0,1.2,2.2 "$work/before" "$work/after" | awk -v n="$n" '{ d = $3 - $2; if (d > 0) printf "| %s | %d | %.2f |\n", $1, d, d * 10 / n }' \
   | sort -t'|' -k3 -rn | head -12
+bench_stop

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Shows whether listing jobs stays fast with a large job store: starts the packaged service once on a
-# fresh data dir (Flyway creates the schema), stops it, bulk-inserts N finished jobs (default 1,000,000;
+# Shows whether listing jobs stays fast with a large job store: starts the service (the production launch of
+# bench/lib.sh: the jar packaged with -Paot first, or BENCH_JAR; extracted, Spring AOT, a JDK AOT cache trained
+# first) once on a fresh data dir (Flyway creates the schema), stops it, bulk-inserts N finished jobs (default 1,000,000;
 # about 10% labelled team:t0..t19) straight into the H2 file with H2's RunScript, starts the service on
 # that store, and measures GET /api/v1/jobs for several filters, beside GET /actuator/health/liveness of
 # the same service as the HTTP ceiling: one request alone (curl), then under load with wrk (or hey;
@@ -8,43 +9,34 @@
 # H2 hands back the previous result of an identical query while no table has changed
 # (OPTIMIZE_REUSE_RESULTS), and nothing writes to the store here, so that is turned off by default to
 # measure the queries rather than H2's result cache; H2_REUSE_RESULTS=TRUE keeps H2's default.
-# Usage: bench/list-1m.sh [jobs]   (builds the jar if it is missing; prints a Markdown table on stdout)
-# Environment: PORT (18182), DURATION (5s per URL), WARMUP (3s per URL, before all measurements),
+# Usage: bench/list-1m.sh [jobs]   (prints a Markdown table on stdout)
+# Environment: PORT (default: a free port), DURATION (5s per URL), WARMUP (3s per URL, before all measurements),
 #              THREADS (2), CONNECTIONS (8), LOADGEN (wrk | hey | curl; default: whichever is installed),
 #              H2_REUSE_RESULTS (FALSE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 jobs=${1:-1000000}
-port=${PORT:-18182}
+bench_fixed_port=${PORT:-}
 duration=${DURATION:-5s}
 warmup=${WARMUP:-3s}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-8}
 reuse_results=${H2_REUSE_RESULTS:-FALSE}
-java_home=$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25-* 2>/dev/null | head -1)
-[ -n "$java_home" ] || { echo "no JDK 25 under /usr/lib/jvm" >&2; exit 1; }
-java=$java_home/bin/java
-jar=target/jobexec-0.1.0-SNAPSHOT.jar
-[ -f "$jar" ] || ./mvnw -B -q -DskipTests package
-! curl -s -o /dev/null "http://127.0.0.1:$port/" || { echo "port $port is in use; set PORT" >&2; exit 1; }
-
-work=$(mktemp -d)
-pid=
-stop_service() {
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    pid=
-  fi
-}
-trap 'stop_service; rm -rf "$work"' EXIT
-# Run a copy: the jar in target/ may be rebuilt while this runs.
-cp "$jar" "$work/jobexec.jar"
+bench_find_jdk
+bench_build_jar
+java=$bench_java
+jar=$bench_jar
+bench_make_work
+work=$bench_work
 data=$work/data
-base_url=http://127.0.0.1:$port
 # An API key for this run, sent with every request (a service without API keys ignores both).
 api_key=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+bench_key=$api_key
 api() { curl -H "X-API-Key: $api_key" "$@"; }
+# The production launch; it leaves the copy of the jar it runs in $work/jobexec.jar.
+bench_prepare_launch
 
 # H2's own tools, of the version the service bundles (the store format must match).
 h2_version=$(unzip -Z1 "$work/jobexec.jar" | sed -n 's|^BOOT-INF/lib/h2-\(.*\)\.jar$|\1|p' | head -1)
@@ -57,24 +49,12 @@ fi
 h2_url="jdbc:h2:file:$data/store/jobexec"
 h2_sql() { "$java" -cp "$h2" org.h2.tools.Shell -url "$h2_url" -user sa -password '' -sql "$1"; }
 
-start_service() {
-  "$java" -jar "$work/jobexec.jar" --server.address=127.0.0.1 --server.port="$port" --jobexec.data-dir="$data" \
-    --jobexec.security.api-keys="$api_key" "$@" \
-    >>"$work/service.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 360); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base_url/actuator/health/readiness")" = 200 ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  echo "the service did not become ready; its log:" >&2
-  tail -50 "$work/service.log" >&2
-  exit 1
-}
+# start_service [SPRING_ARG...]: the service on $data (both starts log to $data.log), until readiness answers 200.
+start_service() { bench_start "$data" "$@"; base_url=$bench_url; }
 
 # 1. Let Flyway create the schema, then stop the service so that H2's tools can open the file.
 start_service
-stop_service
+bench_stop 120
 
 # 2. Bulk insert. Job i is submitted at base + i * step ms, spread over the last 5 days (inside the
 #    default 7-day retention); its id is a UUIDv7 of that millisecond (12-bit sequence and 62 random bits
@@ -156,7 +136,7 @@ start_service \
 json() { if command -v jq >/dev/null; then jq -r "$1"; else python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"; fi; }
 # Job ids in a page, newest first.
 ids() { json '.items[].id' '"\n".join(i["id"] for i in d["items"])' | sed '/^$/d'; }
-mid_ms=$((base_ms + jobs / 2 * step_ms))
+mid_ms=$((base_ms + (jobs / 2) * step_ms))
 mid=$(printf '%08x-%04x-7fff-bfff-ffffffffffff' $((mid_ms >> 16)) $((mid_ms & 0xffff)))
 cursor=$(api -fs "$base_url/api/v1/jobs?limit=1&cursor=$mid" | ids | head -1)
 [ -n "$cursor" ] || { echo "no job found below the middle of the id range" >&2; exit 1; }
@@ -287,3 +267,4 @@ echo
 echo "| request | items | alone ms | p50 ms | p99 ms | req/s | requests | failed | p50 vs liveness | req/s vs liveness |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+bench_stop
