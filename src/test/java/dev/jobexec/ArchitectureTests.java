@@ -1,9 +1,16 @@
 package dev.jobexec;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
+import net.sourceforge.plantuml.FileFormat;
+import net.sourceforge.plantuml.FileFormatOption;
+import net.sourceforge.plantuml.SourceStringReader;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.modulith.core.ApplicationModules;
@@ -45,14 +52,53 @@ class ArchitectureTests {
 		new Documenter(MODULES, Documenter.Options.defaults().withOutputFolder(generated.toString()))
 			.writeModulesAsPlantUml(
 					Documenter.DiagramOptions.defaults().withStyle(Documenter.DiagramOptions.DiagramStyle.UML));
-		String current = Files.readString(generated.resolve("components.puml"));
-		Path committed = DOCS.resolve("components.puml");
+		String source = sorted(Files.readString(generated.resolve("components.puml")));
+		Files.writeString(generated.resolve("components.puml"), source);
+		Files.writeString(generated.resolve("components.svg"), svg(source));
+		assertCurrent("components.puml", source);
+		assertCurrent("components.svg", svg(source));
+	}
+
+	private static void assertCurrent(String file, String current) throws IOException {
+		Path committed = DOCS.resolve(file);
 		assertThat(Files.exists(committed) ? Files.readString(committed) : "")
-			.as("%s is out of date: copy %s over it", committed, generated.resolve("components.puml"))
+			.as("%s is out of date: copy target/modulith-docs/%s over it", committed, file)
 			.isEqualTo(current);
 	}
 
-	private static java.util.List<String> dependencies(String module) {
+	/**
+	 * The diagram drawn with PlantUML's own layout engine, so that no Graphviz is needed.
+	 */
+	private static String svg(String plantUml) throws IOException {
+		ByteArrayOutputStream svg = new ByteArrayOutputStream();
+		new SourceStringReader(plantUml.replace("@startuml", "@startuml\n!pragma layout smetana")).outputImage(svg,
+				new FileFormatOption(FileFormat.SVG));
+		return svg.toString(StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * The diagram source with its components and its arrows each in a stable order:
+	 * Modulith writes them in the order of hash sets, which changes from run to run.
+	 */
+	private static String sorted(String plantUml) {
+		List<String> lines = new ArrayList<>();
+		List<String> run = new ArrayList<>();
+		for (String line : plantUml.split("\n", -1)) {
+			if (line.trim().startsWith("component ") || line.contains(" --> ")) {
+				run.add(line);
+				continue;
+			}
+			run.sort(null);
+			lines.addAll(run);
+			run.clear();
+			lines.add(line);
+		}
+		run.sort(null);
+		lines.addAll(run);
+		return String.join("\n", lines);
+	}
+
+	private static List<String> dependencies(String module) {
 		return MODULES.getModuleByName(module)
 			.orElseThrow()
 			.getDirectDependencies(MODULES)
