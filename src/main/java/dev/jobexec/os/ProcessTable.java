@@ -130,6 +130,19 @@ public final class ProcessTable {
 		}
 	}
 
+	/** Whether this process runs with the effective user id 0. */
+	public static boolean runsAsRoot() {
+		try {
+			return Files.readAllLines(PROC.resolve("self").resolve("status"))
+				.stream()
+				.filter((line) -> line.startsWith("Uid:"))
+				.anyMatch((line) -> line.split("\\s+")[2].equals("0"));
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
 	/** Whether this machine has a {@code /proc} to read processes from. */
 	public static boolean available() {
 		return Files.isDirectory(PROC.resolve("self"));

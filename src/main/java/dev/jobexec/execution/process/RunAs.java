@@ -2,10 +2,11 @@ package dev.jobexec.execution.process;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import dev.jobexec.os.ProcessTable;
 
 /**
  * The user jobs run as, resolved once at start to numeric ids, and dropped to with
@@ -18,7 +19,7 @@ record RunAs(long uid, long gid) {
 	 * too).
 	 */
 	static RunAs resolve(String runAs) {
-		if (!isRoot()) {
+		if (!ProcessTable.runsAsRoot()) {
 			throw new IllegalStateException("jobexec.process.run-as (" + runAs
 					+ ") needs the service to run as root, so that it can drop to that user");
 		}
@@ -51,18 +52,6 @@ record RunAs(long uid, long gid) {
 	 */
 	List<String> setprivArguments(Path setpriv) {
 		return List.of(setpriv.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--");
-	}
-
-	private static boolean isRoot() {
-		try {
-			return Files.readAllLines(Path.of("/proc/self/status"))
-				.stream()
-				.filter((line) -> line.startsWith("Uid:"))
-				.anyMatch((line) -> line.split("\\s+")[2].equals("0"));
-		}
-		catch (IOException ex) {
-			return false;
-		}
 	}
 
 }
