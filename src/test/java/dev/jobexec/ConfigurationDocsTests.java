@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,11 +38,38 @@ class ConfigurationDocsTests {
 
 	@Test
 	void everyPropertyIsInTheReadmeTable() throws IOException {
-		Set<String> documented = documented(Files.readString(Path.of("README.md")));
+		Set<String> documented = documented(Files.readString(Path.of("README.md"))).keySet();
 		List<String> names = properties().stream().map((property) -> (String) property.get("name")).toList();
 		assertThat(names).isNotEmpty()
 			.allSatisfy((name) -> assertThat(documented).as("README.md's configuration table documents %s", name)
 				.anySatisfy((row) -> assertThat(row.equals(name) || row.startsWith(name + ".")).isTrue()));
+	}
+
+	@Test
+	void theReadmeStatesEachDefaultThePropertiesClassesHave() throws IOException {
+		Map<String, String> defaults = documented(Files.readString(Path.of("README.md")));
+		for (Map<String, Object> property : properties()) {
+			String name = (String) property.get("name");
+			Object value = property.get("defaultValue");
+			for (String expected : values(value)) {
+				assertThat(defaults.get(name)).as("the default of %s in README.md's configuration table", name)
+					.contains(String.valueOf(expected));
+			}
+		}
+	}
+
+	/**
+	 * A default as the metadata writes it: a list default is one string, {@code [a, b]}.
+	 */
+	private static List<String> values(Object defaultValue) {
+		if (defaultValue == null) {
+			return List.of();
+		}
+		String text = String.valueOf(defaultValue);
+		if (text.startsWith("[") && text.endsWith("]")) {
+			return (text.length() == 2) ? List.of() : List.of(text.substring(1, text.length() - 1).split(", "));
+		}
+		return List.of(text);
 	}
 
 	@SuppressWarnings("unchecked")
@@ -58,14 +85,15 @@ class ConfigurationDocsTests {
 	}
 
 	/**
-	 * The property names in the first cell of each table row: {@code `a.b.c`, `.d`} names
-	 * {@code a.b.c} and {@code a.b.d}; {@code <name>} stands for any pool.
+	 * The property names in the first cell of each table row, each with the row's last
+	 * cell (the default): {@code `a.b.c`, `.d`} names {@code a.b.c} and {@code a.b.d};
+	 * {@code <name>} stands for any pool.
 	 */
-	private static Set<String> documented(String readme) {
-		Set<String> names = new LinkedHashSet<>();
+	private static Map<String, String> documented(String readme) {
+		Map<String, String> names = new LinkedHashMap<>();
 		for (String line : readme.lines().filter((line) -> line.startsWith("| `jobexec.")).toList()) {
-			String firstCell = line.substring(1, line.indexOf('|', 1));
-			Matcher matcher = NAME.matcher(firstCell);
+			String[] cells = line.split("\\|");
+			Matcher matcher = NAME.matcher(cells[1]);
 			String parent = null;
 			while (matcher.find()) {
 				String name = matcher.group(1);
@@ -75,7 +103,7 @@ class ConfigurationDocsTests {
 				else {
 					parent = name.substring(0, name.lastIndexOf('.'));
 				}
-				names.add(name.replace(".<name>", ""));
+				names.put(name.replace(".<name>", ""), cells[cells.length - 1].trim());
 			}
 		}
 		return names;
