@@ -47,7 +47,7 @@ class BackPressureTests {
 			// line until it execs).
 			long running = ProcessTable.all()
 				.stream()
-				.filter((entry) -> !entry.isZombie() && cmdline(entry.pid()).contains(marker))
+				.filter((entry) -> !entry.isZombie() && ProcessTable.cmdline(entry.pid()).contains(marker))
 				.map(ProcessTable.Entry::pgid)
 				.distinct()
 				.count();
@@ -94,15 +94,6 @@ class BackPressureTests {
 	private static String narrow(String run, String seconds) {
 		return "{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"" + seconds + "\"],\"labels\":{\"run\":\"" + run
 				+ "\"}}";
-	}
-
-	private static String cmdline(long pid) {
-		try {
-			return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/cmdline"));
-		}
-		catch (java.io.IOException ex) {
-			return "";
-		}
 	}
 
 }

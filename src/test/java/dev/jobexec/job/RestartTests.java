@@ -9,6 +9,8 @@ import java.util.Map;
 
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.NarrowPool;
 import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -22,10 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RestartTests {
 
-	private static final String[] NARROW = { "--jobexec.pools.narrow.type=process",
-			"--jobexec.pools.narrow.max-concurrency=1", "--jobexec.pools.narrow.queue-capacity=10",
-			"--jobexec.pools.process.max-concurrency=4", "--jobexec.pools.process.kill-grace=1s",
-			"--jobexec.shutdown.drain-timeout=5s" };
+	private static final String[] NARROW = NarrowPool.args(10, "--jobexec.pools.process.max-concurrency=4",
+			"--jobexec.pools.process.kill-grace=1s", "--jobexec.shutdown.drain-timeout=5s");
 
 	@TempDir
 	Path dir;
@@ -37,16 +37,17 @@ class RestartTests {
 		String blocker;
 		List<String> queued;
 		List<ProcessTable.Entry> leftovers;
-		try (ServiceProcess first = ServiceProcess.start(dir, List.of(), NARROW)) {
-			finished = first.submit("{\"command\":[\"/bin/echo\",\"kept\"]}");
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api first = service.api();
+			finished = first.submitId("{\"command\":[\"/bin/echo\",\"kept\"]}");
 			first.awaitState(finished, "SUCCEEDED");
-			running = first.submit("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300 & wait\"]}");
-			blocker = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+			running = first.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300 & wait\"]}");
+			blocker = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
 			first.awaitState(running, "RUNNING");
 			first.awaitState(blocker, "RUNNING");
-			queued = List.of(first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"1\"]}"),
-					first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"2\"],\"daemon\":true}"),
-					first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"3\"]}"));
+			queued = List.of(first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"1\"]}"),
+					first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"2\"],\"daemon\":true}"),
+					first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"3\"]}"));
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
 				.until(() -> ServiceProcess.processesOf(List.of(running, blocker)).size() >= 4);
@@ -56,15 +57,16 @@ class RestartTests {
 			// the next
 			// start must find and kill them, by pid and start time and by instance
 			// marker.
-			ProcessControl.signalProcess(first.crashGuard().orElseThrow().pid(), ProcessControl.SIGKILL);
-			first.sigkill();
-			first.awaitExit(Duration.ofSeconds(30));
+			ProcessControl.signalProcess(service.crashGuard().orElseThrow().pid(), ProcessControl.SIGKILL);
+			service.sigkill();
+			service.awaitExit(Duration.ofSeconds(30));
 		}
 		assertThat(alive(leftovers)).as("left behind by the crash").isNotEmpty();
 
-		try (ServiceProcess second = ServiceProcess.start(dir, List.of(), NARROW)) {
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api second = service.api();
 			for (String id : List.of(running, blocker)) {
-				Map<String, Object> job = second.job(id);
+				Map<String, Object> job = second.get(id);
 				assertThat(job).containsEntry("state", "LOST").containsEntry("terminationReason", "SERVICE_LOST");
 				assertThat(job.get("finishedAt")).isNotNull();
 			}
@@ -77,7 +79,7 @@ class RestartTests {
 			assertThat(ran).extracting((job) -> (Object) ((Map<?, ?>) job.get("stdout")).get("text"))
 				.containsExactly("1\n", "2\n", "3\n");
 
-			Map<String, Object> kept = second.job(finished);
+			Map<String, Object> kept = second.get(finished);
 			assertThat(kept).containsEntry("state", "SUCCEEDED").containsEntry("exitCode", 0);
 			assertThat(((Map<?, ?>) kept.get("stdout")).get("text")).isEqualTo("kept\n");
 		}
@@ -87,17 +89,19 @@ class RestartTests {
 	void whatWasAnsweredSurvivesASigkillRightAfterTheAnswer() throws Exception {
 		String running;
 		String queued;
-		try (ServiceProcess first = ServiceProcess.start(dir, List.of(), NARROW)) {
-			String blocker = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
-			running = first.submit("{\"command\":[\"/bin/sleep\",\"300\"]}");
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api first = service.api();
+			String blocker = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+			running = first.submitId("{\"command\":[\"/bin/sleep\",\"300\"]}");
 			first.awaitState(blocker, "RUNNING");
 			first.awaitState(running, "RUNNING");
-			queued = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"queued\"]}");
-			first.sigkill();
-			first.awaitExit(Duration.ofSeconds(30));
+			queued = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"queued\"]}");
+			service.sigkill();
+			service.awaitExit(Duration.ofSeconds(30));
 		}
-		try (ServiceProcess second = ServiceProcess.start(dir, List.of(), NARROW)) {
-			assertThat(second.job(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api second = service.api();
+			assertThat(second.get(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
 			assertThat(second.awaitState(queued, "SUCCEEDED")).as("answered 202 before the crash").isNotNull();
 		}
 	}
@@ -108,23 +112,25 @@ class RestartTests {
 		String drained;
 		String queuedDaemon;
 		String queued;
-		try (ServiceProcess first = ServiceProcess.start(dir, List.of(), NARROW)) {
-			daemon = first.submit("{\"command\":[\"/bin/sleep\",\"300\"],\"daemon\":true}");
-			drained = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"1\"]}");
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api first = service.api();
+			daemon = first.submitId("{\"command\":[\"/bin/sleep\",\"300\"],\"daemon\":true}");
+			drained = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"1\"]}");
 			first.awaitState(daemon, "RUNNING");
 			first.awaitState(drained, "RUNNING");
-			queuedDaemon = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"d\"],\"daemon\":true}");
-			queued = first.submit("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"after restart\"]}");
-			first.sigterm();
-			first.awaitExit(Duration.ofSeconds(60));
+			queuedDaemon = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"d\"],\"daemon\":true}");
+			queued = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"after restart\"]}");
+			service.sigterm();
+			service.awaitExit(Duration.ofSeconds(60));
 		}
 
-		try (ServiceProcess second = ServiceProcess.start(dir, List.of(), NARROW)) {
-			assertThat(second.job(daemon)).containsEntry("state", "CANCELLED")
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api second = service.api();
+			assertThat(second.get(daemon)).containsEntry("state", "CANCELLED")
 				.containsEntry("terminationReason", "SHUTDOWN");
-			assertThat(second.job(queuedDaemon)).containsEntry("state", "CANCELLED")
+			assertThat(second.get(queuedDaemon)).containsEntry("state", "CANCELLED")
 				.containsEntry("terminationReason", "SHUTDOWN");
-			assertThat(second.job(drained)).containsEntry("state", "SUCCEEDED");
+			assertThat(second.get(drained)).containsEntry("state", "SUCCEEDED");
 			Map<String, Object> ran = second.awaitState(queued, "SUCCEEDED");
 			assertThat(((Map<?, ?>) ran.get("stdout")).get("text")).isEqualTo("after restart\n");
 		}

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
 import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -21,14 +22,15 @@ class CrashSafetyTests {
 	@Test
 	void noJobProcessOutlivesASigkilledService() throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of())) {
-			String family = service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300 & wait\"]}");
-			String escaped = service.submit("""
+			Api api = service.api();
+			String family = api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300 & wait\"]}");
+			String escaped = api.submitId("""
 					{"command": ["/bin/sh", "-c", "(setsid sh -c 'trap \\"\\" TERM; sleep 300; echo' &); sleep 300"]}
 					""");
-			String task = service.submit("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT5M\"}}");
-			service.awaitState(family, "RUNNING");
-			service.awaitState(escaped, "RUNNING");
-			service.awaitState(task, "RUNNING");
+			String task = api.submitId("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT5M\"}}");
+			api.awaitState(family, "RUNNING");
+			api.awaitState(escaped, "RUNNING");
+			api.awaitState(task, "RUNNING");
 			List<String> jobs = List.of(family, escaped);
 			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ServiceProcess.processesOf(jobs).size() >= 6);
 			List<ProcessTable.Entry> before = ServiceProcess.processesOf(jobs);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
 import dev.jobexec.support.ServiceProcess;
 import lombok.extern.slf4j.Slf4j;
 import org.awaitility.Awaitility;
@@ -53,30 +54,37 @@ class Pid1Tests {
 	void asPid1TheServiceReapsEveryOrphanOfItsJobs() throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(dir, UNSHARE)) {
 			long jvm = service.jvmPid();
-			assertThat(ServiceProcess.json(service.get("/actuator/health/reaper"))).containsEntry("status", "UP");
+			Api api = service.api();
+			api.client()
+				.get()
+				.uri("/actuator/health/reaper")
+				.exchange()
+				.expectBody()
+				.jsonPath("$.status")
+				.isEqualTo("UP");
 
 			List<String> ids = new ArrayList<>();
 			for (int i = 0; i < 20; i++) {
 				// The subshell exits at once, so its sleep is orphaned: inside the
 				// namespace it goes to PID 1.
-				ids.add(service
-					.submit("{\"command\":[\"/bin/sh\",\"-c\",\"(sleep 0.3 &); (setsid sleep 0.3 &); exit 0\"]}"));
+				ids.add(api
+					.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"(sleep 0.3 &); (setsid sleep 0.3 &); exit 0\"]}"));
 			}
 			for (String id : ids) {
-				service.awaitState(id, "SUCCEEDED");
+				api.awaitState(id, "SUCCEEDED");
 			}
 			Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
 				assertThat(children(jvm, true)).as("zombie children of PID 1").isEmpty();
 				assertThat(children(jvm, false)).as("live children of PID 1 besides the crash guard")
 					.hasSizeLessThanOrEqualTo(1);
 			});
-			Number reaped = (Number) ((java.util.List<?>) ServiceProcess
-				.json(service.get("/actuator/metrics/jobexec.reaper.zombies.reaped"))
-				.get("measurements")).stream()
-				.map((m) -> ((java.util.Map<?, ?>) m).get("value"))
-				.findFirst()
-				.orElseThrow();
-			assertThat(reaped.longValue()).isGreaterThanOrEqualTo(40);
+			api.client()
+				.get()
+				.uri("/actuator/metrics/jobexec.reaper.zombies.reaped")
+				.exchange()
+				.expectBody()
+				.jsonPath("$.measurements[0].value")
+				.value((reaped) -> assertThat(((Number) reaped).longValue()).isGreaterThanOrEqualTo(40));
 
 			service.sigterm();
 			service.awaitExit(Duration.ofSeconds(60));

@@ -1,5 +1,6 @@
 package dev.jobexec.support;
 
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -7,15 +8,22 @@ import java.util.Set;
 
 import org.awaitility.Awaitility;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestComponent;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.test.web.servlet.client.EntityExchangeResult;
 import org.springframework.test.web.servlet.client.RestTestClient;
+import org.springframework.web.client.ResourceAccessException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The job API as a client uses it, over real HTTP. */
+/**
+ * The job API as a client uses it, over real HTTP: to the service of a
+ * {@link JobexecHttpTest} (injected), or to one running in another JVM
+ * ({@link ServiceProcess#api()}).
+ */
 @TestComponent
 public class Api {
 
@@ -31,15 +39,44 @@ public class Api {
 
 	public static final String ROTATED_KEY = "rotated-key-0123456789";
 
+	/** How long a job may take to start running (or reach any other state but an end). */
+	private static final Duration START_DEADLINE = Duration.ofSeconds(30);
+
+	/** How long a job may take to end. */
+	private static final Duration END_DEADLINE = Duration.ofSeconds(60);
+
 	private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "LOST");
 
 	private final RestTestClient client;
 
 	private final RestTestClient anonymous;
 
+	@Autowired
 	public Api(RestTestClient client) {
-		this.anonymous = client;
-		this.client = client.mutate().defaultHeader("X-API-Key", KEY).build();
+		this(client, KEY);
+	}
+
+	private Api(RestTestClient anonymous, String key) {
+		this.anonymous = anonymous;
+		this.client = anonymous.mutate().defaultHeader("X-API-Key", key).build();
+	}
+
+	/**
+	 * The API of a service listening at {@code baseUrl}, such as one started in another
+	 * JVM: connecting may take 5 s, a request 60 s.
+	 */
+	public static Api at(String baseUrl) {
+		HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+		JdkClientHttpRequestFactory requests = new JdkClientHttpRequestFactory(http);
+		requests.setReadTimeout(Duration.ofSeconds(60));
+		return new Api(RestTestClient.bindToServer(requests).baseUrl(baseUrl).build());
+	}
+
+	/**
+	 * The same API with another key (for example one the service generated and logged).
+	 */
+	public Api withKey(String key) {
+		return new Api(anonymous, key);
 	}
 
 	/** A client that gives the API key. */
@@ -86,26 +123,55 @@ public class Api {
 			.getResponseBody();
 	}
 
+	/**
+	 * GETs a job, the request held until the job ends or {@code wait} (an ISO-8601
+	 * duration) elapses.
+	 */
+	public RestTestClient.ResponseSpec longPoll(String id, String wait) {
+		return client.get().uri("/api/v1/jobs/{id}?wait={wait}", id, wait).exchange();
+	}
+
+	/**
+	 * The status a GET of {@code path} answers with; -1 when the service does not take
+	 * the connection (not listening yet, or any more).
+	 */
+	public int statusOf(String path) {
+		try {
+			return client.get().uri(path).exchange().returnResult().getStatus().value();
+		}
+		catch (ResourceAccessException ex) {
+			return -1;
+		}
+	}
+
 	/** Long-polls until the job has ended; fails after a generous deadline. */
 	public Map<String, Object> awaitEnd(String id) {
 		return Awaitility.await()
-			.atMost(Duration.ofSeconds(60))
+			.atMost(END_DEADLINE)
 			.pollInterval(Duration.ofMillis(10))
-			.until(() -> client.get()
-				.uri("/api/v1/jobs/{id}?wait=PT5S", id)
-				.exchange()
-				.expectStatus()
-				.isOk()
-				.returnResult(JSON)
-				.getResponseBody(), (job) -> TERMINAL.contains((String) job.get("state")));
+			.until(() -> longPoll(id, "PT5S").expectStatus().isOk().returnResult(JSON).getResponseBody(),
+					(job) -> isTerminal(job.get("state")));
 	}
 
 	/** Waits until the job runs and returns it (with its pid, for a process job). */
 	public Map<String, Object> awaitRunning(String id) {
+		return awaitState(id, "RUNNING");
+	}
+
+	/**
+	 * Waits until the job is in {@code state} and returns it. An end is awaited as by
+	 * {@link #awaitEnd}, and any other end fails at once: a job never leaves its end.
+	 */
+	public Map<String, Object> awaitState(String id, String state) {
+		if (isTerminal(state)) {
+			Map<String, Object> job = awaitEnd(id);
+			assertThat(job.get("state")).as("state of job %s: %s", id, job).isEqualTo(state);
+			return job;
+		}
 		return Awaitility.await()
-			.atMost(Duration.ofSeconds(30))
+			.atMost(START_DEADLINE)
 			.pollInterval(Duration.ofMillis(20))
-			.until(() -> get(id), (job) -> "RUNNING".equals(job.get("state")));
+			.until(() -> get(id), (job) -> state.equals(job.get("state")));
 	}
 
 	public static boolean isTerminal(Object state) {

@@ -21,9 +21,8 @@ import org.springframework.context.annotation.Import;
 @Documented
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
 		"jobexec.security.api-keys=" + Api.KEY + "," + Api.ROTATED_KEY, "jobexec.pools.process.max-concurrency=4",
-		"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s",
-		"jobexec.pools.narrow.type=process", "jobexec.pools.narrow.max-concurrency=1",
-		"jobexec.pools.narrow.queue-capacity=1", "jobexec.pools.narrow.kill-grace=1s",
+		"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s", NarrowPool.TYPE,
+		NarrowPool.ONE_AT_A_TIME, NarrowPool.QUEUE_CAPACITY + 1, "jobexec.pools.narrow.kill-grace=1s",
 		"jobexec.pools.pair.type=process", "jobexec.pools.pair.max-concurrency=2",
 		"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s",
 		"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",

@@ -2,45 +2,35 @@ package dev.jobexec.support;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import dev.jobexec.JobexecApplication;
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
 import org.awaitility.Awaitility;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The service started as a separate JVM, as an operator would run it, so that a test can
- * send it SIGTERM or SIGKILL and watch what happens to its jobs in {@code /proc}.
+ * send it SIGTERM or SIGKILL and watch what happens to its jobs in {@code /proc}. Its API
+ * is reached through {@link #api()}.
  */
 public final class ServiceProcess implements AutoCloseable {
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
-
 	private final Process process;
 
-	private final int port;
+	private final Api api;
 
 	private final Path log;
 
-	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-	private volatile String apiKey = Api.KEY;
-
 	private ServiceProcess(Process process, int port, Path log) {
 		this.process = process;
-		this.port = port;
+		this.api = Api.at("http://localhost:" + port);
 		this.log = log;
 	}
 
@@ -56,7 +46,7 @@ public final class ServiceProcess implements AutoCloseable {
 				if (!service.process.isAlive()) {
 					throw new IllegalStateException("the service exited at start:\n" + service.log());
 				}
-				return service.statusOf("/actuator/health/readiness") == 200;
+				return service.api.statusOf("/actuator/health/readiness") == 200;
 			});
 		}
 		catch (RuntimeException | Error ex) {
@@ -119,84 +109,20 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	/**
-	 * Uses another API key from now on (for example one the service generated and
-	 * logged).
+	 * The service's API, with the test key; {@link Api#withKey} gives it with another.
 	 */
-	public void apiKey(String key) {
-		this.apiKey = key;
-	}
-
-	public HttpResponse<String> post(String path, String body) {
-		return send(HttpRequest.newBuilder(uri(path))
-			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString(body)));
-	}
-
-	public HttpResponse<String> get(String path) {
-		return send(HttpRequest.newBuilder(uri(path)).GET());
-	}
-
-	public int statusOf(String path) {
-		try {
-			return http
-				.send(HttpRequest.newBuilder(uri(path))
-					.header("X-API-Key", apiKey)
-					.timeout(Duration.ofSeconds(5))
-					.GET()
-					.build(), HttpResponse.BodyHandlers.discarding())
-				.statusCode();
-		}
-		catch (IOException ex) {
-			return -1;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return -1;
-		}
-	}
-
-	/** Submits a job that must be accepted, and returns its id. */
-	public String submit(String body) {
-		HttpResponse<String> response = post("/api/v1/jobs", body);
-		if (response.statusCode() != 202) {
-			throw new AssertionError("POST " + body + " answered " + response.statusCode() + ": " + response.body());
-		}
-		return (String) json(response).get("id");
-	}
-
-	public Map<String, Object> job(String id) {
-		return json(get("/api/v1/jobs/" + id));
-	}
-
-	public Map<String, Object> awaitState(String id, String state) {
-		return Awaitility.await()
-			.atMost(Duration.ofSeconds(30))
-			.pollInterval(Duration.ofMillis(50))
-			.until(() -> job(id), (job) -> state.equals(job.get("state")));
-	}
-
-	@SuppressWarnings("unchecked")
-	public static Map<String, Object> json(HttpResponse<String> response) {
-		return JSON.readValue(response.body(), Map.class);
+	public Api api() {
+		return api;
 	}
 
 	/** The crash guard of this service, if it runs. */
-	public java.util.Optional<ProcessTable.Entry> crashGuard() {
+	public Optional<ProcessTable.Entry> crashGuard() {
 		long jvm = jvmPid();
 		return ProcessTable.all()
 			.stream()
 			.filter((entry) -> entry.ppid() == jvm && !entry.isZombie())
-			.filter((entry) -> cmdline(entry.pid()).contains("jobexec-guard"))
+			.filter((entry) -> ProcessTable.cmdline(entry.pid()).contains("jobexec-guard"))
 			.findFirst();
-	}
-
-	private static String cmdline(long pid) {
-		try {
-			return Files.readString(Path.of("/proc/" + pid + "/cmdline"));
-		}
-		catch (IOException ex) {
-			return "";
-		}
 	}
 
 	/**
@@ -260,24 +186,6 @@ public final class ServiceProcess implements AutoCloseable {
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
-		}
-	}
-
-	private URI uri(String path) {
-		return URI.create("http://localhost:" + port + path);
-	}
-
-	private HttpResponse<String> send(HttpRequest.Builder request) {
-		try {
-			return http.send(request.header("X-API-Key", apiKey).timeout(Duration.ofSeconds(60)).build(),
-					HttpResponse.BodyHandlers.ofString());
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("request to the service failed", ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
 		}
 	}
 

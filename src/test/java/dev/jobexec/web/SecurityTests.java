@@ -155,9 +155,9 @@ class SecurityTests {
 			assertThat(generated.find()).as("the log names the generated key").isTrue();
 			assertThat(generated.find()).as("only once").isFalse();
 			generated.reset().find();
-			assertThat(service.post("/api/v1/jobs", "{\"task\":\"echo\"}").statusCode()).isEqualTo(401);
-			service.apiKey(generated.group(1));
-			assertThat(service.post("/api/v1/jobs", "{\"task\":\"echo\"}").statusCode()).isEqualTo(202);
+			assertThat(service.api().post("{\"task\":\"echo\"}").getStatus().value()).isEqualTo(401);
+			Api withGeneratedKey = service.api().withKey(generated.group(1));
+			assertThat(withGeneratedKey.post("{\"task\":\"echo\"}").getStatus().value()).isEqualTo(202);
 		}
 	}
 

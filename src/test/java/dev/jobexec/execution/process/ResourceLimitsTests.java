@@ -43,18 +43,19 @@ class ResourceLimitsTests {
 	void aForkBombRunAsAnotherUserIsContainedAndTheServiceStaysResponsive() throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), "--jobexec.process.run-as=nobody",
 				"--jobexec.process.limits.processes=40", "--jobexec.pools.process.kill-grace=1s")) {
-			Map<String, Object> whoami = service
-				.awaitState(service.submit("{\"command\":[\"/bin/sh\",\"-c\",\"id -u; ulimit -p\"]}"), "SUCCEEDED");
+			Api limited = service.api();
+			Map<String, Object> whoami = limited
+				.awaitState(limited.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"id -u; ulimit -p\"]}"), "SUCCEEDED");
 			assertThat(((Map<?, ?>) whoami.get("stdout")).get("text")).isEqualTo("65534\n40\n");
 
-			String bomb = service.submit("""
+			String bomb = limited.submitId("""
 					{"command": ["/bin/sh", "-c", "b() { b | b & }; b; sleep 3"], "timeout": "PT4S"}
 					""");
 			AtomicInteger most = new AtomicInteger();
 			Instant until = Instant.now().plusSeconds(3);
 			while (Instant.now().isBefore(until)) {
 				long started = System.nanoTime();
-				assertThat(service.statusOf("/actuator/health/liveness")).isEqualTo(200);
+				assertThat(limited.statusOf("/actuator/health/liveness")).isEqualTo(200);
 				assertThat(Duration.ofNanos(System.nanoTime() - started)).as("health answers while the bomb runs")
 					.isLessThan(Duration.ofSeconds(2));
 				most.accumulateAndGet(ServiceProcess.processesOf(List.of(bomb)).size(), Math::max);
@@ -62,7 +63,7 @@ class ResourceLimitsTests {
 			assertThat(most.get()).as("processes of the bomb at most").isLessThanOrEqualTo(40);
 			Map<String, Object> ended = Awaitility.await()
 				.atMost(Duration.ofSeconds(30))
-				.until(() -> service.job(bomb), (job) -> !"RUNNING".equals(job.get("state")));
+				.until(() -> limited.get(bomb), (job) -> !"RUNNING".equals(job.get("state")));
 			assertThat(ended.get("state")).isIn("SUCCEEDED", "FAILED", "TIMED_OUT");
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(20))
