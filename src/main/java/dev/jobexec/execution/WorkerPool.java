@@ -45,6 +45,9 @@ public final class WorkerPool {
 
 	private boolean dispatching = true;
 
+	/** Executions to launch once the launch under way on this thread has returned. */
+	private final ThreadLocal<ArrayDeque<Execution>> launching = new ThreadLocal<>();
+
 	WorkerPool(String name, ExecutionProperties.Pool config, JobRunner runner, ScheduledExecutorService timer) {
 		this.name = name;
 		this.config = config;
@@ -153,8 +156,29 @@ public final class WorkerPool {
 		}
 	}
 
+	/**
+	 * Launches {@code execution}. A runner may end an execution inside its start (a spawn
+	 * that failed), and that end hands the slot to the next queued execution: on a thread
+	 * that is already launching, the next one waits until the current launch returns, so
+	 * that a queue of executions that fail to start is worked through in a loop, not by a
+	 * recursion as deep as the queue.
+	 */
 	void launch(Execution execution) {
-		execution.launch(runner, timer);
+		ArrayDeque<Execution> next = launching.get();
+		if (next != null) {
+			next.add(execution);
+			return;
+		}
+		next = new ArrayDeque<>();
+		launching.set(next);
+		try {
+			for (Execution current = execution; current != null; current = next.poll()) {
+				current.launch(runner, timer);
+			}
+		}
+		finally {
+			launching.remove();
+		}
 	}
 
 	/** Refuses new submissions; what is queued or running is untouched. */

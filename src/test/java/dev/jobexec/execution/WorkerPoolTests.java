@@ -110,6 +110,54 @@ class WorkerPoolTests {
 		assertThat(runner.startedJobIds()).containsExactlyElementsOf(submitted);
 	}
 
+	@Test
+	void aLongQueueOfExecutionsThatEndInsideStartIsWorkedThroughWithoutDeepRecursion() throws Exception {
+		// A process runner reports a failed spawn (EAGAIN, EMFILE) from inside start;
+		// each
+		// end hands the slot to the next queued execution, on the same thread.
+		JobRunner spawnFailing = (spec, startedAt, listener) -> {
+			if (spec.jobId().equals("running")) {
+				return runner.start(spec, startedAt, listener);
+			}
+			listener.started(ExecutionStart.withoutProcess(startedAt));
+			listener.finished(ExecutionOutcome.failedToStart("could not start: Resource temporarily unavailable"));
+			return RunningJob.NONE;
+		};
+		// Its own timer: a stack overflow inside the timer's queue lock would leave that
+		// lock held, and shutting the timer down would then hang.
+		ScheduledThreadPoolExecutor ownTimer = new ScheduledThreadPoolExecutor(1,
+				Thread.ofPlatform().name("worker-pool-tests-own-timer").daemon(true).factory());
+		int queued = 2000;
+		WorkerPool pool = new WorkerPool("spawn-failing", ControlledRunner.config("spawn-failing", 1, queued),
+				spawnFailing, ownTimer);
+		submit(pool, spec("running"));
+		List<RecordingListener> listeners = new ArrayList<>();
+		for (int i = 0; i < queued; i++) {
+			RecordingListener listener = new RecordingListener();
+			listeners.add(listener);
+			submit(pool, spec("queued-" + i), listener);
+		}
+
+		CompletableFuture<Void> ended = new CompletableFuture<>();
+		Thread.ofPlatform().name("worker-pool-tests-small-stack").daemon(true).stackSize(256 * 1024).start(() -> {
+			try {
+				runner.run("running").succeed();
+				ended.complete(null);
+			}
+			catch (Throwable ex) {
+				ended.completeExceptionally(ex);
+			}
+		});
+
+		ended.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+		assertThat(listeners)
+			.allSatisfy((listener) -> assertThat(listener.events()).containsExactly("started", "finished"));
+		assertThat(pool.snapshot().active()).isZero();
+		assertThat(pool.snapshot().queued()).isZero();
+		assertThat(pool.snapshot().completed()).isEqualTo(queued + 1);
+		ownTimer.shutdownNow();
+	}
+
 	@Nested
 	class QueueCapacity {
 
