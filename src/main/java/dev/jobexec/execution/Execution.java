@@ -103,8 +103,17 @@ public final class Execution {
 	 * execution's.
 	 */
 	void launch(JobRunner runner, ScheduledExecutorService timer) {
+		TerminationReason cancelled;
 		synchronized (lock) {
-			phase = Phase.LAUNCHING;
+			cancelled = requested;
+			if (cancelled == null) {
+				phase = Phase.LAUNCHING;
+			}
+		}
+		if (cancelled != null) {
+			// Terminated after it left the queue but before it started: it never starts.
+			end(ExecutionOutcome.cancelledWhileQueued(cancelled));
+			return;
 		}
 		Instant startedAt = Instant.now();
 		timeoutTask = timer.schedule(() -> terminate(TerminationReason.TIMEOUT), spec.timeout().toNanos(),

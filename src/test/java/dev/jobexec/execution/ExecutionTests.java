@@ -70,6 +70,25 @@ class ExecutionTests {
 	}
 
 	@Test
+	void anExecutionTerminatedAfterItWasBoundButBeforeItLaunchedNeverStarts() {
+		WorkerPool pool = runner.pool("one", 1, 1, timer);
+		RecordingListener listener = new RecordingListener();
+		WorkerPool.Reservation reservation = pool.reserve();
+		Execution execution = reservation.bind(spec("cancelled"), listener);
+
+		assertThat(execution.terminate(TerminationReason.CANCELLED)).isTrue();
+		reservation.submit();
+
+		assertThat(runner.startedJobIds()).isEmpty();
+		assertThat(execution.phase()).isEqualTo(Phase.ENDED);
+		assertThat(listener.events()).containsExactly("finished");
+		assertThat(listener.outcome()).isEqualTo(ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED));
+		assertThat(pool.snapshot().active()).isZero();
+		submit(pool, spec("next"));
+		assertThat(runner.startedJobIds()).containsExactly("next");
+	}
+
+	@Test
 	void terminatingAQueuedExecutionCancelsItWithoutStartingIt() {
 		WorkerPool pool = runner.pool("one", 1, 1, timer);
 		submit(pool, spec("running"));
