@@ -3,6 +3,7 @@ package dev.jobexec.api;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 
 import dev.jobexec.support.Api;
@@ -40,7 +41,7 @@ class ProblemDetailsTests {
 		@ParameterizedTest
 		@ValueSource(strings = { "{}", "{\"command\":[\"/bin/true\"],\"task\":\"echo\"}", "{\"command\":[]}",
 				"{\"command\":\"/bin/true\"}", "{\"command\":[\"/bin/true\"],\"unknown\":1}", "not json", "[]", "null",
-				"{\"command\":[\"/bin/true\"],\"daemon\":\"maybe\"}", "{\"command\":[\"/no/such/binary\"]}",
+				"{\"command\":[\"/bin/true\"],\"daemon\":\"maybe\"}", "{\"command\":[\"/usr/bin/no-such-binary\"]}",
 				"{\"command\":[\"/bin/true\"],\"env\":{\"BAD-NAME\":\"x\"}}",
 				"{\"command\":[\"/bin/true\"],\"workingDirectory\":\"../../..\"}",
 				"{\"command\":[\"/bin/true\"],\"workingDirectory\":\"/etc\"}",
@@ -205,6 +206,13 @@ class ProblemDetailsTests {
 		// A path through an allowed directory that leads elsewhere is matched on its real
 		// path.
 		problem(api.post("{\"command\":[\"/usr/bin/../.." + script.toRealPath() + "\"]}"), 403);
+		// A path off the allow-list is refused before its existence is checked: the same
+		// answer whether it exists or not.
+		Map<String, Object> missing = problem(api.post("{\"command\":[\"/no/such/binary\"]}"), 403);
+		Map<String, Object> existing = problem(api.post("{\"command\":[\"/etc/passwd\"]}"), 403);
+		assertThat(missing.get("type")).isEqualTo(existing.get("type")).isEqualTo(problem.get("type"));
+		assertThat(List.of(missing.get("detail"), existing.get("detail")))
+			.noneSatisfy((detail) -> assertThat((String) detail).containsAnyOf("exist", "executable file"));
 	}
 
 }

@@ -19,6 +19,7 @@ import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolType;
 import dev.jobexec.execution.UnknownPoolException;
 import dev.jobexec.execution.process.CommandNotAllowedException;
+import dev.jobexec.execution.process.CommandPolicy;
 import dev.jobexec.execution.process.ProcessFixtures;
 import dev.jobexec.execution.process.ProcessProperties;
 import dev.jobexec.execution.thread.TaskFixtures;
@@ -36,6 +37,7 @@ import org.springframework.http.HttpStatus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
@@ -228,10 +230,20 @@ class SubmissionValidatorTests {
 		@Test
 		void whatIsNotAnExecutableFileIsRefused() throws Exception {
 			Path data = Files.writeString(dataDir.resolve("data.txt"), "not a program");
-			assertInvalid(command(data.toString())).hasEntrySatisfying("command",
-					(message) -> assertThat(message).contains("is not an executable file"));
-			assertInvalid(command("/usr/bin")).hasEntrySatisfying("command",
-					(message) -> assertThat(message).contains("is not an executable file"));
+			CommandPolicy policy = ProcessFixtures.commandPolicy(bind("jobexec.process", ProcessProperties.class,
+					Map.of("jobexec.process.allowed-commands", dataDir + "/*")));
+			assertThatIllegalArgumentException().isThrownBy(() -> policy.resolve(data.toString()))
+				.withMessageContaining("is not an executable file");
+		}
+
+		@Test
+		void whatIsOffTheAllowListIsForbiddenWhetherItExistsOrNot() throws Exception {
+			Path data = Files.writeString(dataDir.resolve("data.txt"), "not a program");
+			for (String path : List.of(data.toString(), dataDir.resolve("no-such-file").toString(), "/usr/bin",
+					"/etc/passwd", "/etc/no-such-file", "/no-such-directory/tool")) {
+				assertThatExceptionOfType(CommandNotAllowedException.class).isThrownBy(() -> validate(command(path)))
+					.satisfies((ex) -> assertThat(ex.getBody().getDetail()).doesNotContain("exist", "executable file"));
+			}
 		}
 
 		@Test

@@ -8,18 +8,25 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.ErrorResponseException;
 
-/** The command resolves to an executable that the allow-list does not name. */
+/**
+ * The command is not an executable the allow-list names; refused before anything is said
+ * about it.
+ */
 public class CommandNotAllowedException extends ErrorResponseException {
 
-	public CommandNotAllowedException(String given, String resolved, List<String> rules) {
-		super(HttpStatus.FORBIDDEN, problem(given, resolved, rules), null);
+	/**
+	 * {@code path} is where {@code given} was looked for (the path itself, or where a
+	 * bare name was found on the search path), never where it leads: a refusal says
+	 * nothing about the file.
+	 */
+	public CommandNotAllowedException(String given, String path, List<String> rules) {
+		super(HttpStatus.FORBIDDEN, problem(given, path, rules), null);
 	}
 
-	private static ProblemDetail problem(String given, String resolved, List<String> rules) {
+	private static ProblemDetail problem(String given, String path, List<String> rules) {
 		ProblemDetail problem = Problems.problem(HttpStatus.FORBIDDEN, "command-not-allowed", "Command not allowed",
-				"'" + given + "' resolves to '" + resolved
-						+ "', which matches no rule of jobexec.process.allowed-commands " + rules);
-		problem.setProperty("command", resolved);
+				"'" + given + "' is not an executable that jobexec.process.allowed-commands " + rules + " allows");
+		problem.setProperty("command", path);
 		problem.setProperty("rule", "jobexec.process.allowed-commands");
 		return problem;
 	}

@@ -64,6 +64,12 @@ public class CommandPolicy {
 	public Path resolve(String command) {
 		Path candidate = locate(command)
 			.orElseThrow(() -> new IllegalArgumentException("'" + command + "' was not found on " + searchPath));
+		// The allow-list is asked first, so that a refused path reveals nothing: whether
+		// it
+		// exists, what it is, or where it leads.
+		if (!matchesRule(realPathOf(candidate))) {
+			throw new CommandNotAllowedException(command, candidate.normalize().toString(), rules);
+		}
 		Path real;
 		try {
 			real = candidate.toRealPath();
@@ -74,10 +80,25 @@ public class CommandPolicy {
 		if (!Files.isRegularFile(real) || !Files.isExecutable(real)) {
 			throw new IllegalArgumentException("'" + command + "' is not an executable file");
 		}
-		if (!matchesRule(real)) {
-			throw new CommandNotAllowedException(command, real.toString(), rules);
-		}
 		return real;
+	}
+
+	/**
+	 * The real path of {@code path}, or, when it does not exist, the real path of its
+	 * deepest existing ancestor with the rest appended: where it would be.
+	 */
+	private static Path realPathOf(Path path) {
+		Path absolute = path.toAbsolutePath().normalize();
+		Path rest = absolute.getFileSystem().getPath("");
+		for (Path existing = absolute; existing != null; existing = existing.getParent()) {
+			try {
+				return existing.toRealPath().resolve(rest);
+			}
+			catch (IOException ex) {
+				rest = existing.getFileName().resolve(rest);
+			}
+		}
+		return absolute;
 	}
 
 	private boolean isAllowed(Path path) {

@@ -54,6 +54,20 @@ class CommandPolicyTests {
 	}
 
 	@Test
+	void refusesWhatIsOffTheAllowListBeforeLookingAtIt() throws Exception {
+		Path data = Files.createFile(dir.resolve("data.txt"));
+		CommandPolicy policy = policy("/usr/bin/*");
+		for (Path path : List.of(data, dir.resolve("no-such-file"), dir.resolve("no-such-dir/tool"), dir)) {
+			assertThatExceptionOfType(CommandNotAllowedException.class)
+				.isThrownBy(() -> policy.resolve(path.toString()))
+				.satisfies((ex) -> assertThat(ex.getBody().getDetail()).doesNotContain("exist", "executable file")
+					.contains("'" + path + "'"));
+		}
+		assertThatIllegalArgumentException().isThrownBy(() -> policy.resolve("/usr/bin/no-such-command-anywhere"))
+			.withMessageContaining("does not exist");
+	}
+
+	@Test
 	void rulesMustBeAbsolute() {
 		assertThatIllegalArgumentException().isThrownBy(() -> policy("bin/*"));
 	}
