@@ -1,10 +1,14 @@
 package dev.jobexec.web;
 
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 
 import dev.jobexec.problem.Problems;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -22,6 +26,8 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.authority.AuthorityUtils;
+import org.springframework.security.core.context.SecurityContext;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.AccessDeniedHandler;
@@ -33,6 +39,7 @@ import org.springframework.security.web.util.matcher.NegatedRequestMatcher;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.ErrorResponseException;
+import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
@@ -113,6 +120,7 @@ class SecurityConfiguration {
 			.exceptionHandling(
 					(exceptions) -> exceptions.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
 			.addFilterAt(apiKeys, BasicAuthenticationFilter.class)
+			.addFilterAfter(new OpenPathKeys(apiKeyAuthenticationProvider), BasicAuthenticationFilter.class)
 			.build();
 	}
 
@@ -129,6 +137,41 @@ class SecurityConfiguration {
 			}
 		}
 		return (header != null) ? new ApiKeyAuthentication(null, header) : null;
+	}
+
+	/**
+	 * On the open paths a valid key still identifies the caller, so that health shows its
+	 * details to clients with a key and only the status to anonymous probes; a missing or
+	 * wrong key is ignored there, so that a probe with a stale key still works.
+	 */
+	static final class OpenPathKeys extends OncePerRequestFilter {
+
+		private final RequestMatcher open = new OrRequestMatcher(
+				Arrays.stream(OPEN).map(PathPatternRequestMatcher.withDefaults()::matcher).toList());
+
+		private final AuthenticationProvider keys;
+
+		OpenPathKeys(AuthenticationProvider keys) {
+			this.keys = keys;
+		}
+
+		@Override
+		protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+				throws ServletException, IOException {
+			Authentication presented = open.matches(request) ? presentedKey(request) : null;
+			if (presented != null) {
+				try {
+					SecurityContext context = SecurityContextHolder.createEmptyContext();
+					context.setAuthentication(keys.authenticate(presented));
+					SecurityContextHolder.setContext(context);
+				}
+				catch (AuthenticationException ex) {
+					// A wrong key on an open path: the request goes on anonymously.
+				}
+			}
+			chain.doFilter(request, response);
+		}
+
 	}
 
 	/** No API key, or a wrong one: 401 with {@code WWW-Authenticate}. */

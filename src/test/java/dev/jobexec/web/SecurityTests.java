@@ -117,6 +117,42 @@ class SecurityTests {
 	}
 
 	@Test
+	void healthShowsItsDetailsOnlyToCallersWithAKey() {
+		api.anonymous()
+			.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status")
+			.isEqualTo("UP")
+			.jsonPath("$.components")
+			.doesNotExist()
+			.jsonPath("$.details")
+			.doesNotExist();
+		// A component is a detail too: without a key it is not there.
+		api.anonymous()
+			.get()
+			.uri("/actuator/health/reaper")
+			.header("X-API-Key", "stale-key-0123456789")
+			.exchange()
+			.expectStatus()
+			.isNotFound();
+		api.client()
+			.get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.components.jobStore.details.writable")
+			.isEqualTo(true)
+			.jsonPath("$.components.reaper.details.subreaper")
+			.exists();
+	}
+
+	@Test
 	void healthStaysOpenToProbesEvenWithAStaleKey() {
 		for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness")) {
 			api.anonymous().get().uri(path).exchange().expectStatus().isOk();
