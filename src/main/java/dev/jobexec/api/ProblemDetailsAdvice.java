@@ -1,12 +1,17 @@
 package dev.jobexec.api;
 
+import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import dev.jobexec.problem.Problems;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -48,11 +53,12 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		Throwable cause = jacksonCause(ex);
 		if (cause instanceof DatabindException databind && !databind.getPath().isEmpty()) {
 			String field = fieldPath(databind);
-			errors.put(field, databind.getOriginalMessage());
-			detail = field + ": " + databind.getOriginalMessage();
+			errors.put(field, expected(databind));
+			detail = field + ": " + expected(databind);
 		}
 		else if (cause instanceof JacksonException jackson) {
-			detail = "The body is not valid JSON: " + jackson.getOriginalMessage();
+			detail = "The body is not valid JSON" + ((jackson.getLocation() != null) ? " (line "
+					+ jackson.getLocation().getLineNr() + ", column " + jackson.getLocation().getColumnNr() + ")" : "");
 		}
 		ProblemDetail problem = Problems.problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", detail);
 		if (!errors.isEmpty()) {
@@ -91,6 +97,43 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 		ProblemDetail problem = Problems.problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
 				"The service failed to answer; the error is in its log");
 		return handleExceptionInternal(ex, problem, new HttpHeaders(), HttpStatus.INTERNAL_SERVER_ERROR, request);
+	}
+
+	/**
+	 * What a field should have held, in the client's terms rather than Jackson's (which
+	 * names Java types and its own features).
+	 */
+	private static String expected(DatabindException ex) {
+		if (ex instanceof UnrecognizedPropertyException unknown) {
+			return "is not a field of this request; the fields are " + unknown.getKnownPropertyIds()
+				.stream()
+				.map(String::valueOf)
+				.sorted()
+				.collect(Collectors.joining(", "));
+		}
+		Class<?> type = (ex instanceof MismatchedInputException mismatch) ? mismatch.getTargetType() : null;
+		if (type == null) {
+			return "is not valid";
+		}
+		if (Duration.class.isAssignableFrom(type)) {
+			return "must be an ISO-8601 duration such as PT30S";
+		}
+		if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+			return "must be a JSON array";
+		}
+		if (Map.class.isAssignableFrom(type)) {
+			return "must be a JSON object";
+		}
+		if (type == Boolean.class || type == boolean.class) {
+			return "must be true or false";
+		}
+		if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+			return "must be a number";
+		}
+		if (type == String.class) {
+			return "must be a string";
+		}
+		return "is not valid";
 	}
 
 	/**

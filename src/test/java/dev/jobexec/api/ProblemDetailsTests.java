@@ -11,6 +11,7 @@ import dev.jobexec.support.JobexecHttpTest;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -61,6 +62,21 @@ class ProblemDetailsTests {
 			Map<String, Object> problem = problem(api.post("{\"command\":[\"/bin/true\"],\"timeout\":\"soon\"}"), 400);
 			assertThat(map(problem.get("errors"))).containsKey("timeout");
 			assertThat((String) problem.get("detail")).startsWith("timeout:");
+		}
+
+		@ParameterizedTest
+		@CsvSource(delimiter = '|', textBlock = """
+				{"command":"/bin/true"}                        | command: must be a JSON array
+				{"command":["/bin/true"],"timeout":"soon"}     | timeout: must be an ISO-8601 duration such as PT30S
+				{"command":["/bin/true"],"daemon":"maybe"}     | daemon: must be true or false
+				{"command":["/bin/true"],"env":["A"]}          | env: must be a JSON object
+				{"command":["/bin/true"],"unknown":1}          | unknown: is not a field of this request
+				not json                                       | The body is not valid JSON (line 1, column
+				""")
+		void speaksTheClientsLanguageNotJavas(String body, String detail) {
+			Map<String, Object> problem = problem(api.post(body), 400);
+			assertThat((String) problem.get("detail")).startsWith(detail)
+				.doesNotContain("java.", "`", "Feature", "Exception");
 		}
 
 		@Test
