@@ -59,22 +59,21 @@ public final class Execution {
 	 */
 	public boolean terminate(TerminationReason reason) {
 		Phase was;
+		RunningJob target;
 		synchronized (lock) {
 			if (phase == Phase.ENDED || requested != null) {
 				return false;
 			}
 			requested = reason;
 			was = phase;
+			// Read with the request, so that exactly one of this call and the launch
+			// passes it
+			// on: while launching there is no handle yet, and the launch applies it.
+			target = (phase == Phase.RUNNING) ? running : null;
 		}
 		if (was == Phase.QUEUED && pool.dequeue(this)) {
 			end(ExecutionOutcome.cancelledWhileQueued(reason));
 			return true;
-		}
-		RunningJob target;
-		synchronized (lock) {
-			// Null while launching: the launch applies the request once it has the
-			// handle.
-			target = running;
 		}
 		if (target != null) {
 			target.terminate(reason);

@@ -171,13 +171,24 @@ public final class WorkerPool {
 		}
 		next = new ArrayDeque<>();
 		launching.set(next);
+		RuntimeException failure = null;
 		try {
 			for (Execution current = execution; current != null; current = next.poll()) {
-				current.launch(runner, timer);
+				try {
+					current.launch(runner, timer);
+				}
+				catch (RuntimeException ex) {
+					// The ones deferred behind it hold slots too: they are launched all
+					// the same.
+					failure = (failure != null) ? failure : ex;
+				}
 			}
 		}
 		finally {
 			launching.remove();
+		}
+		if (failure != null) {
+			throw failure;
 		}
 	}
 

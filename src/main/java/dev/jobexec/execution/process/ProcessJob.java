@@ -3,6 +3,7 @@ package dev.jobexec.execution.process;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -59,6 +60,9 @@ final class ProcessJob implements RunningJob {
 
 	private final Object lock = new Object();
 
+	/** Open once the start has been reported, which must come before the end. */
+	private final CountDownLatch startReported = new CountDownLatch(1);
+
 	private TerminationReason reason;
 
 	private long ladderStartedAt;
@@ -83,6 +87,13 @@ final class ProcessJob implements RunningJob {
 
 	void supervise() {
 		Thread.ofPlatform().name("jobexec-job-" + pid).daemon(true).start(this::watch);
+	}
+
+	/**
+	 * The runner has reported the start (or failed to): the watcher may report the end.
+	 */
+	void startReported() {
+		startReported.countDown();
 	}
 
 	@Override
@@ -157,7 +168,25 @@ final class ProcessJob implements RunningJob {
 			status = -1;
 		}
 		processes.ended(spec.jobId(), (long) pid);
+		awaitStartReported();
 		listener.finished(outcome(status));
+	}
+
+	private void awaitStartReported() {
+		boolean interrupted = false;
+		try {
+			// Counted down right after one store write; a long wait means the store
+			// hangs.
+			while (!startReported.await(1, TimeUnit.MINUTES)) {
+				log.warn("The start of job {} is still not recorded; its end waits for it", spec.jobId());
+			}
+		}
+		catch (InterruptedException ex) {
+			interrupted = true;
+		}
+		if (interrupted) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private ExecutionOutcome outcome(int status) {

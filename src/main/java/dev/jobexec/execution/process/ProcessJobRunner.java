@@ -89,8 +89,15 @@ final class ProcessJobRunner implements JobRunner {
 		ProcessJob job = new ProcessJob(spec, spawned, pidFd, config.killGrace(),
 				(int) properties.maxOutput().toBytes(), timer, processes, listener);
 		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
-		listener.started(new ExecutionStart(startedAt, pid, startTicks));
 		job.supervise();
+		try {
+			listener.started(new ExecutionStart(startedAt, pid, startTicks));
+		}
+		finally {
+			// The watcher reads output from the start, but reports the end only after
+			// this.
+			job.startReported();
+		}
 		return job;
 	}
 

@@ -56,9 +56,14 @@ final class TaskJobRunner implements JobRunner {
 	@Override
 	public RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener) {
 		TaskJob job = new TaskJob(spec, listener);
-		listener.started(ExecutionStart.withoutProcess(startedAt));
 		job.thread = threads.newThread(job::run);
-		job.thread.start();
+		try {
+			listener.started(ExecutionStart.withoutProcess(startedAt));
+		}
+		finally {
+			// Started after the start is reported, so that the end cannot come first.
+			job.thread.start();
+		}
 		return job;
 	}
 
@@ -118,10 +123,13 @@ final class TaskJobRunner implements JobRunner {
 
 		@Override
 		public void terminate(TerminationReason terminationReason) {
-			if (reason != null || reported.get()) {
-				return;
+			synchronized (this) {
+				// One termination only: a second would count the thread as stuck twice.
+				if (reason != null || reported.get()) {
+					return;
+				}
+				reason = terminationReason;
 			}
-			reason = terminationReason;
 			thread.interrupt();
 			timer.schedule(this::declareStuckIfRunning, config.killGrace().toNanos(), TimeUnit.NANOSECONDS);
 		}
