@@ -12,13 +12,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.ErrorResponseException;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * Refuses request bodies larger than {@code jobexec.limits.max-request-size} with a 413
@@ -30,9 +28,9 @@ class RequestSizeFilter extends OncePerRequestFilter {
 
 	private final long max;
 
-	private final HandlerExceptionResolver problems;
+	private final ProblemResponder problems;
 
-	RequestSizeFilter(JobLimits limits, @Qualifier("handlerExceptionResolver") HandlerExceptionResolver problems) {
+	RequestSizeFilter(JobLimits limits, ProblemResponder problems) {
 		this.max = limits.maxRequestSize().toBytes();
 		this.problems = problems;
 	}
@@ -45,7 +43,7 @@ class RequestSizeFilter extends OncePerRequestFilter {
 			RequestTooLargeException tooLarge = new RequestTooLargeException(max);
 			// The body is not read, so the connection cannot carry another request.
 			tooLarge.getHeaders().set(HttpHeaders.CONNECTION, "close");
-			problems.resolveException(request, response, null, tooLarge);
+			problems.respond(request, response, tooLarge);
 			return;
 		}
 		chain.doFilter((length < 0) ? new Bounded(request, max) : request, response);

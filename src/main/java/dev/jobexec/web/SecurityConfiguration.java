@@ -10,7 +10,6 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -40,7 +39,6 @@ import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.ErrorResponseException;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * API keys through Spring Security: every API call and every Actuator endpoint except
@@ -89,15 +87,15 @@ class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain apiSecurity(HttpSecurity http, AuthenticationProvider apiKeyAuthenticationProvider,
-			@Qualifier("handlerExceptionResolver") HandlerExceptionResolver problems) throws Exception {
+			ProblemResponder problems) throws Exception {
 		// Both answers are problems made by the problem advice, as every other error is.
-		AuthenticationEntryPoint unauthorized = (request, response, exception) -> problems.resolveException(request,
-				response, null,
+		AuthenticationEntryPoint unauthorized = (request, response, exception) -> problems.respond(request, response,
 				new UnauthorizedException((exception instanceof BadCredentialsException) ? exception.getMessage()
 						: "Give an API key as 'Authorization: Bearer <key>' or '" + API_KEY_HEADER + ": <key>'"));
-		AccessDeniedHandler forbidden = (request, response, exception) -> problems
-			.resolveException(request, response, null, new ErrorResponseException(HttpStatus.FORBIDDEN,
-					Problems.problem(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", exception.getMessage()), null));
+		AccessDeniedHandler forbidden = (request, response, exception) -> problems.respond(request, response,
+				new ErrorResponseException(HttpStatus.FORBIDDEN,
+						Problems.problem(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", exception.getMessage()),
+						null));
 		AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(apiKeyAuthenticationProvider),
 				SecurityConfiguration::presentedKey);
 		// Open paths ignore whatever key comes along, so that a probe with a stale key

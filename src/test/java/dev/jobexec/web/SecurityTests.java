@@ -117,6 +117,24 @@ class SecurityTests {
 	}
 
 	@Test
+	void aMissingKeyIsAProblemWhateverTheClientAccepts() {
+		for (String accept : List.of("///", "text/html", "image/png")) {
+			api.anonymous()
+				.get()
+				.uri("/api/v1/pools")
+				.header("Accept", accept)
+				.exchange()
+				.expectStatus()
+				.isUnauthorized()
+				.expectHeader()
+				.contentTypeCompatibleWith(Api.PROBLEM)
+				.expectBody()
+				.jsonPath("$.status")
+				.isEqualTo(401);
+		}
+	}
+
+	@Test
 	void healthShowsItsDetailsOnlyToCallersWithAKey() {
 		api.anonymous()
 			.get()
