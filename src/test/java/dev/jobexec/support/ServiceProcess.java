@@ -24,13 +24,16 @@ public final class ServiceProcess implements AutoCloseable {
 
 	private final Process process;
 
+	private final String baseUrl;
+
 	private final Api api;
 
 	private final Path log;
 
 	private ServiceProcess(Process process, int port, Path log) {
 		this.process = process;
-		this.api = Api.at("http://localhost:" + port);
+		this.baseUrl = "http://localhost:" + port;
+		this.api = Api.at(this.baseUrl);
 		this.log = log;
 	}
 
@@ -106,6 +109,11 @@ public final class ServiceProcess implements AutoCloseable {
 			.findFirst()
 			.orElseThrow(() -> new IllegalStateException("no JVM below " + process.pid()))
 			.pid();
+	}
+
+	/** Where the service listens, such as {@code http://localhost:41234}. */
+	public String baseUrl() {
+		return baseUrl;
 	}
 
 	/**
