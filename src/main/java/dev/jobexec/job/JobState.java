@@ -9,11 +9,16 @@ public enum JobState {
 
 	QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST;
 
-	private static final Map<JobState, Set<JobState>> ALLOWED = Map.of(QUEUED, EnumSet.of(RUNNING, CANCELLED, LOST),
-			RUNNING, EnumSet.of(SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST), SUCCEEDED,
-			EnumSet.noneOf(JobState.class), FAILED, EnumSet.noneOf(JobState.class), TIMED_OUT,
-			EnumSet.noneOf(JobState.class), CANCELLED, EnumSet.noneOf(JobState.class), LOST,
-			EnumSet.noneOf(JobState.class));
+	// @formatter:off
+	private static final Map<JobState, Set<JobState>> ALLOWED = Map.of(
+			QUEUED, EnumSet.of(RUNNING, CANCELLED, LOST),
+			RUNNING, EnumSet.of(SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST),
+			SUCCEEDED, EnumSet.noneOf(JobState.class),
+			FAILED, EnumSet.noneOf(JobState.class),
+			TIMED_OUT, EnumSet.noneOf(JobState.class),
+			CANCELLED, EnumSet.noneOf(JobState.class),
+			LOST, EnumSet.noneOf(JobState.class));
+	// @formatter:on
 
 	public boolean canMoveTo(JobState next) {
 		return ALLOWED.get(this).contains(next);

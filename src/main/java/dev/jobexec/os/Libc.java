@@ -97,11 +97,11 @@ final class Libc {
 	}
 
 	/**
-	 * Runs a downcall: what it throws unchecked goes through as it is; anything else (a
-	 * downcall handle declares {@code Throwable}) means the call itself could not be
-	 * made.
+	 * Runs a downcall: what it throws unchecked, or as a {@code passes}, goes through as
+	 * it is; anything else (a downcall handle declares {@code Throwable}) means the call
+	 * itself could not be made.
 	 */
-	static <T> T call(String what, Downcall<T> downcall) {
+	static <T, X extends Exception> T call(String what, Class<X> passes, Downcall<T> downcall) throws X {
 		try {
 			return downcall.call();
 		}
@@ -109,23 +109,18 @@ final class Libc {
 			throw ex;
 		}
 		catch (Throwable ex) {
+			if (passes.isInstance(ex)) {
+				throw passes.cast(ex);
+			}
 			throw new IllegalStateException(what + " could not be called", ex);
 		}
 	}
 
 	/**
-	 * {@link #call}, for downcalls that report their failure as an {@link IOException}.
+	 * {@link #call(String, Class, Downcall)} for a downcall that throws nothing checked.
 	 */
-	static <T> T callIo(String what, Downcall<T> downcall) throws IOException {
-		try {
-			return downcall.call();
-		}
-		catch (IOException | RuntimeException | Error ex) {
-			throw ex;
-		}
-		catch (Throwable ex) {
-			throw new IllegalStateException(what + " could not be called", ex);
-		}
+	static <T> T call(String what, Downcall<T> downcall) {
+		return call(what, RuntimeException.class, downcall);
 	}
 
 	/** Fails with the name of the function when this C library lacks it. */

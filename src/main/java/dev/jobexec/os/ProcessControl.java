@@ -98,7 +98,7 @@ public final class ProcessControl {
 			MemorySegment state = Libc.callState(arena);
 			MemorySegment status = arena.allocate(INT);
 			while (true) {
-				int rc = Libc.call("waitpid(" + pid + ")",
+				int rc = Libc.call("waitpid",
 						() -> (int) waitpid.invokeExact(state, Math.toIntExact(pid), status, WNOHANG));
 				if (rc == pid) {
 					return status.get(INT, 0);
@@ -136,12 +136,19 @@ public final class ProcessControl {
 		return kill(pid, signal);
 	}
 
+	/** Signals a process, and first the process group it leads, if it leads one. */
+	public static void signalLeaderAndGroup(ProcessTable.Entry process, int signal) {
+		if (process.pgid() == process.pid()) {
+			signalGroup(process.pgid(), signal);
+		}
+		signalProcess(process.pid(), signal);
+	}
+
 	private static boolean kill(long target, int signal) {
 		MethodHandle kill = Libc.require(KILL, "kill");
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = Libc.callState(arena);
-			int rc = Libc.call("kill(" + target + ", " + signal + ")",
-					() -> (int) kill.invokeExact(state, Math.toIntExact(target), signal));
+			int rc = Libc.call("kill", () -> (int) kill.invokeExact(state, Math.toIntExact(target), signal));
 			if (rc == 0) {
 				return true;
 			}

@@ -22,6 +22,9 @@ public final class ProcessTable {
 
 	private static final Path PROC = Path.of("/proc");
 
+	/** This service's own pid: the parent of its jobs and of the orphans it adopts. */
+	public static final long SELF = ProcessHandle.current().pid();
+
 	private ProcessTable() {
 	}
 
@@ -141,6 +144,19 @@ public final class ProcessTable {
 		catch (IOException ex) {
 			return false;
 		}
+	}
+
+	/**
+	 * The cgroup v2 path of this process ({@code 0::/path} in {@code /proc/self/cgroup}),
+	 * or {@code /} when it has none.
+	 */
+	public static String ownCgroup() throws IOException {
+		return Files.readAllLines(PROC.resolve("self").resolve("cgroup"))
+			.stream()
+			.filter((line) -> line.startsWith("0::"))
+			.map((line) -> line.substring(3))
+			.findFirst()
+			.orElse("/");
 	}
 
 	/** Whether this machine has a {@code /proc} to read processes from. */

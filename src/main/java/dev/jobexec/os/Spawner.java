@@ -132,7 +132,7 @@ public final class Spawner {
 			int[] stdin = in;
 			int[] stdout = out;
 			int[] stderr = err;
-			return Libc.callIo("posix_spawn", () -> {
+			return Libc.call("posix_spawn", IOException.class, () -> {
 				MemorySegment actions = arena.allocate(OPAQUE_SIZE, 16);
 				check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(actions));
 				try {
@@ -204,7 +204,7 @@ public final class Spawner {
 			Arena arena = Arena.global();
 			MemorySegment attributes = arena.allocate(OPAQUE_SIZE, 16);
 			try {
-				return Libc.callIo("posix_spawnattr_init", () -> {
+				return Libc.call("posix_spawnattr_init", IOException.class, () -> {
 					check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attributes));
 					MemorySegment none = arena.allocate(SIGSET_SIZE, 8);
 					MemorySegment all = arena.allocate(SIGSET_SIZE, 8);
@@ -231,7 +231,8 @@ public final class Spawner {
 	public static int pidfd(int pid) throws IOException {
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = Libc.callState(arena);
-			long fd = Libc.callIo("pidfd_open", () -> (long) SYSCALL.invokeExact(state, (long) SYS_PIDFD_OPEN, pid, 0));
+			long fd = Libc.call("pidfd_open", IOException.class,
+					() -> (long) SYSCALL.invokeExact(state, (long) SYS_PIDFD_OPEN, pid, 0));
 			if (fd < 0) {
 				throw new IOException("pidfd_open(" + pid + "): " + Libc.strerror(Libc.errno(state)));
 			}
@@ -243,7 +244,7 @@ public final class Spawner {
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment fds = arena.allocate(INT, 2);
 			MemorySegment state = Libc.callState(arena);
-			int rc = Libc.callIo("pipe2", () -> (int) PIPE2.invokeExact(state, fds, O_CLOEXEC));
+			int rc = Libc.call("pipe2", IOException.class, () -> (int) PIPE2.invokeExact(state, fds, O_CLOEXEC));
 			if (rc != 0) {
 				throw new IOException("pipe2: " + Libc.strerror(Libc.errno(state)));
 			}

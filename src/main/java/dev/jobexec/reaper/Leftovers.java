@@ -13,8 +13,6 @@ public class Leftovers {
 
 	private final JobProcesses processes;
 
-	private final long self = ProcessHandle.current().pid();
-
 	Leftovers(JobProcesses processes) {
 		this.processes = processes;
 	}
@@ -30,15 +28,15 @@ public class Leftovers {
 		if (pid != null && startTicks != null) {
 			ProcessTable.Entry leader = ProcessTable.read(pid).orElse(null);
 			if (leader != null && leader.startTicks() == startTicks && !leader.isZombie()) {
-				ReaperScan.signal(leader, ProcessControl.SIGKILL);
+				ProcessControl.signalLeaderAndGroup(leader, ProcessControl.SIGKILL);
 				killed++;
 			}
 		}
 		if (instance != null && !instance.equals(processes.instance())) {
 			for (ProcessTable.Entry entry : ProcessTable.all()) {
-				if (!entry.isZombie() && entry.pid() != self && instance.equals(
+				if (!entry.isZombie() && entry.pid() != ProcessTable.SELF && instance.equals(
 						ProcessTable.environmentVariable(entry.pid(), JobProcesses.INSTANCE_VARIABLE).orElse(null))) {
-					ReaperScan.signal(entry, ProcessControl.SIGKILL);
+					ProcessControl.signalLeaderAndGroup(entry, ProcessControl.SIGKILL);
 					killed++;
 				}
 			}

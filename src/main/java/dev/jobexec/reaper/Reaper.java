@@ -34,8 +34,6 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 
 	private final ReaperScan scan;
 
-	private final long self = ProcessHandle.current().pid();
-
 	private volatile boolean subreaper;
 
 	private volatile String subreaperProblem;
@@ -57,7 +55,8 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		try {
 			ProcessControl.becomeChildSubreaper();
 			subreaper = true;
-			log.info("jobexec (pid {}) is a child subreaper: orphaned job processes are re-parented to it", self);
+			log.info("jobexec (pid {}) is a child subreaper: orphaned job processes are re-parented to it",
+					ProcessTable.SELF);
 		}
 		catch (RuntimeException | LinkageError ex) {
 			subreaperProblem = ex.getMessage();
@@ -153,7 +152,7 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 	 * guard aside.
 	 */
 	public int liveProcesses() {
-		return ProcessTable.available() ? ProcessTable.liveDescendants(self, processes.guardian()) : 0;
+		return ProcessTable.available() ? ProcessTable.liveDescendants(ProcessTable.SELF, processes.guardian()) : 0;
 	}
 
 	private void loop() {

@@ -27,8 +27,6 @@ final class ReaperScan {
 
 	private final Duration killGrace;
 
-	private final long self = ProcessHandle.current().pid();
-
 	private final AtomicLong zombiesReaped = new AtomicLong();
 
 	private final AtomicLong orphansKilled = new AtomicLong();
@@ -67,7 +65,7 @@ final class ReaperScan {
 			Map<Long, ProcessTable.Entry> byPid = new HashMap<>();
 			for (ProcessTable.Entry entry : all) {
 				byPid.put(entry.pid(), entry);
-				if (entry.ppid() != self || processes.isLeader(entry.pid())) {
+				if (entry.ppid() != ProcessTable.SELF || processes.isLeader(entry.pid())) {
 					continue;
 				}
 				if (entry.isZombie()) {
@@ -131,7 +129,7 @@ final class ReaperScan {
 
 	private void terminate(ProcessTable.Entry orphan) {
 		log.info("Terminating orphan {} ({}) whose job has ended", orphan.pid(), orphan.command());
-		signal(orphan, ProcessControl.SIGTERM);
+		ProcessControl.signalLeaderAndGroup(orphan, ProcessControl.SIGTERM);
 		orphansKilled.incrementAndGet();
 		terminating.put(orphan.pid(), new Terminating(orphan.startTicks(), System.nanoTime() + killGrace.toNanos()));
 	}
@@ -147,18 +145,10 @@ final class ReaperScan {
 			else if (now >= entry.getValue().killAt()) {
 				log.info("Orphan {} ({}) outlived its kill-grace of {}; sending SIGKILL", current.pid(),
 						current.command(), killGrace);
-				signal(current, ProcessControl.SIGKILL);
+				ProcessControl.signalLeaderAndGroup(current, ProcessControl.SIGKILL);
 			}
 		}
 		return !terminating.isEmpty();
-	}
-
-	/** Signals a process, and the group it leads, if it leads one. */
-	static void signal(ProcessTable.Entry process, int signal) {
-		if (process.pgid() == process.pid()) {
-			ProcessControl.signalGroup(process.pgid(), signal);
-		}
-		ProcessControl.signalProcess(process.pid(), signal);
 	}
 
 	private record Terminating(long startTicks, long killAt) {

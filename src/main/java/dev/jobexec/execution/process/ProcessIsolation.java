@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import dev.jobexec.os.ProcessTable;
+
 /**
  * What confines a job process on this machine, found at start: the rlimits it starts
  * with, the user it runs as, and what the machine offers for per-job cgroups (reported,
@@ -23,12 +25,7 @@ public record ProcessIsolation(List<String> rlimits, String runAs, String cgroup
 	static String detectCgroups() {
 		try {
 			if (Files.exists(CGROUP.resolve("cgroup.controllers"))) {
-				String own = Files.readAllLines(Path.of("/proc/self/cgroup"))
-					.stream()
-					.filter((line) -> line.startsWith("0::"))
-					.map((line) -> line.substring(3))
-					.findFirst()
-					.orElse("/");
+				String own = ProcessTable.ownCgroup();
 				Path dir = CGROUP.resolve(own.substring(1));
 				String controllers = Files.readString(dir.resolve("cgroup.controllers")).trim();
 				return "cgroup v2 at " + dir + " with controllers [" + controllers + "]; "
