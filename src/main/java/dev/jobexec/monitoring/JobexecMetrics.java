@@ -1,5 +1,7 @@
 package dev.jobexec.monitoring;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -8,6 +10,7 @@ import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
 import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobState;
+import dev.jobexec.job.JobStore;
 import dev.jobexec.store.RetentionSweeper;
 import dev.jobexec.reaper.Reaper;
 import io.micrometer.core.instrument.Counter;
@@ -26,6 +29,10 @@ import org.springframework.stereotype.Component;
  * The {@code jobexec.*} meters: gauges read from the pools' live snapshots, counters and
  * timers fed by job events. Every meter of every pool is registered at start, so
  * dashboards see zeros rather than gaps.
+ * <p>
+ * Meters get a base unit only where it is a real one (seconds): a name that already says
+ * what it counts reads {@code jobexec_jobs_submitted_total} in Prometheus, not
+ * {@code jobexec_jobs_submitted_jobs_total}.
  */
 @Component
 class JobexecMetrics implements MeterBinder {
@@ -33,18 +40,56 @@ class JobexecMetrics implements MeterBinder {
 	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid",
 			"store_unavailable", "forbidden");
 
+	/**
+	 * Bucket bounds for job durations and queue waits: 1-2.5-5 steps from 10 ms to 10 s,
+	 * then 30 s, 1 m, 2 m, 5 m, 10 m, 30 m, 1 h, doubling after that.
+	 */
+	private static final List<Duration> BUCKET_LADDER = List.of(Duration.ofMillis(10), Duration.ofMillis(25),
+			Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+			Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+			Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5),
+			Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofHours(1));
+
 	private final PoolRouter router;
 
 	private final Reaper reaper;
 
 	private final RetentionSweeper retention;
 
+	private final JobStore store;
+
+	private final Duration[] buckets;
+
 	private volatile MeterRegistry registry = new CompositeMeterRegistry();
 
-	JobexecMetrics(PoolRouter router, Reaper reaper, RetentionSweeper retention) {
+	JobexecMetrics(PoolRouter router, Reaper reaper, RetentionSweeper retention, JobStore store) {
 		this.router = router;
 		this.reaper = reaper;
 		this.retention = retention;
+		this.store = store;
+		this.buckets = buckets(router.names()
+			.stream()
+			.map((pool) -> router.pool(pool).config())
+			.map((config) -> config.maxTimeout().plus(config.killGrace()))
+			.max(Duration::compareTo)
+			.orElse(Duration.ZERO));
+	}
+
+	/**
+	 * The ladder up to its first bound at or past {@code longest}, the longest any job
+	 * may run (a pool's max-timeout and kill-grace): a job that timed out lands in a
+	 * finite bucket, so a quantile reads right up to the longest run, and +Inf holds only
+	 * what outlived every limit. Micrometer's default percentile histogram stops at 30 s
+	 * with 69 buckets per series; this has 18 with the default max-timeout of 1 h.
+	 */
+	static Duration[] buckets(Duration longest) {
+		List<Duration> bounds = new ArrayList<>();
+		Duration bound = Duration.ZERO;
+		for (int i = 0; bound.compareTo(longest) < 0; i++) {
+			bound = (i < BUCKET_LADDER.size()) ? BUCKET_LADDER.get(i) : bound.multipliedBy(2);
+			bounds.add(bound);
+		}
+		return bounds.toArray(Duration[]::new);
 	}
 
 	@Override
@@ -59,7 +104,6 @@ class JobexecMetrics implements MeterBinder {
 			Gauge.builder("jobexec.threads.stuck", () -> router.pool(pool).snapshot().stuckThreads())
 				.tag("pool", pool)
 				.description("Threads that ignored termination past the kill-grace and are still running")
-				.baseUnit("threads")
 				.register(registry);
 			submitted(pool);
 			REJECT_REASONS.forEach((reason) -> rejected(pool, reason));
@@ -73,19 +117,18 @@ class JobexecMetrics implements MeterBinder {
 		}
 		Gauge.builder("jobexec.processes.live", reaper::liveProcesses)
 			.description("Live processes the service is responsible for: job processes and all they started")
-			.baseUnit("processes")
 			.register(registry);
 		FunctionCounter.builder("jobexec.reaper.zombies.reaped", reaper, Reaper::zombiesReaped)
 			.description("Zombie children no Process owned, reaped with waitpid")
-			.baseUnit("processes")
 			.register(registry);
 		FunctionCounter.builder("jobexec.reaper.orphans.killed", reaper, Reaper::orphansKilled)
 			.description("Orphaned processes of ended jobs terminated with the ladder")
-			.baseUnit("processes")
 			.register(registry);
 		FunctionCounter.builder("jobexec.jobs.deleted", retention, RetentionSweeper::deleted)
 			.description("Finished jobs deleted from the store after jobexec.retention.finished")
-			.baseUnit("jobs")
+			.register(registry);
+		Gauge.builder("jobexec.store.writable", store, (jobs) -> (jobs.writeProblem() == null) ? 1 : 0)
+			.description("1 while the job store can be written, 0 from a failed write until one succeeds")
 			.register(registry);
 		FunctionTimer.builder("jobexec.reaper.scan", reaper, Reaper::scans, Reaper::scanSeconds, TimeUnit.SECONDS)
 			.description("Scans of /proc for zombies and orphans")
@@ -110,7 +153,6 @@ class JobexecMetrics implements MeterBinder {
 		Gauge.builder(name, () -> value.applyAsDouble(router.pool(pool).snapshot()))
 			.tag("pool", pool)
 			.description(description)
-			.baseUnit("jobs")
 			.register(registry);
 	}
 
@@ -118,7 +160,6 @@ class JobexecMetrics implements MeterBinder {
 		return Counter.builder("jobexec.jobs.submitted")
 			.tag("pool", pool)
 			.description("Jobs accepted and stored")
-			.baseUnit("jobs")
 			.register(registry);
 	}
 
@@ -126,7 +167,6 @@ class JobexecMetrics implements MeterBinder {
 		return Counter.builder("jobexec.jobs.rejected")
 			.tags("pool", pool, "reason", reason)
 			.description("Submissions refused, by reason")
-			.baseUnit("jobs")
 			.register(registry);
 	}
 
@@ -134,7 +174,6 @@ class JobexecMetrics implements MeterBinder {
 		return Counter.builder("jobexec.jobs.finished")
 			.tags("pool", pool, "state", state.name())
 			.description("Jobs that reached a terminal state")
-			.baseUnit("jobs")
 			.register(registry);
 	}
 
@@ -142,7 +181,7 @@ class JobexecMetrics implements MeterBinder {
 		return Timer.builder("jobexec.jobs.duration")
 			.tags("pool", pool, "state", state.name())
 			.description("Run time of finished jobs, from start (or submission, if never started) to end")
-			.publishPercentileHistogram()
+			.serviceLevelObjectives(buckets)
 			.register(registry);
 	}
 
@@ -150,6 +189,7 @@ class JobexecMetrics implements MeterBinder {
 		return Timer.builder("jobexec.jobs.queue.wait")
 			.tag("pool", pool)
 			.description("Time jobs spent queued before they started")
+			.serviceLevelObjectives(buckets)
 			.register(registry);
 	}
 

@@ -42,31 +42,43 @@ class ActuatorTests {
 	@Test
 	void prometheusShowsEveryJobexecMeterWithPoolTags() {
 		api.awaitEnd(api.submitId("{\"command\":[\"/bin/true\"]}"));
-		String scrape = api.client()
-			.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseBody();
-		for (String series : List.of("jobexec_jobs_submitted_jobs_total{pool=\"process\"}",
-				"jobexec_jobs_rejected_jobs_total{pool=\"process\",reason=\"queue_full\"}",
-				"jobexec_jobs_finished_jobs_total{pool=\"process\",state=\"SUCCEEDED\"}",
+		String scrape = scrape();
+		for (String series : List.of("jobexec_jobs_submitted_total{pool=\"process\"}",
+				"jobexec_jobs_rejected_total{pool=\"process\",reason=\"queue_full\"}",
+				"jobexec_jobs_finished_total{pool=\"process\",state=\"SUCCEEDED\"}",
 				"jobexec_jobs_duration_seconds_count{pool=\"process\",state=\"SUCCEEDED\"}",
-				"jobexec_jobs_queue_wait_seconds_count{pool=\"process\"}", "jobexec_pool_active_jobs{pool=\"process\"}",
-				"jobexec_pool_max_jobs{pool=\"process\"} 4.0", "jobexec_pool_queued_jobs{pool=\"thread\"}",
-				"jobexec_pool_queue_capacity_jobs{pool=\"thread\"} 1000.0",
-				"jobexec_threads_stuck_threads{pool=\"thread\"}", "jobexec_processes_live_processes",
-				"jobexec_reaper_zombies_reaped_processes_total", "jobexec_reaper_orphans_killed_processes_total",
-				"jobexec_reaper_scan_seconds_count")) {
+				"jobexec_jobs_queue_wait_seconds_count{pool=\"process\"}", "jobexec_pool_active{pool=\"process\"}",
+				"jobexec_pool_max{pool=\"process\"} 4.0", "jobexec_pool_queued{pool=\"thread\"}",
+				"jobexec_pool_queue_capacity{pool=\"thread\"} 1000.0", "jobexec_threads_stuck{pool=\"thread\"}",
+				"jobexec_processes_live ", "jobexec_reaper_zombies_reaped_total ",
+				"jobexec_reaper_orphans_killed_total ", "jobexec_reaper_scan_seconds_count ",
+				"jobexec_store_writable 1.0")) {
 			assertThat(scrape).contains(series);
 		}
-		assertThat(scrape).contains("# HELP jobexec_jobs_submitted_jobs_total Jobs accepted and stored");
+		assertThat(scrape).contains("# HELP jobexec_jobs_submitted_total Jobs accepted and stored");
 	}
 
 	@Test
-	void metricsEndpointDescribesMetersWithBaseUnits() {
+	void durationAndQueueWaitBucketsReachPastTheLongestMaxTimeout() {
+		String scrape = scrape();
+		// The pools allow 1 h and a kill-grace of up to 3 s: the last finite bucket is 2
+		// h.
+		for (String series : List.of("jobexec_jobs_duration_seconds_bucket{pool=\"process\",state=\"SUCCEEDED\",",
+				"jobexec_jobs_queue_wait_seconds_bucket{pool=\"thread\",")) {
+			List<String> bounds = scrape.lines()
+				.filter((line) -> line.startsWith(series))
+				.map((line) -> line.substring(line.indexOf("le=\"") + 4, line.lastIndexOf('"')))
+				.toList();
+			assertThat(bounds).as(series)
+				.startsWith("0.01", "0.025", "0.05")
+				.contains("30.0", "60.0", "3600.0")
+				.endsWith("7200.0", "+Inf")
+				.hasSize(19);
+		}
+	}
+
+	@Test
+	void metricsEndpointDescribesMetersAndGivesOnlyRealUnits() {
 		api.client()
 			.get()
 			.uri("/actuator/metrics/jobexec.pool.active?tag=pool:thread")
@@ -77,7 +89,27 @@ class ActuatorTests {
 			.jsonPath("$.description")
 			.isEqualTo("Jobs running in the pool")
 			.jsonPath("$.baseUnit")
-			.isEqualTo("jobs");
+			.doesNotExist();
+		api.client()
+			.get()
+			.uri("/actuator/metrics/jobexec.jobs.duration")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.baseUnit")
+			.isEqualTo("seconds");
+	}
+
+	private String scrape() {
+		return api.client()
+			.get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseBody();
 	}
 
 	@Test
