@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.jobexec.problem.Problems;
+import lombok.RequiredArgsConstructor;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
@@ -35,7 +36,21 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  */
 @Slf4j
 @RestControllerAdvice
+@RequiredArgsConstructor
 class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
+
+	private final RefusedSubmissions refusedSubmissions;
+
+	/**
+	 * Every answer passes here, so a refused submission is counted wherever it was
+	 * refused.
+	 */
+	@Override
+	protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
+			HttpStatusCode statusCode, WebRequest request) {
+		refusedSubmissions.answered(ex, statusCode, request);
+		return super.handleExceptionInternal(ex, body, headers, statusCode, request);
+	}
 
 	@Override
 	protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,

@@ -15,8 +15,9 @@ public sealed interface JobEvent {
 	}
 
 	/**
-	 * A submission was refused; {@code reason} is queue_full, shutting_down, invalid or
-	 * forbidden.
+	 * A submission was refused; {@code reason} is queue_full, shutting_down, invalid,
+	 * forbidden or store_unavailable, and {@code pool} is {@code unknown} when the
+	 * submission named no pool that exists.
 	 */
 	record Rejected(String pool, String reason) implements JobEvent {
 	}

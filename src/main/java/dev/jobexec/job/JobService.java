@@ -83,7 +83,7 @@ public class JobService implements SmartLifecycle {
 			throw ex;
 		}
 		catch (InvalidJobException | UnknownPoolException | UnknownTaskException ex) {
-			events.publishEvent(new JobEvent.Rejected(router.exists(poolName) ? poolName : "unknown", "invalid"));
+			events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
 			throw ex;
 		}
 		WorkerPool.Reservation reservation;
@@ -110,6 +110,22 @@ public class JobService implements SmartLifecycle {
 		events.publishEvent(new JobEvent.Submitted(poolName));
 		dispatch(job, validated, reservation);
 		return job;
+	}
+
+	/**
+	 * Counts, as {@code invalid}, a submission refused before it reached {@link #submit}:
+	 * a body that is not a readable job request or fails Bean Validation. It is tagged
+	 * with the pool {@code submit} would have named, or {@code unknown}; {@code request}
+	 * is null when no body could be read.
+	 */
+	public void refusedBeforeSubmit(JobRequest request) {
+		String poolName = (request != null) ? SubmissionValidator.poolName(request) : null;
+		events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
+	}
+
+	/** The pool a refusal is counted under: one that exists, or {@code unknown}. */
+	private String poolTag(String poolName) {
+		return (poolName != null && router.exists(poolName)) ? poolName : "unknown";
 	}
 
 	/**

@@ -1,6 +1,8 @@
 package dev.jobexec.monitoring;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
@@ -101,6 +103,53 @@ class ActuatorTests {
 			.isEqualTo("seconds");
 	}
 
+	/**
+	 * Refusals made before the job service sees a submission (Bean Validation, an
+	 * unreadable body, size, media type) and the ones it makes itself are each counted
+	 * once.
+	 */
+	@Test
+	void everyRefusedSubmissionIsCountedOnce() {
+		String before = scrape();
+		Map<String, Integer> refusals = new LinkedHashMap<>();
+		refusals.put("{\"command\":[]}", 400);
+		refusals.put("{\"command\":[\"/bin/true\"],\"timeOut\":\"PT1S\"}", 400);
+		refusals.put("{\"command\":", 400);
+		refusals.put("{\"command\":[\"/bin/true\"],\"task\":\"echo\"}", 400);
+		refusals.put("{\"command\":[\"/bin/true\"],\"pool\":\"nope\"}", 404);
+		refusals.put("{\"task\":\"nope\"}", 404);
+		refusals.put("{\"task\":\"sleep\",\"timeout\":\"PT2H\"}", 400);
+		refusals.put("{\"command\":[\"/bin/echo\",\"" + "x".repeat(600 * 1024) + "\"]}", 413);
+		refusals.put("{\"command\":[\"/usr/sbin/nologin\"]}", 403);
+		refusals.forEach((body, status) -> assertThat(api.post(body).getStatus().value()).as("status of %.60s", body)
+			.isEqualTo(status));
+		api.client()
+			.post()
+			.uri("/api/v1/jobs")
+			.contentType(MediaType.TEXT_PLAIN)
+			.body("{}")
+			.exchange()
+			.expectStatus()
+			.isEqualTo(415);
+		// Without a key it is no one's submission.
+		api.anonymous()
+			.post()
+			.uri("/api/v1/jobs")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"command\":[]}")
+			.exchange()
+			.expectStatus()
+			.isUnauthorized();
+		String after = scrape();
+		assertThat(increase(before, after, "process", "invalid")).as("empty command; command and task").isEqualTo(2);
+		assertThat(increase(before, after, "thread", "invalid")).as("unknown task; timeout past max-timeout")
+			.isEqualTo(2);
+		assertThat(increase(before, after, "unknown", "invalid"))
+			.as("unknown property, not JSON, unknown pool, too large, wrong media type")
+			.isEqualTo(5);
+		assertThat(increase(before, after, "process", "forbidden")).isEqualTo(1);
+	}
+
 	private String scrape() {
 		return api.client()
 			.get()
@@ -110,6 +159,18 @@ class ActuatorTests {
 			.isOk()
 			.returnResult(String.class)
 			.getResponseBody();
+	}
+
+	private static long increase(String before, String after, String pool, String reason) {
+		String series = "jobexec_jobs_rejected_total{pool=\"" + pool + "\",reason=\"" + reason + "\"} ";
+		return value(after, series) - value(before, series);
+	}
+
+	private static long value(String scrape, String series) {
+		return scrape.lines()
+			.filter((line) -> line.startsWith(series))
+			.mapToLong((line) -> (long) Double.parseDouble(line.substring(series.length())))
+			.sum();
 	}
 
 	@Test
