@@ -19,6 +19,8 @@ import dev.jobexec.job.JobState;
 import dev.jobexec.job.JobStore;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -29,7 +31,6 @@ import lombok.RequiredArgsConstructor;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -41,6 +42,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+
+import static dev.jobexec.api.ApiExamples.REF;
+import static dev.jobexec.api.OpenApiConfiguration.PROBLEM_JSON;
 
 /** The job API: submit, look up, long-poll, list, cancel, and read captured output. */
 @RestController
@@ -59,9 +63,10 @@ class JobController {
 	private final JobService jobs;
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Submit a job",
-			description = "Stores the job as QUEUED and hands it to its pool. With `Prefer: wait=N` (RFC 7240) the "
-					+ "answer waits up to N seconds (at most 300) and is 200 with the finished job if it ended in time.",
+	@Operation(operationId = "submitJob", summary = "Submit a job",
+			description = "Stores the job as QUEUED and hands it to its pool: 202 with the job. With `Prefer: wait=N` "
+					+ "(RFC 7240) the answer waits up to N seconds (at most 300) and is 200 with the finished job "
+					+ "if it ended in time.",
 			requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 					schema = @Schema(implementation = JobRequest.class),
 					examples = { @ExampleObject(name = "process", summary = "A process job",
@@ -70,26 +75,44 @@ class JobController {
 									value = "{\"task\": \"sleep\", \"params\": {\"duration\": \"PT2S\"}}"),
 							@ExampleObject(name = "stdin-env", summary = "stdin and environment",
 									value = "{\"command\": [\"/bin/sh\", \"-c\", \"cat; echo $GREETING\"], \"stdin\": \"from stdin\\n\", \"env\": {\"GREETING\": \"hello\"}}") })))
-	@ApiResponse(responseCode = "202", description = "Accepted; `Location` names the job")
-	@ApiResponse(responseCode = "200", description = "Finished within `Prefer: wait`")
-	@ApiResponse(responseCode = "400", description = "Invalid body",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
+	@ApiResponse(responseCode = "202", description = "Accepted; `Location` names the job",
+			headers = @Header(name = "Location", description = "The job's URL", schema = @Schema(format = "uri")),
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobView.class),
+					examples = @ExampleObject(name = "process-accepted", ref = REF + "process-accepted")))
+	@ApiResponse(responseCode = "200", description = "Finished within `Prefer: wait`",
+			headers = { @Header(name = "Location", description = "The job's URL", schema = @Schema(format = "uri")),
+					@Header(name = "Preference-Applied", description = "`wait=N`", schema = @Schema(type = "string")) },
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobView.class),
+					examples = { @ExampleObject(name = "process-succeeded", ref = REF + "process-succeeded"),
+							@ExampleObject(name = "task-succeeded", ref = REF + "task-succeeded") }))
+	@ApiResponse(responseCode = "400", description = "Invalid body; `errors` names each field",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "invalid-request", ref = REF + "invalid-request")))
 	@ApiResponse(responseCode = "403", description = "Command not allowed",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "command-not-allowed", ref = REF + "command-not-allowed")))
 	@ApiResponse(responseCode = "404", description = "Unknown pool or task",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "429", description = "Queue full; see `Retry-After`",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
-	@ApiResponse(responseCode = "503", description = "Shutting down; see `Retry-After`",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
-	ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request,
-			@Parameter(description = "`wait=N`: wait up to N seconds for the job to finish",
-					example = "wait=10") @RequestHeader(name = "Prefer", required = false) String prefer) {
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = { @ExampleObject(name = "unknown-pool", ref = REF + "unknown-pool"),
+							@ExampleObject(name = "unknown-task", ref = REF + "unknown-task") }))
+	@ApiResponse(responseCode = "413", description = "Body larger than `jobexec.limits.max-request-size`",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "request-too-large", ref = REF + "request-too-large")))
+	@ApiResponse(responseCode = "429", description = "Queue full; retry after `Retry-After` seconds",
+			headers = @Header(name = "Retry-After", schema = @Schema(type = "integer")),
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "queue-full", ref = REF + "queue-full")))
+	@ApiResponse(responseCode = "503",
+			description = "Shutting down, or the job store cannot be written; retry after `Retry-After` seconds",
+			headers = @Header(name = "Retry-After", schema = @Schema(type = "integer")),
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = { @ExampleObject(name = "shutting-down", ref = REF + "shutting-down"),
+							@ExampleObject(name = "store-unavailable", ref = REF + "store-unavailable") }))
+	ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request, @Parameter(
+			description = "`wait=N`, such as `wait=10`: answer once the job has ended, or after N seconds (at most "
+					+ "300) with 202 as usual") @RequestHeader(name = "Prefer", required = false) String prefer) {
 		Job job = jobs.submit(request);
 		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri()
 			.path("/{id}")
@@ -106,32 +129,48 @@ class JobController {
 	}
 
 	@GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Get a job",
+	@Operation(operationId = "getJob", summary = "Get a job",
 			description = "With `wait`, holds the request until the job ends or the wait "
 					+ "elapses (long poll, at most PT5M); waiting never cancels the job.")
-	@ApiResponse(responseCode = "200", description = "The job")
+	@ApiResponse(responseCode = "200", description = "The job",
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobView.class),
+					examples = { @ExampleObject(name = "process-succeeded", ref = REF + "process-succeeded"),
+							@ExampleObject(name = "task-succeeded", ref = REF + "task-succeeded") }))
+	@ApiResponse(responseCode = "400", description = "`wait` is not an ISO-8601 duration",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "invalid-request", ref = REF + "invalid-request")))
 	@ApiResponse(responseCode = "404", description = "No such job",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
-	JobView get(@PathVariable String id, @Parameter(description = "ISO-8601 duration to wait for the job to end",
-			example = "PT30S") @RequestParam(required = false) String wait) {
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
+	JobView get(@PathVariable String id,
+			@Parameter(description = "ISO-8601 duration to wait for the job to end, such as `PT30S`") @RequestParam(
+					required = false) String wait) {
 		Duration duration = (wait != null) ? parseWait(wait) : Duration.ZERO;
 		return JobView.of(jobs.await(id, duration), true);
 	}
 
 	@GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "List jobs", description = "Newest first, filtered by state, pool and labels; page with "
-			+ "`limit` and the `nextCursor` of the previous page. Listed jobs carry output sizes, not output text.")
+	@Operation(operationId = "listJobs", summary = "List jobs",
+			description = "Newest first, filtered by state, pool and labels; page with "
+					+ "`limit` and the `nextCursor` of the previous page. Listed jobs carry output sizes, not output text.")
 	@ApiResponse(responseCode = "200", description = "A page of jobs")
 	@ApiResponse(responseCode = "400", description = "Invalid filter or cursor",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
-	JobPage list(@Parameter(example = "SUCCEEDED") @RequestParam(required = false) String state,
-			@Parameter(example = "process") @RequestParam(required = false) String pool,
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "invalid-request", ref = REF + "invalid-request")))
+	JobPage list(
+			@Parameter(description = "Only jobs in this state",
+					schema = @Schema(implementation = JobState.class)) @RequestParam(required = false) String state,
+			@Parameter(description = "Only jobs of this pool, such as `process`") @RequestParam(
+					required = false) String pool,
 			@Parameter(description = "`key:value`; repeat to require several labels",
-					example = "team:reports") @RequestParam(name = "label", required = false) List<String> labels,
-			@Parameter(description = "page size, 1 to 500") @RequestParam(defaultValue = "50") int limit, @Parameter(
-					description = "`nextCursor` of the previous page") @RequestParam(required = false) String cursor) {
+					array = @ArraySchema(schema = @Schema(example = "team:reports"))) @RequestParam(name = "label",
+							required = false) List<String> labels,
+			@Parameter(description = "Page size",
+					schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_LIMIT,
+							defaultValue = "50")) @RequestParam(defaultValue = "50") int limit,
+			@Parameter(description = "`nextCursor` of the previous page") @RequestParam(
+					required = false) String cursor) {
 		if (limit < 1 || limit > MAX_LIMIT) {
 			throw InvalidJobException.of("limit", "must be between 1 and " + MAX_LIMIT);
 		}
@@ -144,16 +183,23 @@ class JobController {
 	}
 
 	@DeleteMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-	@Operation(summary = "Cancel a job", description = "A queued job never starts; a running one goes down the "
-			+ "termination ladder (SIGTERM to its process group, kill-grace, SIGKILL; or interruption for a task).")
-	@ApiResponse(responseCode = "200", description = "Cancelled")
-	@ApiResponse(responseCode = "202", description = "The termination ladder is running; poll the job")
+	@Operation(operationId = "cancelJob", summary = "Cancel a job",
+			description = "A queued job never starts; a running one goes down the "
+					+ "termination ladder (SIGTERM to its process group, kill-grace, SIGKILL; or interruption for a task).")
+	@ApiResponse(responseCode = "200", description = "Cancelled",
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobView.class),
+					examples = @ExampleObject(name = "cancelled", ref = REF + "cancelled")))
+	@ApiResponse(responseCode = "202", description = "The termination ladder is running; poll the job",
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobView.class),
+					examples = @ExampleObject(name = "cancelling", ref = REF + "cancelling")))
 	@ApiResponse(responseCode = "404", description = "No such job",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
 	@ApiResponse(responseCode = "409", description = "Already finished",
-			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(implementation = ProblemDetail.class)))
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "job-finished", ref = REF + "job-finished")))
 	ResponseEntity<JobView> cancel(@PathVariable String id) {
 		Job job = jobs.cancel(id);
 		JobView view = JobView.of(job, true);
@@ -161,17 +207,23 @@ class JobController {
 	}
 
 	@GetMapping(path = "/{id}/stdout", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(summary = "Captured standard output",
+	@Operation(operationId = "getJobStdout", summary = "Captured standard output",
 			description = "Head and tail when truncated; empty until the job ends.")
 	@ApiResponse(responseCode = "200", description = "The text")
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
 	String stdout(@PathVariable String id) {
 		return text(jobs.get(id).stdout());
 	}
 
 	@GetMapping(path = "/{id}/stderr", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(summary = "Captured standard error",
+	@Operation(operationId = "getJobStderr", summary = "Captured standard error",
 			description = "Head and tail when truncated; empty until the job ends.")
 	@ApiResponse(responseCode = "200", description = "The text")
+	@ApiResponse(responseCode = "404", description = "No such job",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
 	String stderr(@PathVariable String id) {
 		return text(jobs.get(id).stderr());
 	}

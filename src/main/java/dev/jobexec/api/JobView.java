@@ -13,14 +13,23 @@ import dev.jobexec.job.JobKind;
 import dev.jobexec.job.JobState;
 import io.swagger.v3.oas.annotations.media.Schema;
 
+import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
+
 /** A job as clients see it. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @Schema(description = "A job: what was asked, its state, and how it ended")
-public record JobView(@Schema(example = "019a8d5e-7c1f-7d2a-9b3e-2f6c1a4b5d6e") String id,
-		@Schema(example = "process") String pool, JobKind kind, JobState state, List<String> command, String task,
-		Map<String, Object> params, String stdin, Map<String, String> env, String workingDirectory,
-		@Schema(type = "string", example = "PT5M") Duration timeout, boolean daemon, Map<String, String> labels,
-		Instant submittedAt, Instant startedAt, Instant finishedAt,
+public record JobView(
+		@Schema(requiredMode = REQUIRED, description = "UUIDv7: ids sort by submission time",
+				example = "019a8d5e-7c1f-7d2a-9b3e-2f6c1a4b5d6e") String id,
+		@Schema(requiredMode = REQUIRED, example = "process") String pool,
+		@Schema(requiredMode = REQUIRED) JobKind kind, @Schema(requiredMode = REQUIRED) JobState state,
+		@Schema(description = "argv of a process job") List<String> command,
+		@Schema(description = "The task of a task job") String task, Map<String, Object> params, String stdin,
+		Map<String, String> env, String workingDirectory,
+		@Schema(requiredMode = REQUIRED, type = "string", description = "ISO-8601; the pool's default when not given",
+				example = "PT5M") Duration timeout,
+		@Schema(requiredMode = REQUIRED) boolean daemon, Map<String, String> labels,
+		@Schema(requiredMode = REQUIRED) Instant submittedAt, Instant startedAt, Instant finishedAt,
 		@Schema(description = "OS process id, also the job's process group id") Long pid,
 		@Schema(description = "Exit status of the process; 128+N when a signal N ended it") Integer exitCode,
 		@Schema(description = "Signal that ended the process, when one did") Integer signal,

@@ -5,6 +5,9 @@ import java.util.List;
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import lombok.RequiredArgsConstructor;
@@ -14,6 +17,9 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+
+import static dev.jobexec.api.ApiExamples.REF;
+import static dev.jobexec.api.OpenApiConfiguration.PROBLEM_JSON;
 
 /** The pools jobs run in: their configuration and live figures. */
 @RestController
@@ -25,14 +31,19 @@ class PoolController {
 	private final PoolRouter router;
 
 	@GetMapping("/pools")
-	@Operation(summary = "List pools", description = "Configuration and live figures of every pool")
+	@Operation(operationId = "listPools", summary = "List pools",
+			description = "Configuration and live figures of every pool")
 	List<PoolSnapshot> pools() {
 		return router.snapshots();
 	}
 
 	@GetMapping("/pools/{name}")
-	@Operation(summary = "Get one pool")
-	@ApiResponse(responseCode = "404", description = "No such pool")
+	@Operation(operationId = "getPool", summary = "Get one pool",
+			description = "Configuration and live figures of one pool")
+	@ApiResponse(responseCode = "200", description = "The pool")
+	@ApiResponse(responseCode = "404", description = "No such pool",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "unknown-pool", ref = REF + "unknown-pool")))
 	PoolSnapshot pool(@PathVariable String name) {
 		return router.pool(name).snapshot();
 	}

@@ -23,7 +23,8 @@ class TaskController {
 	private final TaskRegistry tasks;
 
 	@GetMapping("/tasks")
-	@Operation(summary = "List tasks", description = "Tasks that thread jobs can run, with their parameters")
+	@Operation(operationId = "listTasks", summary = "List tasks",
+			description = "Tasks that thread jobs can run, with their parameters")
 	List<TaskView> tasks() {
 		return tasks.all()
 			.stream()

@@ -4,7 +4,11 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+
 /** The states of a job and the one table of moves allowed between them. */
+@Schema(enumAsRef = true, description = "QUEUED, then RUNNING, then one of the ends; QUEUED may end CANCELLED; "
+		+ "LOST is a job that was running when the service died")
 public enum JobState {
 
 	QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST;
