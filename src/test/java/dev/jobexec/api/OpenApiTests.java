@@ -52,8 +52,59 @@ class OpenApiTests {
 			.exists()
 			.jsonPath("$.components.schemas.JobRequest.properties.timeout.example")
 			.isEqualTo("PT30S")
-			.jsonPath("$.components.schemas.JobView.properties.state.enum")
+			.jsonPath("$.components.schemas.JobState.enum")
 			.value((states) -> assertThat((List<Object>) states).contains("QUEUED", "RUNNING", "SUCCEEDED", "LOST"));
+	}
+
+	@Test
+	void limitsAreTheConfiguredOnes() {
+		// JobexecHttpTest configures max-arguments 64, max-env-entries 8, max-labels 8.
+		String request = "$.components.schemas.JobRequest.properties.";
+		api.client()
+			.get()
+			.uri("/v3/api-docs")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath(request + "command.anyOf[0].maxItems")
+			.isEqualTo(64)
+			.jsonPath(request + "command.anyOf[0].minItems")
+			.isEqualTo(1)
+			.jsonPath(request + "env.anyOf[0].maxProperties")
+			.isEqualTo(8)
+			.jsonPath(request + "labels.anyOf[0].maxProperties")
+			.isEqualTo(8)
+			.jsonPath(request + "command.anyOf[1].type")
+			.isEqualTo("null");
+	}
+
+	@Test
+	void everyOperationDocumentsItsErrorsAsProblems() {
+		api.client()
+			.get()
+			.uri("/v3/api-docs")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.paths.*.*.responses['401'].$ref")
+			.value((refs) -> assertThat((List<Object>) refs).hasSize(9)
+				.containsOnly("#/components/responses/Unauthorized"))
+			.jsonPath("$.paths['/api/v1/pools/{name}'].get.operationId")
+			.isEqualTo("getPool")
+			.jsonPath("$.paths['/api/v1/pools/{name}'].get.responses['200'].content['application/json'].schema.$ref")
+			.isEqualTo("#/components/schemas/PoolSnapshot")
+			.jsonPath("$.paths['/api/v1/pools/{name}'].get.responses['404'].content['application/problem+json']")
+			.exists()
+			.jsonPath("$.paths['/api/v1/jobs'].post.parameters[?(@.name == 'Prefer')].example")
+			.doesNotExist()
+			.jsonPath("$.components.examples.queue-full.value.type")
+			.isEqualTo("https://jobexec.dev/problems/queue-full")
+			.jsonPath("$.components.examples.queue-full.value.pool")
+			.isEqualTo("process")
+			.jsonPath("$.components.schemas.Problem.properties.errors")
+			.exists();
 	}
 
 	@Test
