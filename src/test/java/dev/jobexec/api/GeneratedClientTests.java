@@ -18,6 +18,7 @@ import jobexec.client.model.PoolSnapshot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +34,9 @@ class GeneratedClientTests {
 
 	@LocalServerPort
 	int port;
+
+	@Autowired
+	Api api;
 
 	private ApiClient client;
 
@@ -71,6 +75,16 @@ class GeneratedClientTests {
 		assertThat(answer.getStatusCode()).isEqualTo(200);
 		assertThat(answer.getData().getState()).isEqualTo(JobState.SUCCEEDED);
 		assertThat(answer.getData().getResult()).isEqualTo("hi");
+	}
+
+	@Test
+	void nullCollectionsAreTakenAsAbsent() {
+		// What the document promises with anyOf [..., null] for command, params, env and
+		// labels.
+		assertThat(api.submit("{\"task\":\"echo\",\"command\":null,\"env\":null,\"labels\":null}"))
+			.containsEntry("kind", "TASK");
+		assertThat(api.submit("{\"command\":[\"/bin/true\"],\"params\":null,\"env\":null,\"labels\":null}"))
+			.containsEntry("kind", "PROCESS");
 	}
 
 	@Test
