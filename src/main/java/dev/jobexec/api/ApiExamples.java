@@ -44,6 +44,17 @@ final class ApiExamples {
 				example("A process job whose termination ladder is running",
 						job("process", "PROCESS", "RUNNING", Map.of("command", List.of("/bin/sleep", "600")),
 								ordered("startedAt", "2026-11-30T09:15:02.130Z", "pid", 48211))));
+		Map<String, Object> listed = job("process", "PROCESS", "SUCCEEDED",
+				Map.of("command", List.of("/bin/echo", "hello"), "labels", Map.of("team", "reports")),
+				ordered("startedAt", "2026-11-30T09:15:02.130Z", "finishedAt", "2026-11-30T09:15:02.148Z", "pid", 48211,
+						"exitCode", 0, "stdout", ordered("bytes", 6, "truncated", false), "stderr",
+						ordered("bytes", 0, "truncated", false)));
+		examples.put("job-page", example("A page of jobs, without output text, and the cursor of the next one",
+				ordered("items", List.of(listed), "nextCursor", JOB_ID)));
+		examples.put("process-pool", example("The process pool with its defaults, idle",
+				ordered("name", "process", "type", "process", "maxConcurrency", 2, "queueCapacity", 100, "active", 0,
+						"queued", 0, "completed", 42, "rejected", 0, "stuckThreads", 0, "defaultTimeout", "PT5M",
+						"maxTimeout", "PT1H", "killGrace", "PT5S", "accepting", true)));
 		examples.put("invalid-request",
 				problem(400, "invalid-request", "Invalid request",
 						"timeout: exceeds the max-timeout of pool 'process' (PT1H)", "/api/v1/jobs", "errors",

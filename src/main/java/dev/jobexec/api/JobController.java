@@ -154,7 +154,10 @@ class JobController {
 	@Operation(operationId = "listJobs", summary = "List jobs",
 			description = "Newest first, filtered by state, pool and labels; page with "
 					+ "`limit` and the `nextCursor` of the previous page. Listed jobs carry output sizes, not output text.")
-	@ApiResponse(responseCode = "200", description = "A page of jobs")
+	@ApiResponse(responseCode = "200", description = "A page of jobs",
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = JobPage.class),
+					examples = @ExampleObject(name = "job-page", ref = REF + "job-page")))
 	@ApiResponse(responseCode = "400", description = "Invalid filter or cursor",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "invalid-request", ref = REF + "invalid-request")))

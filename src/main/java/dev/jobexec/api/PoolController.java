@@ -40,7 +40,10 @@ class PoolController {
 	@GetMapping("/pools/{name}")
 	@Operation(operationId = "getPool", summary = "Get one pool",
 			description = "Configuration and live figures of one pool")
-	@ApiResponse(responseCode = "200", description = "The pool")
+	@ApiResponse(responseCode = "200", description = "The pool",
+			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+					schema = @Schema(implementation = PoolSnapshot.class),
+					examples = @ExampleObject(name = "process-pool", ref = REF + "process-pool")))
 	@ApiResponse(responseCode = "404", description = "No such pool",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "unknown-pool", ref = REF + "unknown-pool")))
