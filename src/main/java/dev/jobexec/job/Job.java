@@ -2,6 +2,7 @@ package dev.jobexec.job;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -58,7 +59,7 @@ public final class Job {
 		this.pool = pool;
 		this.request = request;
 		this.timeout = timeout;
-		this.submittedAt = submittedAt;
+		this.submittedAt = stored(submittedAt);
 	}
 
 	/** A job as the store kept it. */
@@ -131,7 +132,7 @@ public final class Job {
 		this.pid = pid;
 		this.pidStartTicks = pidStartTicks;
 		this.instance = instance;
-		this.startedAt = at;
+		this.startedAt = stored(at);
 	}
 
 	synchronized void succeed(ExecutionOutcome outcome, Instant at) {
@@ -155,7 +156,7 @@ public final class Job {
 		moveTo(JobState.LOST);
 		this.terminationReason = TerminationReason.SERVICE_LOST;
 		this.error = "the service stopped while the job was " + ((startedAt != null) ? "running" : "queued");
-		this.finishedAt = at;
+		this.finishedAt = stored(at);
 		terminal.complete(this);
 	}
 
@@ -171,7 +172,7 @@ public final class Job {
 
 	private void end(JobState next, ExecutionOutcome outcome, Instant at) {
 		moveTo(next);
-		this.finishedAt = at;
+		this.finishedAt = stored(at);
 		this.exitCode = outcome.exitCode();
 		this.signal = outcome.signal();
 		this.result = outcome.result();
@@ -180,6 +181,15 @@ public final class Job {
 		this.stderr = outcome.stderr();
 		this.terminationReason = outcome.terminationReason();
 		terminal.complete(this);
+	}
+
+	/**
+	 * An instant as the stores keep it (microseconds), so that a job reads the same
+	 * before and after it is stored. Truncating only moves it earlier: a timeout still
+	 * never fires before {@code startedAt} plus the timeout.
+	 */
+	private static Instant stored(Instant at) {
+		return (at != null) ? at.truncatedTo(ChronoUnit.MICROS) : null;
 	}
 
 	private void moveTo(JobState next) {

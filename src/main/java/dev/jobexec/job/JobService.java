@@ -167,9 +167,9 @@ public class JobService implements SmartLifecycle {
 			return job;
 		}
 		if (!JobIds.isValid(id)) {
-			throw new JobNotFoundException(id);
+			throw JobNotFoundException.malformed(id);
 		}
-		return store.find(id).orElseThrow(() -> new JobNotFoundException(id));
+		return store.find(id).orElseThrow(() -> JobNotFoundException.unknown(id));
 	}
 
 	/** The job once it has ended, or as it is when {@code wait} has elapsed. */

@@ -29,6 +29,17 @@ class JobApiTests {
 	@Autowired
 	PoolRouter router;
 
+	@Test
+	void timestampsReadTheSameWhenSubmittedAndWhenReadBack() {
+		Map<String, Object> submitted = api.submit("{\"command\":[\"/bin/true\"]}");
+		Map<String, Object> ended = api.awaitEnd((String) submitted.get("id"));
+		assertThat(ended.get("submittedAt")).isEqualTo(submitted.get("submittedAt"));
+		for (String field : List.of("submittedAt", "startedAt", "finishedAt")) {
+			String fraction = ((String) ended.get(field)).replaceAll("^[^.]*\\.?|Z$", "");
+			assertThat(fraction.length()).as("fraction of %s: %s", field, ended.get(field)).isLessThanOrEqualTo(6);
+		}
+	}
+
 	@Nested
 	class ProcessJobs {
 

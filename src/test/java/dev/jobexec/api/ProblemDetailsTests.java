@@ -146,6 +146,16 @@ class ProblemDetailsTests {
 				.expectBody()
 				.jsonPath("$.jobId")
 				.isEqualTo("01a1fb9d-0000-7000-8000-000000000000");
+			api.client()
+				.get()
+				.uri("/api/v1/jobs/ID")
+				.exchange()
+				.expectStatus()
+				.isNotFound()
+				.expectBody()
+				.jsonPath("$.detail")
+				.value((detail) -> assertThat((String) detail).contains("'ID' is not a job id")
+					.doesNotContain("retention"));
 			api.client().delete().uri("/api/v1/jobs/not-an-id").exchange().expectStatus().isNotFound();
 			api.client().get().uri("/api/v1/jobs/not-an-id/stdout").exchange().expectStatus().isNotFound();
 		}
