@@ -41,7 +41,7 @@ try {
 	await page.locator('.modal-ux button.close-modal').click();
 
 	// POST /api/v1/jobs, Try it out, the "process" example.
-	const operation = page.locator('#operations-Jobs-submit');
+	const operation = page.locator('#operations-Jobs-submitJob');
 	await operation.locator('.opblock-summary-control').click();
 	// springdoc.swagger-ui.try-it-out-enabled opens operations in "Try it out" already; then
 	// the button reads "Cancel" and pressing it would leave that mode.

@@ -342,19 +342,7 @@ class WorkerPoolTests {
 		}
 
 		private JobRunnerFactory factory(PoolType type) {
-			return new JobRunnerFactory() {
-
-				@Override
-				public PoolType type() {
-					return type;
-				}
-
-				@Override
-				public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-					return runner;
-				}
-
-			};
+			return RunnerFixtures.factory(type, runner);
 		}
 
 		private static void shutdown(PoolRouter router, Duration drainTimeout) {

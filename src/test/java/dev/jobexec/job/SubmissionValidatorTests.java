@@ -17,6 +17,7 @@ import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.JobRunnerFactory;
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolType;
+import dev.jobexec.execution.RunnerFixtures;
 import dev.jobexec.execution.UnknownPoolException;
 import dev.jobexec.execution.process.CommandNotAllowedException;
 import dev.jobexec.execution.process.CommandPolicy;
@@ -526,19 +527,7 @@ class SubmissionValidatorTests {
 		JobRunner runner = (spec, startedAt, listener) -> {
 			throw new AssertionError("checking a submission starts nothing");
 		};
-		return new JobRunnerFactory() {
-
-			@Override
-			public PoolType type() {
-				return type;
-			}
-
-			@Override
-			public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-				return runner;
-			}
-
-		};
+		return RunnerFixtures.factory(type, runner);
 	}
 
 	/** A {@link JobRequest} built field by field. */

@@ -44,7 +44,7 @@ class ActuatorTests {
 	@Test
 	void prometheusShowsEveryJobexecMeterWithPoolTags() {
 		api.awaitEnd(api.submitId("{\"command\":[\"/bin/true\"]}"));
-		String scrape = scrape();
+		String scrape = api.scrape();
 		for (String series : List.of("jobexec_jobs_submitted_total{pool=\"process\"}",
 				"jobexec_jobs_rejected_total{pool=\"process\",reason=\"queue_full\"}",
 				"jobexec_jobs_finished_total{pool=\"process\",state=\"SUCCEEDED\"}",
@@ -62,7 +62,7 @@ class ActuatorTests {
 
 	@Test
 	void durationAndQueueWaitBucketsReachPastTheLongestMaxTimeout() {
-		String scrape = scrape();
+		String scrape = api.scrape();
 		// The pools allow 1 h and a kill-grace of up to 3 s: the last finite bucket is 2
 		// h.
 		for (String series : List.of("jobexec_jobs_duration_seconds_bucket{pool=\"process\",state=\"SUCCEEDED\",",
@@ -110,7 +110,7 @@ class ActuatorTests {
 	 */
 	@Test
 	void everyRefusedSubmissionIsCountedOnce() {
-		String before = scrape();
+		String before = api.scrape();
 		Map<String, Integer> refusals = new LinkedHashMap<>();
 		refusals.put("{\"command\":[]}", 400);
 		refusals.put("{\"command\":[\"/bin/true\"],\"timeOut\":\"PT1S\"}", 400);
@@ -140,7 +140,7 @@ class ActuatorTests {
 			.exchange()
 			.expectStatus()
 			.isUnauthorized();
-		String after = scrape();
+		String after = api.scrape();
 		assertThat(increase(before, after, "process", "invalid")).as("empty command; command and task").isEqualTo(2);
 		assertThat(increase(before, after, "thread", "invalid")).as("unknown task; timeout past max-timeout")
 			.isEqualTo(2);
@@ -148,17 +148,6 @@ class ActuatorTests {
 			.as("unknown property, not JSON, unknown pool, too large, wrong media type")
 			.isEqualTo(5);
 		assertThat(increase(before, after, "process", "forbidden")).isEqualTo(1);
-	}
-
-	private String scrape() {
-		return api.client()
-			.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseBody();
 	}
 
 	private static long increase(String before, String after, String pool, String reason) {

@@ -43,14 +43,7 @@ class GrafanaDashboardTests {
 		assertThat(queries).hasSizeGreaterThan(10);
 
 		api.awaitEnd(api.submitId("{\"command\":[\"/bin/true\"]}"));
-		Set<String> exposed = PromQl.seriesNames(api.client()
-			.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseBody());
+		Set<String> exposed = PromQl.seriesNames(api.scrape());
 		Set<String> read = new TreeSet<>();
 		for (String query : queries) {
 			Set<String> names = PromQl.metricNames(query);

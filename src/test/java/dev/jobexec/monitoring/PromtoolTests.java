@@ -35,7 +35,7 @@ class PromtoolTests {
 	void promtoolHasNothingToSayAboutJobexecSeries() {
 		Path promtool = Tools.require("promtool");
 		api.awaitEnd(api.submitId("{\"command\":[\"/bin/true\"]}"));
-		Tools.Result result = Tools.run(Duration.ofSeconds(30), scrape(),
+		Tools.Result result = Tools.run(Duration.ofSeconds(30), api.scrape(),
 				List.of(promtool.toString(), "check", "metrics"));
 		// Library meters (Tomcat, JVM, HTTP) still draw complaints: exit code 3.
 		assertThat(result.output().lines().filter((line) -> line.startsWith("jobexec_")).toList()).as(result.output())
@@ -70,7 +70,7 @@ class PromtoolTests {
 	@Test
 	@SuppressWarnings("unchecked")
 	void alertRulesReadOnlySeriesTheServiceExposes() throws IOException {
-		Set<String> exposed = PromQl.seriesNames(scrape());
+		Set<String> exposed = PromQl.seriesNames(api.scrape());
 		for (Path file : ruleFiles()) {
 			Map<String, Object> rules = new Yaml().load(Files.readString(file));
 			for (Map<String, Object> group : (List<Map<String, Object>>) rules.get("groups")) {
@@ -97,17 +97,6 @@ class PromtoolTests {
 			assertThat(rules).isNotEmpty();
 			return rules;
 		}
-	}
-
-	private String scrape() {
-		return api.client()
-			.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseBody();
 	}
 
 }

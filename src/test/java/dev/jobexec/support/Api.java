@@ -174,6 +174,17 @@ public class Api {
 			.until(() -> get(id), (job) -> state.equals(job.get("state")));
 	}
 
+	/** The Prometheus scrape, as a Prometheus server reads it. */
+	public String scrape() {
+		return client.get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseBody();
+	}
+
 	public static boolean isTerminal(Object state) {
 		return TERMINAL.contains((String) state);
 	}
