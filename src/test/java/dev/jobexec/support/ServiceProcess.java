@@ -43,7 +43,10 @@ public final class ServiceProcess implements AutoCloseable {
 	 * arguments; waits until it is healthy.
 	 */
 	public static ServiceProcess start(Path dir, List<String> wrapper, String... args) throws IOException {
-		ServiceProcess service = launch(dir, wrapper, args);
+		return awaitReady(launch(dir, wrapper, args));
+	}
+
+	private static ServiceProcess awaitReady(ServiceProcess service) {
 		try {
 			Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
 				if (!service.process.isAlive()) {
@@ -71,16 +74,30 @@ public final class ServiceProcess implements AutoCloseable {
 	}
 
 	private static ServiceProcess launch(Path dir, List<String> wrapper, String... args) throws IOException {
+		return launch(dir, wrapper,
+				List.of("-cp", System.getProperty("java.class.path"), JobexecApplication.class.getName()), args);
+	}
+
+	/**
+	 * Starts the packaged jar, as an operator runs it ({@code java -jar}), and waits
+	 * until it is ready.
+	 */
+	public static ServiceProcess startJar(Path dir, Path jar, String... args) throws IOException {
+		return awaitReady(launch(dir, List.of(), List.of("-jar", jar.toString()), args));
+	}
+
+	private static ServiceProcess launch(Path dir, List<String> wrapper, List<String> main, String... args)
+			throws IOException {
 		int port;
 		try (ServerSocket socket = new ServerSocket(0)) {
 			port = socket.getLocalPort();
 		}
 		List<String> command = new ArrayList<>(wrapper);
 		command.add(ProcessHandle.current().info().command().orElseThrow());
-		command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp",
-				System.getProperty("java.class.path"), JobexecApplication.class.getName(), "--server.port=" + port,
-				"--jobexec.data-dir=" + dir.resolve("data"), "--jobexec.reaper.interval=200ms",
-				"--spring.main.banner-mode=off"));
+		command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xmx256m"));
+		command.addAll(main);
+		command.addAll(List.of("--server.port=" + port, "--jobexec.data-dir=" + dir.resolve("data"),
+				"--jobexec.reaper.interval=200ms", "--spring.main.banner-mode=off"));
 		if (List.of(args).stream().noneMatch((arg) -> arg.startsWith("--jobexec.security.api-keys"))) {
 			command.add("--jobexec.security.api-keys=" + Api.KEY);
 		}
