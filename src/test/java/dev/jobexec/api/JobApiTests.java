@@ -237,10 +237,7 @@ class JobApiTests {
 		@Test
 		void longPollReturnsAsSoonAsTheJobEnds() {
 			String id = api.submitId("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT1S\"}}");
-			Map<String, Object> job = api.client()
-				.get()
-				.uri("/api/v1/jobs/{id}?wait=PT30S", id)
-				.exchange()
+			Map<String, Object> job = api.longPoll(id, "PT30S")
 				.expectStatus()
 				.isOk()
 				.returnResult(Api.JSON)
@@ -251,10 +248,7 @@ class JobApiTests {
 		@Test
 		void longPollThatElapsesLeavesTheJobRunning() {
 			String id = api.submitId("{\"task\":\"sleep\",\"params\":{\"duration\":\"PT2S\"}}");
-			Map<String, Object> job = api.client()
-				.get()
-				.uri("/api/v1/jobs/{id}?wait=PT0.2S", id)
-				.exchange()
+			Map<String, Object> job = api.longPoll(id, "PT0.2S")
 				.expectStatus()
 				.isOk()
 				.returnResult(Api.JSON)
