@@ -42,7 +42,8 @@ class ArchitectureTests {
 		assertThat(dependencies("problem")).isEmpty();
 		assertThat(dependencies("reaper")).containsOnly("os");
 		assertThat(dependencies("execution")).doesNotContain("job", "store", "api", "web", "monitoring");
-		assertThat(dependencies("job")).doesNotContain("store", "api", "web", "monitoring");
+		assertThat(dependencies("job")).doesNotContain("store", "cluster", "api", "web", "monitoring");
+		assertThat(dependencies("cluster")).doesNotContain("store", "api", "web", "monitoring");
 		assertThat(dependencies("store")).doesNotContain("api", "web", "monitoring");
 	}
 

@@ -119,11 +119,14 @@ class JobController {
 			.buildAndExpand(job.id())
 			.toUri();
 		Duration wait = preferredWait(prefer);
-		if (wait != null && jobs.awaitTerminal(job, wait)) {
-			return ResponseEntity.ok()
-				.location(location)
-				.header("Preference-Applied", "wait=" + wait.toSeconds())
-				.body(JobView.of(job, true));
+		if (wait != null) {
+			Job ended = jobs.await(job, wait);
+			if (ended.state().isTerminal()) {
+				return ResponseEntity.ok()
+					.location(location)
+					.header("Preference-Applied", "wait=" + wait.toSeconds())
+					.body(JobView.of(ended, true));
+			}
 		}
 		return ResponseEntity.accepted().location(location).body(JobView.of(job, true));
 	}

@@ -35,7 +35,9 @@ public record JobView(
 		@Schema(description = "Signal that ended the process, when one did") Integer signal,
 		@Schema(description = "Return value of a task") Object result,
 		@Schema(description = "Why the job did not succeed") String error, Output stdout, Output stderr,
-		TerminationReason terminationReason) {
+		TerminationReason terminationReason,
+		@Schema(description = "The node (the run of the service, JOBEXEC_INSTANCE) that holds the job: it claimed "
+				+ "it, runs it or ran it; absent while the job waits in the queue") String node) {
 
 	/**
 	 * The job as it is now; {@code withOutput} false leaves the output text out
@@ -48,7 +50,7 @@ public record JobView(
 				request.params(), request.stdin(), request.env(), request.workingDirectory(), p.timeout(),
 				Boolean.TRUE.equals(request.daemon()), request.labels(), p.submittedAt(), p.startedAt(), p.finishedAt(),
 				p.pid(), p.exitCode(), p.signal(), p.result(), p.error(), Output.of(p.stdout(), withOutput),
-				Output.of(p.stderr(), withOutput), p.terminationReason());
+				Output.of(p.stderr(), withOutput), p.terminationReason(), p.instance());
 	}
 
 	/**

@@ -115,6 +115,10 @@ public final class Execution {
 			return;
 		}
 		Instant startedAt = Instant.now();
+		if (!listener.launching(startedAt)) {
+			end(ExecutionOutcome.notDispatched("its node could not record the start, so it did not start it"));
+			return;
+		}
 		timeoutTask = timer.schedule(() -> terminate(TerminationReason.TIMEOUT), spec.timeout().toNanos(),
 				TimeUnit.NANOSECONDS);
 		RunningJob started = runner.start(spec, startedAt, new Relay());

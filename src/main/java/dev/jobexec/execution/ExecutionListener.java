@@ -1,11 +1,22 @@
 package dev.jobexec.execution;
 
+import java.time.Instant;
+
 /**
  * Receives what happens to one execution. The same interface carries it all the way: a
  * runner reports to the execution, the execution settles its pool and reports to whoever
  * submitted the job, so {@code execution} never calls back into the job layer.
  */
 public interface ExecutionListener {
+
+	/**
+	 * The execution is about to start, at {@code at}: nothing of it runs yet. Returning
+	 * false ends it without starting it ({@link #finished} reports that); a node of a
+	 * cluster does so when it can no longer show that the job is its own to run.
+	 */
+	default boolean launching(Instant at) {
+		return true;
+	}
 
 	/**
 	 * The execution left its queue and runs (or failed to start, which {@link #finished}

@@ -101,6 +101,52 @@ public final class WorkerPool {
 		}
 	}
 
+	/**
+	 * Slots a new execution would start in at once: free, not held for a submission, and
+	 * only while the pool dispatches. Cluster mode claims exactly this many jobs.
+	 */
+	public int freeSlots() {
+		lock.lock();
+		try {
+			return (accepting && dispatching)
+					? Math.max(0, config.maxConcurrency() - running.size() - queue.size() - reservations) : 0;
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	/**
+	 * Refuses a submission in cluster mode, where the queue is the cluster's: counts it
+	 * and returns why.
+	 */
+	public PoolFullException refuseFull() {
+		lock.lock();
+		try {
+			rejected++;
+			return new PoolFullException(name, config.queueCapacity());
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	/**
+	 * @throws PoolClosedException when the service is shutting down
+	 */
+	public void checkOpen() {
+		lock.lock();
+		try {
+			if (!accepting) {
+				rejected++;
+				throw new PoolClosedException(name);
+			}
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
 	public PoolSnapshot snapshot() {
 		lock.lock();
 		try {

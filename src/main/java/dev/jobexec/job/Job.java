@@ -135,6 +135,22 @@ public final class Job {
 		this.startedAt = stored(at);
 	}
 
+	/**
+	 * Cluster mode: the job leaves its queue on {@code instance}'s node before anything
+	 * of it runs, so that the start is stored first; {@link #spawned} adds its process.
+	 */
+	synchronized void start(String instance, Instant at) {
+		moveTo(JobState.RUNNING);
+		this.instance = instance;
+		this.startedAt = stored(at);
+	}
+
+	/** The process of a job that {@link #start(String, Instant) started}. */
+	synchronized void spawned(Long pid, Long pidStartTicks) {
+		this.pid = pid;
+		this.pidStartTicks = pidStartTicks;
+	}
+
 	synchronized void succeed(ExecutionOutcome outcome, Instant at) {
 		end(JobState.SUCCEEDED, outcome, at);
 	}
@@ -153,9 +169,14 @@ public final class Job {
 
 	/** The service died while this job was not finished. */
 	synchronized void lose(Instant at) {
+		lose(at, "the service stopped while the job was " + ((startedAt != null) ? "running" : "queued"));
+	}
+
+	/** The job was lost, for the reason {@code why}. */
+	synchronized void lose(Instant at, String why) {
 		moveTo(JobState.LOST);
 		this.terminationReason = TerminationReason.SERVICE_LOST;
-		this.error = "the service stopped while the job was " + ((startedAt != null) ? "running" : "queued");
+		this.error = why;
 		this.finishedAt = stored(at);
 		terminal.complete(this);
 	}

@@ -33,4 +33,18 @@ public sealed interface JobEvent {
 	record Finished(String pool, JobState state, Duration runTime) implements JobEvent {
 	}
 
+	/**
+	 * Cluster mode: this node claimed {@code jobs} queued jobs of the pool (possibly
+	 * none) in one statement that took {@code took}; {@code trigger} says what woke it.
+	 */
+	record Claimed(String pool, ClaimTrigger trigger, int jobs, Duration took) implements JobEvent {
+	}
+
+	/**
+	 * Cluster mode: a state change about a job was dropped because this node no longer
+	 * held the job or its lease (the cluster had settled it).
+	 */
+	record Fenced(String pool) implements JobEvent {
+	}
+
 }

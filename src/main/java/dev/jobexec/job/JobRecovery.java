@@ -57,7 +57,11 @@ class JobRecovery implements SmartLifecycle {
 
 	@Override
 	public void start() {
-		recover();
+		// A node of a cluster settles only the jobs of dead nodes (the cluster's node
+		// registry does that); everything else in the store belongs to live nodes.
+		if (!jobs.clustered()) {
+			recover();
+		}
 		running = true;
 	}
 

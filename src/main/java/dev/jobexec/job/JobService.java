@@ -2,8 +2,11 @@ package dev.jobexec.job;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -24,9 +27,9 @@ import dev.jobexec.execution.WorkerPool;
 import dev.jobexec.execution.process.CommandNotAllowedException;
 import dev.jobexec.execution.thread.UnknownTaskException;
 import dev.jobexec.reaper.JobProcesses;
-import lombok.RequiredArgsConstructor;
 import lombok.extern.slf4j.Slf4j;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
@@ -38,7 +41,6 @@ import org.springframework.web.ErrorResponseException;
  */
 @Slf4j
 @Service
-@RequiredArgsConstructor
 public class JobService implements SmartLifecycle {
 
 	/** How long a cancel waits for the ladder before answering 202 instead of 200. */
@@ -67,6 +69,37 @@ public class JobService implements SmartLifecycle {
 	private volatile boolean running;
 
 	/**
+	 * This node's lease when the store is shared by a cluster (PostgreSQL); null for the
+	 * embedded store, where this service is the only node and queues in memory.
+	 */
+	private final NodeLease lease;
+
+	/** Cluster mode: claims jobs from the shared queue. */
+	private final Claims claims;
+
+	/**
+	 * Cluster mode: jobs whose last state change could not be stored; retried after the
+	 * lease is renewed, dropped once it is lost (then the cluster settles them).
+	 */
+	private final Set<Job> unrecorded = ConcurrentHashMap.newKeySet();
+
+	public JobService(SubmissionValidator validator, PoolRouter router, JobStore store,
+			ApplicationEventPublisher events, JobProcesses processes, ObjectProvider<NodeLease> lease) {
+		this.validator = validator;
+		this.router = router;
+		this.store = store;
+		this.events = events;
+		this.processes = processes;
+		this.lease = lease.getIfAvailable();
+		this.claims = (this.lease != null) ? new Claims(this, store, this.lease, events) : null;
+	}
+
+	/** Whether this service is a node of a cluster (its store is PostgreSQL). */
+	public boolean clustered() {
+		return lease != null;
+	}
+
+	/**
 	 * Validates, stores and queues a job.
 	 * @throws InvalidJobException (400), CommandNotAllowedException (403),
 	 * UnknownPoolException or UnknownTaskException (404), PoolFullException (429),
@@ -85,6 +118,9 @@ public class JobService implements SmartLifecycle {
 		catch (InvalidJobException | UnknownPoolException | UnknownTaskException ex) {
 			events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
 			throw ex;
+		}
+		if (lease != null) {
+			return submitToCluster(request, poolName, validated);
 		}
 		WorkerPool.Reservation reservation;
 		try {
@@ -110,6 +146,96 @@ public class JobService implements SmartLifecycle {
 		events.publishEvent(new JobEvent.Submitted(poolName));
 		dispatch(job, validated, reservation);
 		return job;
+	}
+
+	/**
+	 * Cluster mode: stores the job in the shared queue, within the pool's queue-capacity
+	 * across the cluster, and claims it here at once when this node has a free slot;
+	 * otherwise the nodes that serve the pool are notified.
+	 */
+	private Job submitToCluster(JobRequest request, String poolName, SubmissionValidator.Validated validated) {
+		WorkerPool pool = validated.pool();
+		try {
+			pool.checkOpen();
+		}
+		catch (PoolClosedException ex) {
+			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
+			throw ex;
+		}
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now());
+		boolean claimHere = lease.isHeld() && pool.freeSlots() > 0;
+		boolean stored;
+		try {
+			stored = store.insertWithin(job, pool.config().queueCapacity(), !claimHere);
+		}
+		catch (RuntimeException ex) {
+			events.publishEvent(new JobEvent.Rejected(poolName, "store_unavailable"));
+			throw ex;
+		}
+		if (!stored) {
+			events.publishEvent(new JobEvent.Rejected(poolName, "queue_full"));
+			throw pool.refuseFull();
+		}
+		events.publishEvent(new JobEvent.Submitted(poolName));
+		if (claimHere) {
+			claim(pool, job, ClaimTrigger.SUBMIT);
+		}
+		return job;
+	}
+
+	/**
+	 * Cluster mode: claims as many of {@code pool}'s oldest queued jobs as it has free
+	 * slots and starts them. {@code known} is a job this node holds in memory already
+	 * (just submitted here): when it is claimed, that object runs, so that its waiters
+	 * see it end.
+	 */
+	void claim(WorkerPool pool, Job known, ClaimTrigger trigger) {
+		claims.claim(pool, known, trigger);
+	}
+
+	/** Cluster mode: asks for a claim on every pool (the polling fallback). */
+	public void claimAll(ClaimTrigger trigger) {
+		if (claims != null) {
+			router.names().forEach((name) -> claims.wake(router.pool(name), trigger));
+		}
+	}
+
+	/**
+	 * Cluster mode: the nodes were told that {@code pool} has queued jobs; claims here if
+	 * this node serves it and has a free slot.
+	 */
+	public void queued(String pool, ClaimTrigger trigger) {
+		if (claims != null && router.exists(pool)) {
+			claims.wake(router.pool(pool), trigger);
+		}
+	}
+
+	/**
+	 * Cluster mode: runs jobs this node claimed (called by {@link Claims} with the pool's
+	 * claim lock held, so that no other claim takes the same slots).
+	 */
+	void dispatchClaimed(Job job) {
+		if (!running) {
+			store.unclaim(job.id(), lease.nodeId());
+			return;
+		}
+		SubmissionValidator.Validated validated;
+		WorkerPool.Reservation reservation;
+		try {
+			validated = validator.validate(job.request(), job.pool());
+			reservation = validated.pool().reserveAccepted();
+		}
+		catch (ErrorResponseException ex) {
+			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
+			synchronized (job) {
+				job.cancel(ExecutionOutcome.notDispatched("node " + lease.nodeId() + " could not run it: " + why),
+						Instant.now());
+				recordHeld(job);
+			}
+			log.warn("Claimed job {} could not be run on this node: {}", job.id(), why);
+			return;
+		}
+		dispatch(job, validated, reservation);
 	}
 
 	/**
@@ -174,35 +300,51 @@ public class JobService implements SmartLifecycle {
 
 	/** The job once it has ended, or as it is when {@code wait} has elapsed. */
 	public Job await(String id, Duration wait) {
-		Job job = get(id);
-		awaitTerminal(job, wait);
-		return job;
+		return await(get(id), wait);
 	}
 
 	/**
-	 * Waits up to {@code wait} for the job to end; returns whether it did. Waiting never
+	 * The job once it has ended, or as it is when {@code wait} has elapsed: {@code job}
+	 * itself while this node runs it, otherwise as the store has it (another node of the
+	 * cluster runs it, and the store is read every {@link #REMOTE_POLL}). Waiting never
 	 * affects the job, and every waiter is released once the pools have shut down, so
 	 * that a long poll on a job that stays queued does not hold up the web server's
 	 * graceful shutdown.
 	 */
-	public boolean awaitTerminal(Job job, Duration wait) {
-		if (wait.isZero() || wait.isNegative() || job.whenTerminal().isDone()) {
-			return job.whenTerminal().isDone();
+	public Job await(Job job, Duration wait) {
+		long deadline = System.nanoTime() + Math.max(0, Math.min(wait.toNanos(), Duration.ofDays(1).toNanos()));
+		Job current = job;
+		while (!current.whenTerminal().isDone() && !closed.isDone()) {
+			long left = deadline - System.nanoTime();
+			if (left <= 0) {
+				break;
+			}
+			Job local = active.get(current.id());
+			boolean here = local != null || lease == null;
+			current = (local != null) ? local : current;
+			long slice = here ? left : Math.min(left, REMOTE_POLL.toNanos());
+			try {
+				CompletableFuture.anyOf(current.whenTerminal(), closed).get(slice, TimeUnit.NANOSECONDS);
+			}
+			catch (TimeoutException ex) {
+				// The slice elapsed: look again.
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				break;
+			}
+			catch (ExecutionException ex) {
+				throw new IllegalStateException(ex);
+			}
+			if (!here && !current.whenTerminal().isDone() && active.get(current.id()) == null) {
+				current = store.find(current.id()).orElse(current);
+			}
 		}
-		try {
-			CompletableFuture.anyOf(job.whenTerminal(), closed).get(wait.toNanos(), TimeUnit.NANOSECONDS);
-		}
-		catch (TimeoutException ex) {
-			// The wait elapsed: the client gets the job as it is.
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException ex) {
-			throw new IllegalStateException(ex);
-		}
-		return job.whenTerminal().isDone();
+		return current;
 	}
+
+	/** How often a waiter on a job another node runs reads the store. */
+	static final Duration REMOTE_POLL = Duration.ofMillis(200);
 
 	public List<Job> list(JobStore.Query query) {
 		if (query.after() != null && !JobIds.isValid(query.after())) {
@@ -220,17 +362,109 @@ public class JobService implements SmartLifecycle {
 	public Job cancel(String id) {
 		Job job = get(id);
 		Execution execution = executions.get(id);
+		if (execution == null && lease != null && !job.state().isTerminal()) {
+			return cancelElsewhere(job);
+		}
 		if (execution == null || job.state().isTerminal()) {
 			throw new JobFinishedException(id, job.state());
 		}
 		execution.terminate(TerminationReason.CANCELLED);
-		awaitTerminal(job, CANCEL_WAIT);
-		return job;
+		return await(job, CANCEL_WAIT);
+	}
+
+	/**
+	 * Cluster mode: cancels a job this node does not run. A job no node has claimed is
+	 * cancelled in the store at once; otherwise the node that holds it is asked (through
+	 * the store) and runs the ladder.
+	 */
+	private Job cancelElsewhere(Job job) {
+		Optional<Job> cancelled = store.cancelWaiting(job.id(), Instant.now());
+		if (cancelled.isPresent()) {
+			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+			return cancelled.get();
+		}
+		if (!store.requestCancel(job.id())) {
+			Job now = store.find(job.id()).orElse(job);
+			throw new JobFinishedException(job.id(), now.state());
+		}
+		Execution local = executions.get(job.id());
+		if (local != null) {
+			// Claimed here meanwhile.
+			local.terminate(TerminationReason.CANCELLED);
+		}
+		return await(store.find(job.id()).orElse(job), CANCEL_WAIT);
+	}
+
+	/**
+	 * Cluster mode: clients asked other nodes to cancel these jobs, which this node
+	 * holds.
+	 */
+	public void cancelRequested(Collection<String> ids) {
+		for (String id : ids) {
+			Execution execution = executions.get(id);
+			if (execution != null) {
+				execution.terminate(TerminationReason.CANCELLED);
+			}
+		}
+	}
+
+	/** Cluster mode: the jobs this node holds now. */
+	public Set<String> held() {
+		return Set.copyOf(executions.keySet());
+	}
+
+	/**
+	 * Cluster mode: this node lost its lease, so its jobs may be settled by others at any
+	 * moment: each is terminated (its processes are killed by the crash guard in any
+	 * case), ends lost, and writes nothing unless the node still holds it.
+	 */
+	public void fence() {
+		unrecorded.clear();
+		for (Map.Entry<String, Execution> entry : executions.entrySet()) {
+			Job job = active.get(entry.getKey());
+			if (job != null) {
+				fenced.add(job.id());
+			}
+			entry.getValue().terminate(TerminationReason.SERVICE_LOST);
+		}
+	}
+
+	/** Jobs whose outcome is a loss: their node lost its lease while they ran. */
+	private final Set<String> fenced = ConcurrentHashMap.newKeySet();
+
+	/**
+	 * Cluster mode: retries the state changes that could not be stored; call after the
+	 * lease was renewed.
+	 */
+	public void retryUnrecorded() {
+		for (Job job : List.copyOf(unrecorded)) {
+			unrecorded.remove(job);
+			synchronized (job) {
+				recordHeld(job);
+			}
+		}
+	}
+
+	public boolean hasUnrecorded() {
+		return !unrecorded.isEmpty();
 	}
 
 	@Override
 	public void start() {
 		running = true;
+		if (claims != null) {
+			claims.start();
+		}
+	}
+
+	/**
+	 * Cluster mode: stops claiming; called first at shutdown, so that the pools drain
+	 * while the other nodes take the queue.
+	 */
+	public void stopClaiming() {
+		if (claims != null) {
+			claims.stop();
+		}
 	}
 
 	/**
@@ -240,6 +474,7 @@ public class JobService implements SmartLifecycle {
 	@Override
 	public void stop() {
 		running = false;
+		stopClaiming();
 		closed.complete(null);
 	}
 
@@ -280,13 +515,77 @@ public class JobService implements SmartLifecycle {
 		}
 	}
 
+	/**
+	 * Cluster mode: stores a state change only while this node holds the job and its
+	 * lease. A change that cannot be stored now is retried after the next renewal; one
+	 * the store refuses because the node no longer holds the job is dropped: the cluster
+	 * has settled it.
+	 */
+	private boolean recordHeld(Job job) {
+		try {
+			if (store.updateHeld(job, lease.nodeId())) {
+				return true;
+			}
+			log.warn("Job {} is {} here, but this node no longer holds it: not recorded (the cluster settled it)",
+					job.id(), job.state());
+			events.publishEvent(new JobEvent.Fenced(job.pool()));
+		}
+		catch (StoreUnavailableException ex) {
+			unrecorded.add(job);
+		}
+		return false;
+	}
+
 	/** Records what the pool reports about one job. */
 	private final class Recorder implements ExecutionListener {
 
 		private final Job job;
 
+		/**
+		 * Cluster mode: whether the start was stored (so that the process may run); a job
+		 * whose start was not stored ends without a trace of this node.
+		 */
+		private volatile boolean startStored;
+
+		/** Cluster mode: the start could not be stored, so the job did not start here. */
+		private volatile boolean launchRefused;
+
 		Recorder(Job job) {
 			this.job = job;
+		}
+
+		/**
+		 * Cluster mode: stores the start before anything runs, so that a job whose start
+		 * could not be stored never runs, and a job that ran is never queued again.
+		 */
+		@Override
+		public boolean launching(Instant at) {
+			if (lease == null) {
+				return true;
+			}
+			synchronized (job) {
+				job.start(lease.nodeId(), at);
+				for (int attempt = 1; lease.isHeld(); attempt++) {
+					try {
+						if (store.updateHeld(job, lease.nodeId())) {
+							startStored = true;
+							return true;
+						}
+						log.warn("Job {} was claimed by this node but is no longer its own: not started", job.id());
+						launchRefused = true;
+						return false;
+					}
+					catch (StoreUnavailableException ex) {
+						if (attempt == 3) {
+							break;
+						}
+						LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100L * attempt));
+					}
+				}
+			}
+			log.warn("Job {} not started: its start could not be stored while this node held its lease", job.id());
+			launchRefused = true;
+			return false;
 		}
 
 		@Override
@@ -294,8 +593,14 @@ public class JobService implements SmartLifecycle {
 			// Readers of the job wait on its monitor, so they see the change only once it
 			// is stored.
 			synchronized (job) {
-				job.start(start.pid(), start.pidStartTicks(), processes.instance(), start.at());
-				record(job);
+				if (lease == null) {
+					job.start(start.pid(), start.pidStartTicks(), processes.instance(), start.at());
+					record(job);
+				}
+				else if (start.pid() != null) {
+					job.spawned(start.pid(), start.pidStartTicks());
+					recordHeld(job);
+				}
 			}
 			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(job.submittedAt(), start.at())));
 		}
@@ -305,19 +610,49 @@ public class JobService implements SmartLifecycle {
 			Instant now = Instant.now();
 			try {
 				synchronized (job) {
-					job.finish(outcome, now);
-					record(job);
+					if (lease == null) {
+						job.finish(outcome, now);
+						record(job);
+					}
+					else {
+						finishHeld(outcome, now);
+					}
 				}
 			}
 			finally {
 				executions.remove(job.id());
 				active.remove(job.id());
+				fenced.remove(job.id());
 			}
 			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
 				log.info("Job {} ended as {} by the shutdown", job.id(), job.state());
 			}
+			if (lease != null) {
+				claims.wake(router.pool(job.pool()), ClaimTrigger.SLOT);
+			}
 			Instant from = (job.startedAt() != null) ? job.startedAt() : job.submittedAt();
 			events.publishEvent(new JobEvent.Finished(job.pool(), job.state(), Duration.between(from, now)));
+		}
+
+		private void finishHeld(ExecutionOutcome outcome, Instant now) {
+			if (launchRefused) {
+				// It never ran: the queue gets it back (or the cluster does, if this node
+				// dies first).
+				try {
+					store.unclaim(job.id(), lease.nodeId());
+				}
+				catch (StoreUnavailableException ex) {
+					log.warn("Job {} stays claimed by this node until the store can be written", job.id());
+				}
+				return;
+			}
+			if (startStored && fenced.contains(job.id())) {
+				job.lose(now, "its node (" + lease.nodeId() + ") lost its lease while the job was running");
+			}
+			else {
+				job.finish(outcome, now);
+			}
+			recordHeld(job);
 		}
 
 	}

@@ -35,6 +35,70 @@ public interface JobStore {
 	 */
 	int deleteFinishedBefore(Instant cutoff, int batch);
 
+	// Cluster mode (PostgreSQL): the job table is the queue every node claims from, and a
+	// node writes a job it runs only while it holds both the job and its lease.
+
+	/**
+	 * Inserts a queued job unless its pool already has {@code queueCapacity} unclaimed
+	 * queued jobs across the cluster; the count and the insert are serialised across
+	 * nodes, so the bound is exact. With {@code notify}, the nodes that listen are told
+	 * that the pool has work.
+	 * @return false when the pool's queue is full (nothing was stored)
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
+	boolean insertWithin(Job job, int queueCapacity, boolean notify);
+
+	/**
+	 * Claims up to {@code max} of the oldest unclaimed queued jobs of {@code pool} for
+	 * {@code node}, skipping rows other nodes are claiming at the same moment.
+	 */
+	List<Job> claim(String node, String pool, int max);
+
+	/**
+	 * Writes a job's state on behalf of {@code node}, only if the node still holds the
+	 * job and a live lease.
+	 * @return false when that is no longer so (nothing was written)
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
+	boolean updateHeld(Job job, String node);
+
+	/**
+	 * Gives a job {@code node} claimed but did not start back to the queue; returns
+	 * whether it did.
+	 */
+	boolean unclaim(String jobId, String node);
+
+	/**
+	 * Cancels a job no node has claimed; returns it cancelled, or empty when it is not an
+	 * unclaimed queued job (any more).
+	 */
+	Optional<Job> cancelWaiting(String jobId, Instant at);
+
+	/**
+	 * Asks the node that holds the job to cancel it: flags the row and notifies; returns
+	 * false when the job has ended.
+	 */
+	boolean requestCancel(String jobId);
+
+	/** The jobs {@code node} holds that a client asked to cancel. */
+	List<String> cancelRequested(String node);
+
+	/**
+	 * Settles the jobs held by nodes that are not alive: running ones become lost
+	 * (returned), claimed ones that had not started go back to the queue (their pools are
+	 * returned, once per job). Idempotent: rows already settled are not touched again.
+	 */
+	Settled settleJobsOfDeadNodes(Instant at);
+
+	/** What {@link #settleJobsOfDeadNodes} changed. */
+	record Settled(List<Job> lost, List<String> requeuedPools) {
+
+		public boolean isEmpty() {
+			return lost.isEmpty() && requeuedPools.isEmpty();
+		}
+
+	}
+
 	/** Why the last write failed, or null when it succeeded. */
 	String writeProblem();
 

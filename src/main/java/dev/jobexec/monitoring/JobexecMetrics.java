@@ -145,6 +145,12 @@ class JobexecMetrics implements MeterBinder {
 				finished(finished.pool(), finished.state()).increment();
 				duration(finished.pool(), finished.state()).record(finished.runTime());
 			}
+			case JobEvent.Claimed claimed -> {
+				// ClusterMetrics counts it.
+			}
+			case JobEvent.Fenced fenced -> {
+				// ClusterMetrics counts it.
+			}
 		}
 	}
 

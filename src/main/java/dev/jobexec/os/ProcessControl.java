@@ -19,6 +19,10 @@ public final class ProcessControl {
 
 	public static final int SIGTERM = 15;
 
+	public static final int SIGCONT = 18;
+
+	public static final int SIGSTOP = 19;
+
 	/**
 	 * What {@link #waitNoHang} returns instead of a wait status, which is never negative.
 	 */

@@ -40,7 +40,7 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 
 	private volatile boolean running;
 
-	private CrashGuard guard;
+	private volatile CrashGuard guard;
 
 	private Thread thread;
 
@@ -123,6 +123,17 @@ public class Reaper implements InitializingBean, SmartLifecycle {
 		// Stops right after the pools have drained (ExecutionShutdown,
 		// Integer.MAX_VALUE).
 		return Integer.MAX_VALUE - 1;
+	}
+
+	/**
+	 * Cluster mode: the node's lease is held for {@code heldFor} more; the crash guard
+	 * kills the job processes if it is not renewed by then.
+	 */
+	public void leaseHeldFor(Duration heldFor) {
+		CrashGuard current = guard;
+		if (current != null) {
+			current.feed(heldFor);
+		}
 	}
 
 	public ReaperSnapshot snapshot() {

@@ -24,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -66,37 +67,191 @@ class JdbcJobStore implements JobStore {
 	public void insert(Job job) {
 		Job.Persisted p = job.persisted();
 		Map<String, Object> params = parameters(p);
-		List<Map.Entry<String, String>> labels = List.copyOf(job.labels().entrySet());
-		write("insert job " + p.id(), () -> {
-			jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
-					+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
-					+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
-					+ ":stderrBytes, :stderrTruncated, :terminationReason)")
-				.params(params)
-				.update();
-			for (Map.Entry<String, String> label : labels) {
-				jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
-					.params(p.id(), label.getKey(), label.getValue())
-					.update();
-			}
-		});
+		write("insert job " + p.id(), () -> insertRow(p, params, job.labels()));
 	}
+
+	private void insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
+		jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
+				+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
+				+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
+				+ ":stderrBytes, :stderrTruncated, :terminationReason)")
+			.params(params)
+			.update();
+		for (Map.Entry<String, String> label : labels.entrySet()) {
+			jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
+				.params(p.id(), label.getKey(), label.getValue())
+				.update();
+		}
+	}
+
+	/** Every column a state change can touch. */
+	private static final String SET_STATE = """
+			state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
+			  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
+			  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
+			  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
+			  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason""";
+
+	/**
+	 * Serialises the capacity check and insert of queued jobs across the cluster (a
+	 * PostgreSQL advisory lock held until the commit; one key for every pool, so that a
+	 * group commit holding several pools cannot deadlock with another).
+	 */
+	private static final long QUEUE_LOCK = 0x6a6f6265786563L;
 
 	@Override
 	public void update(Job job) {
 		Map<String, Object> params = parameters(job.persisted());
-		write("update job " + job.id(), () -> jdbc.sql("""
-				update job set state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
-				  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
-				  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
-				  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
-				  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason
-				where id = :id""").params(params).update());
+		write("update job " + job.id(),
+				() -> jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update());
+	}
+
+	@Override
+	public boolean insertWithin(Job job, int queueCapacity, boolean notify) {
+		Job.Persisted p = job.persisted();
+		Map<String, Object> params = parameters(p);
+		try {
+			write("insert job " + p.id(), () -> {
+				jdbc.sql("select pg_advisory_xact_lock(?)").param(QUEUE_LOCK).query((rs, n) -> 1).list();
+				int waiting = jdbc
+					.sql("select count(*) from job where pool = ? and state = 'QUEUED' and instance is null")
+					.param(p.pool())
+					.query(Integer.class)
+					.single();
+				if (waiting >= queueCapacity) {
+					throw new QueueFull();
+				}
+				insertRow(p, params, job.labels());
+				if (notify) {
+					jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)")
+						.param(p.pool())
+						.query((rs, n) -> 1)
+						.list();
+				}
+			});
+			return true;
+		}
+		catch (QueueFull ex) {
+			return false;
+		}
+	}
+
+	/** The channel on which nodes are told that a pool has queued jobs. */
+	public static final String QUEUED_CHANNEL = "jobexec_queued";
+
+	/** The channel on which the node holding a job is told to cancel it. */
+	public static final String CANCEL_CHANNEL = "jobexec_cancel";
+
+	@Override
+	public List<Job> claim(String node, String pool, int max) {
+		if (max <= 0) {
+			return List.of();
+		}
+		// One statement: the CTE locks the oldest unclaimed rows, skipping rows another
+		// node is claiming at this moment, and the update hands them to this node.
+		// MATERIALIZED keeps the locking select from being folded into the update, where
+		// it could be evaluated more than once.
+		return read("claim jobs",
+				() -> jdbc.sql("with picked as materialized (select id from job where pool = :pool "
+						+ "and state = 'QUEUED' and instance is null order by id limit :max for update skip locked) "
+						+ "update job set instance = :node from picked where job.id = picked.id returning "
+						+ JOB_COLUMNS.replace("j.", "job."))
+					.param("node", node)
+					.param("pool", pool)
+					.param("max", max)
+					.query(this::row)
+					.list()
+					.stream()
+					.sorted(java.util.Comparator.comparing(Job::id))
+					.toList());
+	}
+
+	@Override
+	public boolean updateHeld(Job job, String node) {
+		Map<String, Object> params = parameters(job.persisted());
+		params.put("node", node);
+		int[] matched = new int[1];
+		write("update job " + job.id(), () -> matched[0] = jdbc
+			.sql("update job set " + SET_STATE
+					+ " where id = :id and instance = :node and state in ('QUEUED', 'RUNNING') and exists (select 1 "
+					+ "from node where id = :node and state <> 'DEAD' and lease_expires_at > now())")
+			.params(params)
+			.update());
+		return matched[0] == 1;
+	}
+
+	@Override
+	public boolean unclaim(String jobId, String node) {
+		return guarded("unclaim job " + jobId,
+				() -> jdbc.sql("update job set instance = null " + "where id = ? and instance = ? and state = 'QUEUED'")
+					.params(jobId, node)
+					.update() == 1);
+	}
+
+	@Override
+	public Optional<Job> cancelWaiting(String jobId, Instant at) {
+		return guarded("cancel job " + jobId, () -> jdbc.sql("update job set state = 'CANCELLED', finished_at = ?, "
+				+ "termination_reason = 'CANCELLED' where id = ? and state = 'QUEUED' and instance is null returning "
+				+ COLUMNS)
+			.params(utc(at), jobId)
+			.query(this::row)
+			.optional());
+	}
+
+	@Override
+	public boolean requestCancel(String jobId) {
+		return guarded("request the cancel of job " + jobId, () -> transactions.execute((status) -> {
+			int flagged = jdbc
+				.sql("update job set cancel_requested = true where id = ? and state in ('QUEUED', " + "'RUNNING')")
+				.param(jobId)
+				.update();
+			if (flagged == 1) {
+				jdbc.sql("select pg_notify('" + CANCEL_CHANNEL + "', ?)").param(jobId).query((rs, n) -> 1).list();
+			}
+			return flagged == 1;
+		}));
+	}
+
+	@Override
+	public List<String> cancelRequested(String node) {
+		return read("read cancel requests", () -> jdbc
+			.sql("select id from job where instance = ? and state in " + "('QUEUED', 'RUNNING') and cancel_requested")
+			.param(node)
+			.query(String.class)
+			.list());
+	}
+
+	@Override
+	public Settled settleJobsOfDeadNodes(Instant at) {
+		String notAlive = "instance is not null and instance not in (select id from node where state <> 'DEAD')";
+		return guarded("settle the jobs of dead nodes", () -> transactions.execute((status) -> {
+			List<Job> lost = jdbc.sql("update job set state = 'LOST', finished_at = ?, termination_reason = "
+					+ "'SERVICE_LOST', error = 'the node running it (' || instance || ') died or lost its lease "
+					+ "while the job was running' where state = 'RUNNING' and " + notAlive + " returning " + COLUMNS)
+				.param(utc(at))
+				.query(this::row)
+				.list();
+			List<String> requeued = jdbc
+				.sql("update job set instance = null where state = 'QUEUED' and " + notAlive + " returning pool")
+				.query(String.class)
+				.list();
+			return new Settled(lost, requeued);
+		}));
+	}
+
+	/** The capacity check found the pool's queue full: the insert is not made. */
+	private static final class QueueFull extends RuntimeException {
+
+		QueueFull() {
+			super(null, null, false, false);
+		}
+
 	}
 
 	@Override
 	public Optional<Job> find(String id) {
-		return jdbc.sql("select " + COLUMNS + " from job where id = ?").param(id).query(this::row).optional();
+		return read("read job " + id,
+				() -> jdbc.sql("select " + COLUMNS + " from job where id = ?").param(id).query(this::row).optional());
 	}
 
 	/**
@@ -152,15 +307,16 @@ class JdbcJobStore implements JobStore {
 		}
 		sql.append(order).append(" limit :limit");
 		params.put("limit", query.limit());
-		return jdbc.sql(sql.toString()).params(params).query(this::row).list();
+		return read("list jobs", () -> jdbc.sql(sql.toString()).params(params).query(this::row).list());
 	}
 
 	@Override
 	public List<Job> inState(JobState state) {
-		return jdbc.sql("select " + COLUMNS + " from job where state = ? order by id")
-			.param(state.name())
-			.query(this::row)
-			.list();
+		return read("read " + state + " jobs",
+				() -> jdbc.sql("select " + COLUMNS + " from job where state = ? order by id")
+					.param(state.name())
+					.query(this::row)
+					.list());
 	}
 
 	@Override
@@ -215,10 +371,27 @@ class JdbcJobStore implements JobStore {
 			}
 			return result;
 		}
-		catch (DataAccessException ex) {
+		catch (DataAccessException | TransactionException ex) {
+			// TransactionException too: a failed rollback or commit is not a
+			// DataAccessException, and must not reach a client as a 500.
 			writeProblem = ex.getMostSpecificCause().getMessage();
 			log.error("Could not {}: {}", what, writeProblem);
 			throw new StoreUnavailableException(writeProblem, ex);
+		}
+	}
+
+	/**
+	 * Runs a query; a store that cannot be reached is a 503 for the client, like a failed
+	 * write, and does not count as a failed write.
+	 */
+	private <T> T read(String what, Supplier<T> query) {
+		try {
+			return query.get();
+		}
+		catch (DataAccessException | TransactionException ex) {
+			String problem = ex.getMostSpecificCause().getMessage();
+			log.warn("Could not {}: {}", what, problem);
+			throw StoreUnavailableException.reading(problem, ex);
 		}
 	}
 

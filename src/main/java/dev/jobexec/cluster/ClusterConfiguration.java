@@ -1,0 +1,75 @@
+package dev.jobexec.cluster;
+
+import javax.sql.DataSource;
+
+import dev.jobexec.execution.PoolRouter;
+import dev.jobexec.job.JobService;
+import dev.jobexec.job.JobStore;
+import dev.jobexec.job.NodeLease;
+import dev.jobexec.reaper.JobProcesses;
+import dev.jobexec.reaper.Leftovers;
+import dev.jobexec.reaper.Reaper;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Cluster mode, on when the job store is PostgreSQL: every service on the same database
+ * is a node, and one node is a cluster of one. The embedded H2 store stays single-node.
+ */
+@Configuration(proxyBeanMethods = false)
+@Conditional(OnPostgresStore.class)
+@EnableConfigurationProperties(ClusterProperties.class)
+class ClusterConfiguration {
+
+	/** This node's id is the marker its job processes carry (JOBEXEC_INSTANCE). */
+	@Bean
+	NodeLease nodeLease(JobProcesses processes) {
+		return new NodeLease(processes.instance());
+	}
+
+	@Bean
+	NodeRegistry nodeRegistry(ClusterProperties properties, DataSource dataSource, JsonMapper json, JobStore store,
+			JobService jobs, NodeLease lease, Reaper reaper, Leftovers leftovers, PoolRouter router,
+			ApplicationEventPublisher events, Environment environment) {
+		JdbcTemplate template = new JdbcTemplate(dataSource);
+		// A renewal that hangs must not outlive the lease: the query gives up first.
+		template.setQueryTimeout((int) Math.max(1, properties.heartbeatInterval().toSeconds()));
+		String url = (properties.advertisedUrl() != null) ? properties.advertisedUrl()
+				: "http://" + HostIdentity.current().host() + ":" + environment.getProperty("server.port", "8080");
+		return new NodeRegistry(properties, new NodeTable(JdbcClient.create(template), json), store, jobs, lease,
+				reaper, leftovers, router, events, url);
+	}
+
+	@Bean
+	ClusterNotifications clusterNotifications(DataSource dataSource, JobService jobs, NodeRegistry registry) {
+		return new ClusterNotifications(dataSource, jobs, registry.counters());
+	}
+
+	/** Names the real port in the advertised URL when the server picked one itself. */
+	@Bean
+	ApplicationListener<WebServerInitializedEvent> advertisedPort(ClusterProperties properties, NodeRegistry registry) {
+		return (event) -> {
+			if (properties.advertisedUrl() == null) {
+				registry.listening("http://" + HostIdentity.current().host() + ":" + event.getWebServer().getPort());
+			}
+		};
+	}
+
+	/** Shows the node as draining as soon as the shutdown begins. */
+	@Bean
+	ApplicationListener<ContextClosedEvent> drainingNode(NodeRegistry registry) {
+		return (event) -> registry.draining();
+	}
+
+}

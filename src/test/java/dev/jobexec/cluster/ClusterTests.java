@@ -1,0 +1,257 @@
+package dev.jobexec.cluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.ServiceProcess;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several real service JVMs on one PostgreSQL: a node joining leaves running jobs alone,
+ * work spreads, any node answers and cancels, and a dead or frozen node's jobs are
+ * settled with their processes dead first.
+ */
+class ClusterTests {
+
+	private static final String SLEEP = "{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300; wait\"]}";
+
+	@TempDir
+	Path dir;
+
+	@Test
+	void aNodeJoiningLeavesTheRunningJobsOfOthersAlone() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			ServiceProcess a = cluster.start("a");
+			String id = a.api().submitId(SLEEP);
+			a.api().awaitState(id, "RUNNING");
+			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+
+			ServiceProcess b = cluster.start("b");
+			// Past a whole lease and some heartbeats of both nodes.
+			Thread.sleep(Duration.ofSeconds(4));
+			assertThat(b.api().get(id)).containsEntry("state", "RUNNING");
+			assertThat(a.api().get(id)).containsEntry("state", "RUNNING");
+			assertThat(alive(processes)).hasSize(processes.size());
+			assertThat(nodes(b)).hasSize(2).allSatisfy((node) -> assertThat(node).containsEntry("state", "ACTIVE"));
+		}
+	}
+
+	@Test
+	void workSubmittedToOneNodeRunsOnOthersWithFreeSlots() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			ServiceProcess a = cluster.start("a", "--jobexec.pools.process.max-concurrency=1");
+			ServiceProcess b = cluster.start("b", "--jobexec.pools.process.max-concurrency=1");
+			List<String> ids = List.of(a.api().submitId("{\"command\":[\"/bin/sleep\",\"2\"]}"),
+					a.api().submitId("{\"command\":[\"/bin/sleep\",\"2\"]}"));
+			Map<String, Object> second = b.api().awaitState(ids.get(1), "RUNNING");
+			Map<String, Object> first = b.api().get(ids.get(0));
+			assertThat(first.get("node")).isNotNull().isNotEqualTo(second.get("node"));
+			for (String id : ids) {
+				assertThat(a.api().awaitEnd(id)).containsEntry("state", "SUCCEEDED");
+			}
+		}
+	}
+
+	@Test
+	void anyNodeWaitsForAndCancelsAJobRunningOnAnother() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			ServiceProcess a = cluster.start("a");
+			ServiceProcess b = cluster.start("b");
+			String shortJob = a.api().submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 1; echo done\"]}");
+			Map<String, Object> ended = b.api()
+				.longPoll(shortJob, "PT20S")
+				.expectStatus()
+				.isOk()
+				.expectBody(Api.JSON)
+				.returnResult()
+				.getResponseBody();
+			assertThat(ended).containsEntry("state", "SUCCEEDED");
+			assertThat(b.api()
+				.client()
+				.get()
+				.uri("/api/v1/jobs/" + shortJob + "/stdout")
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody(String.class)
+				.returnResult()
+				.getResponseBody()).isEqualTo("done\n");
+
+			String id = a.api().submitId(SLEEP);
+			Map<String, Object> running = a.api().awaitState(id, "RUNNING");
+			String owner = (String) running.get("node");
+			ServiceProcess other = other(owner(running, List.of(a, b)), List.of(a, b));
+			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			long began = System.nanoTime();
+			int status = other.api()
+				.client()
+				.delete()
+				.uri("/api/v1/jobs/" + id)
+				.exchange()
+				.returnResult()
+				.getStatus()
+				.value();
+			assertThat(status).isIn(200, 202);
+			Map<String, Object> cancelled = other.api().awaitState(id, "CANCELLED");
+			assertThat(cancelled).containsEntry("terminationReason", "CANCELLED").containsEntry("node", owner);
+			assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(10));
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> alive(processes).isEmpty());
+			other.api().client().delete().uri("/api/v1/jobs/" + id).exchange().expectStatus().isEqualTo(409);
+		}
+	}
+
+	@Test
+	void aKilledNodesJobsAreSettledAndItsProcessesAreDead() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			List<ServiceProcess> nodes = List.of(cluster.start("a"), cluster.start("b"));
+			String id = nodes.get(0).api().submitId(SLEEP);
+			ServiceProcess a = owner(nodes.get(0).api().awaitState(id, "RUNNING"), nodes);
+			ServiceProcess b = other(a, nodes);
+			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			a.sigkill();
+			a.awaitExit(Duration.ofSeconds(30));
+			Map<String, Object> lost = b.api().awaitState(id, "LOST");
+			assertThat(lost).containsEntry("terminationReason", "SERVICE_LOST");
+			assertThat((String) lost.get("error")).contains("died or lost its lease");
+			assertThat(alive(processes)).isEmpty();
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(nodes(b))
+					.anySatisfy((node) -> assertThat(node).containsEntry("id", (Object) nodeIdOf(lost))
+						.containsEntry("state", "DEAD")));
+		}
+	}
+
+	@Test
+	void aFrozenNodesProcessesDieBeforeItsJobIsDeclaredLostAndItRecordsNothingAfterwards() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			List<ServiceProcess> nodes = List.of(cluster.start("a"), cluster.start("b"));
+			String id = nodes.get(0).api().submitId(SLEEP);
+			ServiceProcess a = owner(nodes.get(0).api().awaitState(id, "RUNNING"), nodes);
+			ServiceProcess b = other(a, nodes);
+			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			long jvm = a.jvmPid();
+			ProcessControl.signalProcess(jvm, ProcessControl.SIGSTOP);
+			try {
+				Map<String, Object> lost = null;
+				long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+				while (System.nanoTime() < deadline) {
+					boolean processesAlive = !alive(processes).isEmpty();
+					Map<String, Object> seen = b.api().get(id);
+					if ("LOST".equals(seen.get("state"))) {
+						assertThat(processesAlive).as("job processes alive when another node declared the job lost")
+							.isFalse();
+						lost = seen;
+						break;
+					}
+					Thread.sleep(20);
+				}
+				assertThat(lost).as("the frozen node's job was settled").isNotNull();
+				Map<String, Object> settled = lost;
+				ProcessControl.signalProcess(jvm, ProcessControl.SIGCONT);
+				// The thawed node finds its lease gone: it records nothing about the
+				// job, and joins again.
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(20))
+					.untilAsserted(() -> assertThat(nodes(b))
+						.anySatisfy((node) -> assertThat(node).containsEntry("id", settled.get("node"))
+							.containsEntry("state", "ACTIVE")));
+				assertThat(a.api().get(id)).isEqualTo(settled);
+				assertThat(a.log()).contains("no longer holds its lease",
+						"is LOST here, but this node no longer holds it");
+			}
+			finally {
+				ProcessControl.signalProcess(jvm, ProcessControl.SIGCONT);
+			}
+		}
+	}
+
+	@Test
+	void concurrentSubmissionsToSeveralNodesNeverExceedTheQueueCapacity() throws Exception {
+		String[] pool = { "--jobexec.pools.narrow.type=process", "--jobexec.pools.narrow.max-concurrency=1",
+				"--jobexec.pools.narrow.queue-capacity=5" };
+		try (Cluster cluster = new Cluster(dir)) {
+			List<ServiceProcess> nodes = List.of(cluster.start("a", pool), cluster.start("b", pool),
+					cluster.start("c", pool));
+			for (ServiceProcess node : nodes) {
+				node.api()
+					.awaitState(node.api().submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}"),
+							"RUNNING");
+			}
+			List<Integer> statuses = java.util.stream.IntStream.range(0, 30)
+				.parallel()
+				.mapToObj((i) -> nodes.get(i % 3)
+					.api()
+					.post("{\"pool\":\"narrow\",\"command\":[\"/bin/true\"]}")
+					.getStatus()
+					.value())
+				.toList();
+			assertThat(statuses.stream().filter((status) -> status == 202).count()).isEqualTo(5);
+			assertThat(statuses.stream().filter((status) -> status == 429).count()).isEqualTo(25);
+		}
+	}
+
+	private static List<Map<String, Object>> nodes(ServiceProcess node) {
+		return node.api()
+			.client()
+			.get()
+			.uri("/api/v1/nodes")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(new org.springframework.core.ParameterizedTypeReference<List<Map<String, Object>>>() {
+			})
+			.returnResult()
+			.getResponseBody();
+	}
+
+	/** The node of {@code nodes} that runs the job. */
+	private static ServiceProcess owner(Map<String, Object> job, List<ServiceProcess> nodes) {
+		return nodes.stream().filter((node) -> nodeId(node).equals(job.get("node"))).findFirst().orElseThrow();
+	}
+
+	private static ServiceProcess other(ServiceProcess owner, List<ServiceProcess> nodes) {
+		return nodes.stream().filter((node) -> node != owner).findFirst().orElseThrow();
+	}
+
+	private static String nodeId(ServiceProcess node) {
+		return nodes(node).stream()
+			.filter((entry) -> Boolean.TRUE.equals(entry.get("self")))
+			.map((entry) -> (String) entry.get("id"))
+			.findFirst()
+			.orElseThrow();
+	}
+
+	private static Object nodeIdOf(Map<String, Object> job) {
+		return job.get("node");
+	}
+
+	private static List<ProcessTable.Entry> awaitProcesses(String id, int count) {
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> ServiceProcess.processesOf(List.of(id)).size() >= count);
+		return ServiceProcess.processesOf(List.of(id));
+	}
+
+	private static List<ProcessTable.Entry> alive(List<ProcessTable.Entry> processes) {
+		Set<Long> live = ProcessTable.all()
+			.stream()
+			.filter((entry) -> !entry.isZombie())
+			.map((entry) -> entry.pid() * 31 + entry.startTicks())
+			.collect(Collectors.toSet());
+		return processes.stream().filter((entry) -> live.contains(entry.pid() * 31 + entry.startTicks())).toList();
+	}
+
+}
