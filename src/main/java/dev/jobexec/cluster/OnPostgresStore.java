@@ -5,7 +5,7 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /** True when {@code spring.datasource.url} names a PostgreSQL database. */
-class OnPostgresStore implements Condition {
+public class OnPostgresStore implements Condition {
 
 	@Override
 	public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {

@@ -565,22 +565,22 @@ public class JobService implements SmartLifecycle {
 			}
 			synchronized (job) {
 				job.start(lease.nodeId(), at);
-				for (int attempt = 1; lease.isHeld(); attempt++) {
-					try {
-						if (store.updateHeld(job, lease.nodeId())) {
-							startStored = true;
-							return true;
-						}
-						log.warn("Job {} was claimed by this node but is no longer its own: not started", job.id());
-						launchRefused = true;
-						return false;
+			}
+			// Retried while the lease is held: a store that restarts costs the job a late
+			// start, not a start that is never recorded. Readers are not held up
+			// meanwhile: they see the job running a little before the store does.
+			for (int attempt = 1; lease.isHeld(); attempt++) {
+				try {
+					if (store.updateHeld(job, lease.nodeId())) {
+						startStored = true;
+						return true;
 					}
-					catch (StoreUnavailableException ex) {
-						if (attempt == 3) {
-							break;
-						}
-						LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100L * attempt));
-					}
+					log.warn("Job {} was claimed by this node but is no longer its own: not started", job.id());
+					launchRefused = true;
+					return false;
+				}
+				catch (StoreUnavailableException ex) {
+					LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(500, 50L * attempt)));
 				}
 			}
 			log.warn("Job {} not started: its start could not be stored while this node held its lease", job.id());
