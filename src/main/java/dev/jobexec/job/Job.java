@@ -26,6 +26,12 @@ public final class Job {
 
 	private final Instant submittedAt;
 
+	/** The Idempotency-Key it was submitted with, or null. */
+	private final String idempotencyKey;
+
+	/** {@link RequestDigest} of the request, kept with the key to tell a retry apart. */
+	private final String requestDigest;
+
 	private final CompletableFuture<Job> terminal = new CompletableFuture<>();
 
 	private JobState state = JobState.QUEUED;
@@ -55,17 +61,24 @@ public final class Job {
 	private TerminationReason terminationReason;
 
 	Job(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt) {
+		this(id, pool, request, timeout, submittedAt, null, null);
+	}
+
+	Job(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt, String idempotencyKey,
+			String requestDigest) {
 		this.id = id;
 		this.pool = pool;
 		this.request = request;
 		this.timeout = timeout;
 		this.submittedAt = stored(submittedAt);
+		this.idempotencyKey = idempotencyKey;
+		this.requestDigest = requestDigest;
 	}
 
 	/** A job as the store kept it. */
 	public static Job restore(Persisted persisted) {
 		Job job = new Job(persisted.id(), persisted.pool(), persisted.request(), persisted.timeout(),
-				persisted.submittedAt());
+				persisted.submittedAt(), persisted.idempotencyKey(), persisted.requestDigest());
 		job.state = persisted.state();
 		job.startedAt = persisted.startedAt();
 		job.finishedAt = persisted.finishedAt();
@@ -99,6 +112,10 @@ public final class Job {
 
 	JobRequest request() {
 		return request;
+	}
+
+	String requestDigest() {
+		return requestDigest;
 	}
 
 	public Map<String, String> labels() {
@@ -228,14 +245,15 @@ public final class Job {
 	/** Everything known about the job now, in one consistent copy. */
 	public synchronized Persisted persisted() {
 		return new Persisted(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks,
-				instance, exitCode, signal, result, error, stdout, stderr, terminationReason);
+				instance, exitCode, signal, result, error, stdout, stderr, terminationReason, idempotencyKey,
+				requestDigest);
 	}
 
 	/** Everything the store keeps of a job. */
 	public record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
 			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
 			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
-			TerminationReason terminationReason) {
+			TerminationReason terminationReason, String idempotencyKey, String requestDigest) {
 	}
 
 }

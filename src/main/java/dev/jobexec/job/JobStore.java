@@ -12,6 +12,8 @@ import java.util.Optional;
 public interface JobStore {
 
 	/**
+	 * @throws IdempotencyKeyTakenException when another job holds the job's
+	 * {@code Idempotency-Key}
 	 * @throws StoreUnavailableException when the store cannot be written
 	 */
 	void insert(Job job);
@@ -22,6 +24,9 @@ public interface JobStore {
 	void update(Job job);
 
 	Optional<Job> find(String id);
+
+	/** The job that was submitted with {@code idempotencyKey}, while it is kept. */
+	Optional<Job> findByIdempotencyKey(String idempotencyKey);
 
 	/** Jobs matching {@code query}, newest first, starting after the cursor. */
 	List<Job> list(Query query);

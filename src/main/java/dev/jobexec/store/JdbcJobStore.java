@@ -8,12 +8,14 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.job.IdempotencyKeyTakenException;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobState;
@@ -23,6 +25,7 @@ import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -39,7 +42,10 @@ class JdbcJobStore implements JobStore {
 	private static final String COLUMNS = """
 			id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
 			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
-			stderr_text, stderr_bytes, stderr_truncated, termination_reason""";
+			stderr_text, stderr_bytes, stderr_truncated, termination_reason, idempotency_key, request_digest""";
+
+	/** The unique index that gives each Idempotency-Key to one job (V4 migration). */
+	private static final String IDEMPOTENCY_KEY_INDEX = "job_idempotency_key";
 
 	/** The same columns, qualified for the listing query, which joins the label table. */
 	private static final String JOB_COLUMNS = java.util.Arrays.stream(COLUMNS.split(","))
@@ -67,14 +73,14 @@ class JdbcJobStore implements JobStore {
 	public void insert(Job job) {
 		Job.Persisted p = job.persisted();
 		Map<String, Object> params = parameters(p);
-		write("insert job " + p.id(), () -> insertRow(p, params, job.labels()));
+		write("insert job " + p.id(), refusingATakenKey(p.idempotencyKey(), () -> insertRow(p, params, job.labels())));
 	}
 
 	private void insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
 		jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
 				+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
 				+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
-				+ ":stderrBytes, :stderrTruncated, :terminationReason)")
+				+ ":stderrBytes, :stderrTruncated, :terminationReason, :idempotencyKey, :requestDigest)")
 			.params(params)
 			.update();
 		for (Map.Entry<String, String> label : labels.entrySet()) {
@@ -111,7 +117,7 @@ class JdbcJobStore implements JobStore {
 		Job.Persisted p = job.persisted();
 		Map<String, Object> params = parameters(p);
 		try {
-			write("insert job " + p.id(), () -> {
+			write("insert job " + p.id(), refusingATakenKey(p.idempotencyKey(), () -> {
 				jdbc.sql("select pg_advisory_xact_lock(?)").param(QUEUE_LOCK).query((rs, n) -> 1).list();
 				int waiting = jdbc
 					.sql("select count(*) from job where pool = ? and state = 'QUEUED' and instance is null")
@@ -254,6 +260,15 @@ class JdbcJobStore implements JobStore {
 				() -> jdbc.sql("select " + COLUMNS + " from job where id = ?").param(id).query(this::row).optional());
 	}
 
+	@Override
+	public Optional<Job> findByIdempotencyKey(String idempotencyKey) {
+		return read("read the job of an idempotency key",
+				() -> jdbc.sql("select " + COLUMNS + " from job where idempotency_key = ?")
+					.param(idempotencyKey)
+					.query(this::row)
+					.optional());
+	}
+
 	/**
 	 * Lists newest first. The query is shaped so that one index yields the rows already
 	 * in order and the scan stops after {@code limit} rows: with a label, the label index
@@ -353,6 +368,28 @@ class JdbcJobStore implements JobStore {
 	}
 
 	/**
+	 * {@code sql} with a unique violation of the Idempotency-Key index turned into an
+	 * {@link IdempotencyKeyTakenException}: not a {@link DataAccessException}, so the
+	 * store is not reported unwritable. H2 and PostgreSQL both name the index in their
+	 * message (H2 in upper case).
+	 */
+	private static Runnable refusingATakenKey(String idempotencyKey, Runnable sql) {
+		return () -> {
+			try {
+				sql.run();
+			}
+			catch (DuplicateKeyException ex) {
+				String message = ex.getMostSpecificCause().getMessage();
+				if (idempotencyKey != null && message != null
+						&& message.toLowerCase(Locale.ROOT).contains(IDEMPOTENCY_KEY_INDEX)) {
+					throw new IdempotencyKeyTakenException(idempotencyKey, ex);
+				}
+				throw ex;
+			}
+		};
+	}
+
+	/**
 	 * Runs {@code sql} as part of the next group commit; returns once it is committed.
 	 */
 	private void write(String what, Runnable sql) {
@@ -417,6 +454,8 @@ class JdbcJobStore implements JobStore {
 		output(params, "stdout", p.stdout());
 		output(params, "stderr", p.stderr());
 		params.put("terminationReason", (p.terminationReason() != null) ? p.terminationReason().name() : null);
+		params.put("idempotencyKey", p.idempotencyKey());
+		params.put("requestDigest", p.requestDigest());
 		return params;
 	}
 
@@ -436,8 +475,8 @@ class JdbcJobStore implements JobStore {
 				rs.getObject("pid_start_ticks", Long.class), rs.getString("instance"),
 				rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
 				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
-				output(rs, "stdout"), output(rs, "stderr"),
-				(reason != null) ? TerminationReason.valueOf(reason) : null));
+				output(rs, "stdout"), output(rs, "stderr"), (reason != null) ? TerminationReason.valueOf(reason) : null,
+				rs.getString("idempotency_key"), rs.getString("request_digest")));
 	}
 
 	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {

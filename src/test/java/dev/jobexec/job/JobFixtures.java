@@ -20,6 +20,15 @@ public final class JobFixtures {
 		return new Job(JobIds.next(), pool, request, timeout, submittedAt);
 	}
 
+	/**
+	 * A new queued job submitted with an {@code Idempotency-Key} and the digest of its
+	 * request.
+	 */
+	public static Job newJob(String pool, JobRequest request, Duration timeout, Instant submittedAt,
+			String idempotencyKey, String requestDigest) {
+		return new Job(JobIds.next(), pool, request, timeout, submittedAt, idempotencyKey, requestDigest);
+	}
+
 	public static void start(Job job, Long pid, Long pidStartTicks, String instance, Instant at) {
 		job.start(pid, pidStartTicks, instance, at);
 	}

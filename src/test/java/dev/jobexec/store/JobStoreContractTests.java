@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.job.IdempotencyKeyTakenException;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobFixtures;
 import dev.jobexec.job.JobRequest;
@@ -28,6 +29,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /** What every job store must do, run against each real database jobexec supports. */
 abstract class JobStoreContractTests {
@@ -205,6 +207,66 @@ abstract class JobStoreContractTests {
 	}
 
 	@Test
+	void findsAJobByItsIdempotencyKeyWhichNoOtherJobMayTakeUntilTheJobIsDeleted() {
+		Job first = keyed("key-1");
+		store.insert(first);
+		store.insert(job("process", Map.of()));
+		store.insert(job("process", Map.of()));
+		assertThat(store.findByIdempotencyKey("key-1").orElseThrow().persisted()).isEqualTo(first.persisted())
+			.extracting(Job.Persisted::idempotencyKey, Job.Persisted::requestDigest)
+			.containsExactly("key-1", "digest-key-1");
+		assertThat(store.findByIdempotencyKey("key-2")).isEmpty();
+
+		assertThatExceptionOfType(IdempotencyKeyTakenException.class).isThrownBy(() -> store.insert(keyed("key-1")));
+		assertThat(store.writeProblem()).isNull();
+
+		JobFixtures.finish(first, ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED),
+				Instant.now().minus(Duration.ofDays(8)));
+		store.update(first);
+		assertThat(store.findByIdempotencyKey("key-1").orElseThrow().state()).isEqualTo(JobState.CANCELLED);
+		assertThat(store.deleteFinishedBefore(Instant.now().minus(Duration.ofDays(7)), 10)).isEqualTo(1);
+		assertThat(store.findByIdempotencyKey("key-1")).isEmpty();
+		Job second = keyed("key-1");
+		store.insert(second);
+		assertThat(store.findByIdempotencyKey("key-1").orElseThrow().id()).isEqualTo(second.id());
+	}
+
+	@Test
+	void ofConcurrentInsertsWithOneIdempotencyKeyExactlyOneIsStored() throws Exception {
+		int writers = 8;
+		List<Job> jobs = new ArrayList<>();
+		for (int i = 0; i < writers; i++) {
+			jobs.add(keyed("shared"));
+		}
+		java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+		List<java.util.concurrent.Future<Boolean>> stored = new ArrayList<>();
+		try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers)) {
+			for (Job job : jobs) {
+				stored.add(pool.submit(() -> {
+					go.await();
+					try {
+						store.insert(job);
+						return true;
+					}
+					catch (IdempotencyKeyTakenException ex) {
+						return false;
+					}
+				}));
+			}
+			go.countDown();
+			List<Boolean> outcomes = new ArrayList<>();
+			for (java.util.concurrent.Future<Boolean> outcome : stored) {
+				outcomes.add(outcome.get(1, java.util.concurrent.TimeUnit.MINUTES));
+			}
+			assertThat(outcomes).containsOnlyOnce(true);
+			String winner = jobs.get(outcomes.indexOf(true)).id();
+			assertThat(store.findByIdempotencyKey("shared").orElseThrow().id()).isEqualTo(winner);
+		}
+		assertThat(store.inState(JobState.QUEUED)).hasSize(1);
+		assertThat(store.writeProblem()).isNull();
+	}
+
+	@Test
 	void aWritableStoreReportsNoProblem() {
 		assertThat(store.writeProblem()).isNull();
 		assertThat(store.probeWrite()).isTrue();
@@ -225,6 +287,13 @@ abstract class JobStoreContractTests {
 
 	private static String id(List<Job> jobs, int index) {
 		return jobs.get(index).id();
+	}
+
+	private static Job keyed(String idempotencyKey) {
+		return JobFixtures.newJob("process",
+				new JobRequest("process", List.of("/bin/true"), null, null, null, null, null, null, null, null),
+				Duration.ofMinutes(5), Instant.now().truncatedTo(ChronoUnit.MICROS), idempotencyKey,
+				"digest-" + idempotencyKey);
 	}
 
 	private static Job job(String pool, Map<String, String> labels) {
