@@ -80,6 +80,11 @@ final class ApiExamples {
 						"/api/v1/jobs/" + JOB_ID, "jobId", JOB_ID, "state", "SUCCEEDED"));
 		examples.put("request-too-large", problem(413, "request-too-large", "Request too large",
 				"The request body is larger than 2097152 bytes (jobexec.limits.max-request-size)", "/api/v1/jobs"));
+		examples.put("idempotency-key-reused",
+				problem(422, "idempotency-key-reused", "Idempotency key reused",
+						"This Idempotency-Key was first sent with another request, accepted as job " + JOB_ID
+								+ "; a new job needs a new key",
+						"/api/v1/jobs", "jobId", JOB_ID));
 		examples.put("queue-full",
 				problem(429, "queue-full", "Queue full",
 						"Pool 'process' is running at its limit and its queue of 100 is full; retry later",

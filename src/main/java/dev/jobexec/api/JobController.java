@@ -29,6 +29,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import lombok.RequiredArgsConstructor;
 
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -60,13 +61,23 @@ class JobController {
 
 	private static final int MAX_LIMIT = 500;
 
+	/**
+	 * Marks the answer to a retried submission (not part of the Idempotency-Key draft).
+	 */
+	private static final String REPLAYED = "Idempotency-Replayed";
+
+	private static final String REPLAYED_DESCRIPTION = "`true` when this answers a retry: the job is the one "
+			+ "an earlier request with the same `Idempotency-Key` created";
+
 	private final JobService jobs;
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(operationId = "submitJob", summary = "Submit a job",
 			description = "Stores the job as QUEUED and hands it to its pool: 202 with the job. With `Prefer: wait=N` "
 					+ "(RFC 7240) the answer waits up to N seconds (at most 300) and is 200 with the finished job "
-					+ "if it ended in time.",
+					+ "if it ended in time. With an `Idempotency-Key`, a retry with the same key and the same "
+					+ "request answers the job the first one created, as it is now, with `Idempotency-Replayed: "
+					+ "true`; the same key with another request is 422.",
 			requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 					schema = @Schema(implementation = JobRequest.class),
 					examples = { @ExampleObject(name = "process", summary = "A process job",
@@ -76,18 +87,20 @@ class JobController {
 							@ExampleObject(name = "stdin-env", summary = "stdin and environment",
 									value = "{\"command\": [\"/bin/sh\", \"-c\", \"cat; echo $GREETING\"], \"stdin\": \"from stdin\\n\", \"env\": {\"GREETING\": \"hello\"}}") })))
 	@ApiResponse(responseCode = "202", description = "Accepted; `Location` names the job",
-			headers = @Header(name = "Location", description = "The job's URL", schema = @Schema(format = "uri")),
+			headers = { @Header(name = "Location", description = "The job's URL", schema = @Schema(format = "uri")),
+					@Header(name = REPLAYED, description = REPLAYED_DESCRIPTION, schema = @Schema(type = "boolean")) },
 			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
 					schema = @Schema(implementation = JobView.class),
 					examples = @ExampleObject(name = "process-accepted", ref = REF + "process-accepted")))
 	@ApiResponse(responseCode = "200", description = "Finished within `Prefer: wait`",
 			headers = { @Header(name = "Location", description = "The job's URL", schema = @Schema(format = "uri")),
-					@Header(name = "Preference-Applied", description = "`wait=N`", schema = @Schema(type = "string")) },
+					@Header(name = "Preference-Applied", description = "`wait=N`", schema = @Schema(type = "string")),
+					@Header(name = REPLAYED, description = REPLAYED_DESCRIPTION, schema = @Schema(type = "boolean")) },
 			content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
 					schema = @Schema(implementation = JobView.class),
 					examples = { @ExampleObject(name = "process-succeeded", ref = REF + "process-succeeded"),
 							@ExampleObject(name = "task-succeeded", ref = REF + "task-succeeded") }))
-	@ApiResponse(responseCode = "400", description = "Invalid body; `errors` names each field",
+	@ApiResponse(responseCode = "400", description = "Invalid body or `Idempotency-Key`; `errors` names each field",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "invalid-request", ref = REF + "invalid-request")))
 	@ApiResponse(responseCode = "403", description = "Command not allowed",
@@ -100,6 +113,10 @@ class JobController {
 	@ApiResponse(responseCode = "413", description = "Body larger than `jobexec.limits.max-request-size`",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "request-too-large", ref = REF + "request-too-large")))
+	@ApiResponse(responseCode = "422",
+			description = "The `Idempotency-Key` was first sent with another request; `jobId` is the job it created",
+			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
+					examples = @ExampleObject(name = "idempotency-key-reused", ref = REF + "idempotency-key-reused")))
 	@ApiResponse(responseCode = "429", description = "Queue full; retry after `Retry-After` seconds",
 			headers = @Header(name = "Retry-After", schema = @Schema(type = "integer")),
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
@@ -112,23 +129,32 @@ class JobController {
 							@ExampleObject(name = "store-unavailable", ref = REF + "store-unavailable") }))
 	ResponseEntity<JobView> submit(@Valid @RequestBody JobRequest request, @Parameter(
 			description = "`wait=N`, such as `wait=10`: answer once the job has ended, or after N seconds (at most "
-					+ "300) with 202 as usual") @RequestHeader(name = "Prefer", required = false) String prefer) {
-		Job job = jobs.submit(request);
+					+ "300) with 202 as usual") @RequestHeader(name = "Prefer", required = false) String prefer,
+			@Parameter(description = "A key the client makes up for this job, such as a UUID: 1 to 255 printable "
+					+ "ASCII characters, bare or as a structured-field string (`\"...\"`). A retry with the same "
+					+ "key and request gets the same job; keys are shared by every API key and are kept as long "
+					+ "as their job", schema = @Schema(maxLength = 255)) @RequestHeader(name = "Idempotency-Key",
+							required = false) String idempotencyKey) {
+		JobService.Submission submission = jobs.submit(request, idempotencyKey);
+		Job job = submission.job();
 		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri()
 			.path("/{id}")
 			.buildAndExpand(job.id())
 			.toUri();
+		HttpHeaders headers = new HttpHeaders();
+		headers.setLocation(location);
+		if (submission.replayed()) {
+			headers.set(REPLAYED, "true");
+		}
 		Duration wait = preferredWait(prefer);
 		if (wait != null) {
 			Job ended = jobs.await(job, wait);
 			if (ended.state().isTerminal()) {
-				return ResponseEntity.ok()
-					.location(location)
-					.header("Preference-Applied", "wait=" + wait.toSeconds())
-					.body(JobView.of(ended, true));
+				headers.set("Preference-Applied", "wait=" + wait.toSeconds());
+				return ResponseEntity.ok().headers(headers).body(JobView.of(ended, true));
 			}
 		}
-		return ResponseEntity.accepted().location(location).body(JobView.of(job, true));
+		return ResponseEntity.accepted().headers(headers).body(JobView.of(job, true));
 	}
 
 	@GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -23,7 +23,7 @@ record Problem(
 		@Schema(requiredMode = RequiredMode.REQUIRED, description = "What went wrong, for a human") String detail,
 		@Schema(description = "The path that was asked for", format = "uri-reference") String instance,
 		@Schema(description = "Each invalid field, by name, and what is wrong with it (`invalid-request`)") Map<String, String> errors,
-		@Schema(description = "The job (`job-not-found`, `job-finished`)") String jobId,
+		@Schema(description = "The job (`job-not-found`, `job-finished`, `idempotency-key-reused`)") String jobId,
 		@Schema(description = "The state the job finished in (`job-finished`)") JobState state,
 		@Schema(description = "The pool (`unknown-pool`, `queue-full`, `shutting-down`)") String pool,
 		@Schema(description = "The task (`unknown-task`)") String task,

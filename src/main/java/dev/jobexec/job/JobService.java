@@ -100,13 +100,32 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Validates, stores and queues a job.
+	 * Validates, stores and queues a job; or, for an {@code Idempotency-Key} a kept job
+	 * was submitted with, answers that job again if the request is the same. A replay is
+	 * neither a submission nor a refusal in the metrics.
+	 * @param idempotencyKey the {@code Idempotency-Key} header as sent, or null
 	 * @throws InvalidJobException (400), CommandNotAllowedException (403),
-	 * UnknownPoolException or UnknownTaskException (404), PoolFullException (429),
-	 * PoolClosedException or StoreUnavailableException (503)
+	 * UnknownPoolException or UnknownTaskException (404), IdempotencyKeyReusedException
+	 * (422), PoolFullException (429), PoolClosedException or StoreUnavailableException
+	 * (503)
 	 */
-	public Job submit(JobRequest request) {
+	public Submission submit(JobRequest request, String idempotencyKey) {
 		String poolName = SubmissionValidator.poolName(request);
+		String key;
+		try {
+			key = Idempotency.key(idempotencyKey);
+		}
+		catch (InvalidJobException ex) {
+			events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
+			throw ex;
+		}
+		String digest = (key != null) ? Idempotency.digest(request) : null;
+		if (key != null) {
+			Optional<Job> first = store.findByIdempotencyKey(key);
+			if (first.isPresent()) {
+				return replay(first.get(), digest, poolName);
+			}
+		}
 		SubmissionValidator.Validated validated;
 		try {
 			validated = validator.validate(request, poolName);
@@ -120,7 +139,7 @@ public class JobService implements SmartLifecycle {
 			throw ex;
 		}
 		if (lease != null) {
-			return submitToCluster(request, poolName, validated);
+			return submitToCluster(request, poolName, validated, key, digest);
 		}
 		WorkerPool.Reservation reservation;
 		try {
@@ -134,9 +153,14 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
 			throw ex;
 		}
-		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now());
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now(), key, digest);
 		try {
 			store.insert(job);
+		}
+		catch (IdempotencyKeyTakenException ex) {
+			// A concurrent submission with the same key was stored first.
+			reservation.release();
+			return replay(store.findByIdempotencyKey(key).orElseThrow(() -> ex), digest, poolName);
 		}
 		catch (RuntimeException ex) {
 			reservation.release();
@@ -145,7 +169,22 @@ public class JobService implements SmartLifecycle {
 		}
 		events.publishEvent(new JobEvent.Submitted(poolName));
 		dispatch(job, validated, reservation);
-		return job;
+		return new Submission(job, false);
+	}
+
+	/**
+	 * The job first submitted with a key, as it is now, when the request is the same.
+	 * @throws IdempotencyKeyReusedException (422) when it is not
+	 */
+	private Submission replay(Job first, String digest, String poolName) {
+		if (!digest.equals(first.requestDigest())) {
+			events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
+			throw new IdempotencyKeyReusedException(first.id());
+		}
+		Job live = active.get(first.id());
+		// Not active: it has ended since it was read (its end is stored before it leaves
+		// active), or it is still on its way there.
+		return new Submission((live != null) ? live : store.find(first.id()).orElse(first), true);
 	}
 
 	/**
@@ -153,7 +192,8 @@ public class JobService implements SmartLifecycle {
 	 * across the cluster, and claims it here at once when this node has a free slot;
 	 * otherwise the nodes that serve the pool are notified.
 	 */
-	private Job submitToCluster(JobRequest request, String poolName, SubmissionValidator.Validated validated) {
+	private Submission submitToCluster(JobRequest request, String poolName, SubmissionValidator.Validated validated,
+			String key, String digest) {
 		WorkerPool pool = validated.pool();
 		try {
 			pool.checkOpen();
@@ -162,11 +202,15 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
 			throw ex;
 		}
-		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now());
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now(), key, digest);
 		boolean claimHere = lease.isHeld() && pool.freeSlots() > 0;
 		boolean stored;
 		try {
 			stored = store.insertWithin(job, pool.config().queueCapacity(), !claimHere);
+		}
+		catch (IdempotencyKeyTakenException ex) {
+			// A concurrent submission with the same key was stored first.
+			return replay(store.findByIdempotencyKey(key).orElseThrow(() -> ex), digest, poolName);
 		}
 		catch (RuntimeException ex) {
 			events.publishEvent(new JobEvent.Rejected(poolName, "store_unavailable"));
@@ -180,7 +224,7 @@ public class JobService implements SmartLifecycle {
 		if (claimHere) {
 			claim(pool, job, ClaimTrigger.SUBMIT);
 		}
-		return job;
+		return new Submission(job, false);
 	}
 
 	/**
@@ -534,6 +578,13 @@ public class JobService implements SmartLifecycle {
 			unrecorded.add(job);
 		}
 		return false;
+	}
+
+	/**
+	 * What a submission answered with: a new job, or ({@code replayed}) the one an
+	 * earlier submission with the same {@code Idempotency-Key} was accepted as.
+	 */
+	public record Submission(Job job, boolean replayed) {
 	}
 
 	/** Records what the pool reports about one job. */

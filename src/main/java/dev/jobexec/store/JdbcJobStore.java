@@ -134,7 +134,7 @@ class JdbcJobStore implements JobStore {
 						.query((rs, n) -> 1)
 						.list();
 				}
-			});
+			}));
 			return true;
 		}
 		catch (QueueFull ex) {

@@ -57,7 +57,7 @@ class GeneratedClientTests {
 	void processJobRunsThroughTheGeneratedClient() throws ApiException {
 		JobRequest request = new JobRequest();
 		request.setCommand(List.of("/bin/echo", "hello"));
-		ApiResponse<JobView> accepted = jobs.submitJobWithHttpInfo(request, null);
+		ApiResponse<JobView> accepted = jobs.submitJobWithHttpInfo(request, null, null);
 		assertThat(accepted.getStatusCode()).isEqualTo(202);
 		assertThat(accepted.getData().getKind()).isEqualTo(JobView.KindEnum.PROCESS);
 		JobView finished = jobs.getJob(accepted.getData().getId(), "PT30S");
@@ -71,7 +71,7 @@ class GeneratedClientTests {
 		JobRequest request = new JobRequest();
 		request.setTask("echo");
 		request.setParams(Map.of("message", "hi"));
-		ApiResponse<JobView> answer = jobs.submitJobWithHttpInfo(request, "wait=30");
+		ApiResponse<JobView> answer = jobs.submitJobWithHttpInfo(request, "wait=30", null);
 		assertThat(answer.getStatusCode()).isEqualTo(200);
 		assertThat(answer.getData().getState()).isEqualTo(JobState.SUCCEEDED);
 		assertThat(answer.getData().getResult()).isEqualTo("hi");
@@ -92,7 +92,8 @@ class GeneratedClientTests {
 		assertThat(pools.getPool("process").getType()).isEqualTo(PoolSnapshot.TypeEnum.PROCESS);
 		ApiException unknownPool = catchThrowableOfType(ApiException.class, () -> pools.getPool("no-such-pool"));
 		assertThat(unknownPool.getCode()).isEqualTo(404);
-		ApiException empty = catchThrowableOfType(ApiException.class, () -> jobs.submitJob(new JobRequest(), null));
+		ApiException empty = catchThrowableOfType(ApiException.class,
+				() -> jobs.submitJob(new JobRequest(), null, null));
 		assertThat(empty.getCode()).isEqualTo(400);
 		Problem problem = client.getObjectMapper().readValue(empty.getResponseBody(), Problem.class);
 		assertThat(problem.getType()).hasToString("https://jobexec.dev/problems/invalid-request");
