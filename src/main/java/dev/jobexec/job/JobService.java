@@ -269,6 +269,11 @@ public class JobService implements SmartLifecycle {
 			validated = validator.validate(job.request(), job.pool());
 			reservation = validated.pool().reserveAccepted();
 		}
+		catch (PoolClosedException ex) {
+			// Claimed as this node began to shut down: another node runs it.
+			store.unclaim(job.id(), lease.nodeId());
+			return;
+		}
 		catch (ErrorResponseException ex) {
 			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
 			synchronized (job) {

@@ -188,10 +188,18 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public boolean unclaim(String jobId, String node) {
-		return guarded("unclaim job " + jobId,
-				() -> jdbc.sql("update job set instance = null " + "where id = ? and instance = ? and state = 'QUEUED'")
-					.params(jobId, node)
-					.update() == 1);
+		return guarded("unclaim job " + jobId, () -> transactions.execute((status) -> {
+			List<String> pools = jdbc
+				.sql("update job set instance = null where id = ? and instance = ? and state = 'QUEUED' returning pool")
+				.params(jobId, node)
+				.query(String.class)
+				.list();
+			pools.forEach((pool) -> jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)")
+				.param(pool)
+				.query((rs, n) -> 1)
+				.list());
+			return !pools.isEmpty();
+		}));
 	}
 
 	@Override

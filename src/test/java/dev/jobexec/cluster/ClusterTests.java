@@ -203,6 +203,79 @@ class ClusterTests {
 		}
 	}
 
+	@Test
+	void aNodeStoppedGracefullyDrainsItsJobsLeavesTheQueueToOthersAndLeavesTheRegistry() throws Exception {
+		String[] onePerNode = { "--jobexec.pools.process.max-concurrency=1" };
+		try (Cluster cluster = new Cluster(dir)) {
+			List<ServiceProcess> nodes = List.of(cluster.start("a", onePerNode), cluster.start("b", onePerNode));
+			String first = nodes.get(0).api().submitId("{\"command\":[\"/bin/sleep\",\"3\"]}");
+			String second = nodes.get(1).api().submitId("{\"command\":[\"/bin/sleep\",\"6\"]}");
+			ServiceProcess a = owner(nodes.get(0).api().awaitState(first, "RUNNING"), nodes);
+			ServiceProcess b = other(a, nodes);
+			b.api().awaitState(second, "RUNNING");
+			String aId = nodeId(a);
+			List<String> queued = List.of(a.api().submitId("{\"command\":[\"/bin/echo\",\"1\"]}"),
+					a.api().submitId("{\"command\":[\"/bin/echo\",\"2\"]}"));
+
+			a.sigterm();
+			// 143: the JVM's exit status after SIGTERM, once its shutdown completed.
+			assertThat(a.awaitExit(Duration.ofSeconds(60))).isIn(0, 143);
+			assertThat(b.api().get(first)).containsEntry("state", "SUCCEEDED").containsEntry("node", aId);
+			assertThat(nodes(b)).extracting((node) -> node.get("id")).doesNotContain(aId);
+			for (String id : queued) {
+				assertThat(b.api().get(id)).containsEntry("state", "QUEUED");
+			}
+			String bId = nodeId(b);
+			for (String id : queued) {
+				assertThat(b.api().awaitEnd(id)).containsEntry("state", "SUCCEEDED").containsEntry("node", bId);
+			}
+		}
+	}
+
+	@Test
+	void everyAcceptedJobRunsExactlyOnceAcrossARollingRestart() throws Exception {
+		Path ledger = dir.resolve("ledger");
+		java.nio.file.Files.createFile(ledger);
+		String job = "{\"command\":[\"/bin/sh\",\"-c\",\"echo $JOBEXEC_JOB_ID >> " + ledger + "; sleep 0.3\"]}";
+		String[] args = { "--jobexec.pools.process.max-concurrency=3", "--jobexec.pools.process.queue-capacity=1000" };
+		try (Cluster cluster = new Cluster(dir)) {
+			ServiceProcess[] nodes = { cluster.start("a", args), cluster.start("b", args) };
+			List<String> accepted = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+			java.util.concurrent.atomic.AtomicBoolean submitting = new java.util.concurrent.atomic.AtomicBoolean(true);
+			Thread submitter = Thread.ofPlatform().start(() -> {
+				for (int i = 0; submitting.get(); i++) {
+					ServiceProcess node = nodes[i % 2];
+					try {
+						var answer = node.api().post(job);
+						if (answer.getStatus().value() == 202) {
+							accepted.add((String) answer.getResponseBody().get("id"));
+						}
+					}
+					catch (RuntimeException ex) {
+						// The node is restarting: the next submission goes to the other.
+					}
+				}
+			});
+			try {
+				Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> accepted.size() >= 20);
+				nodes[0].sigterm();
+				nodes[0].awaitExit(Duration.ofSeconds(60));
+				nodes[0] = cluster.start("a", args);
+				int before = accepted.size();
+				Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> accepted.size() >= before + 20);
+			}
+			finally {
+				submitting.set(false);
+				submitter.join(Duration.ofSeconds(30));
+			}
+			for (String id : accepted) {
+				assertThat(nodes[1].api().awaitEnd(id)).containsEntry("state", "SUCCEEDED");
+			}
+			List<String> ran = java.nio.file.Files.readAllLines(ledger);
+			assertThat(ran).containsExactlyInAnyOrderElementsOf(accepted);
+		}
+	}
+
 	private static List<Map<String, Object>> nodes(ServiceProcess node) {
 		return node.api()
 			.client()
