@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.jobexec.execution.PoolRouter;
@@ -70,6 +70,8 @@ public class NodeRegistry implements SmartLifecycle {
 	private volatile boolean fenced;
 
 	private volatile List<Node> lastSeen = List.of();
+
+	private volatile Map<String, Long> waiting = Map.of();
 
 	private Thread heartbeat;
 
@@ -243,6 +245,15 @@ public class NodeRegistry implements SmartLifecycle {
 			table.forgetDead(KEEP_DEAD);
 		}
 		lastSeen = table.list();
+		waiting = table.waitingByPool();
+	}
+
+	/**
+	 * Jobs of {@code pool} waiting unclaimed in the cluster's queue, as of the last
+	 * heartbeat.
+	 */
+	public long waiting(String pool) {
+		return waiting.getOrDefault(pool, 0L);
 	}
 
 	private void renewed(long began) {
@@ -263,7 +274,10 @@ public class NodeRegistry implements SmartLifecycle {
 			counters.settledNode();
 		}
 		settleJobs();
-		if (jobs.held().isEmpty() && !jobs.hasUnrecorded()) {
+		// The database refuses every write of the old lease now, and the cluster has
+		// settled its jobs: what could not be written is given up.
+		jobs.dropUnrecorded();
+		if (jobs.held().isEmpty()) {
 			long began = System.nanoTime();
 			if (table.rejoin(lease.nodeId(), properties.lease())) {
 				renewed(began);
@@ -304,7 +318,9 @@ public class NodeRegistry implements SmartLifecycle {
 	 */
 	private void settleDeadNodes(boolean sweep) {
 		List<String> dead = new ArrayList<>(table.settleExpired(lease.nodeId()));
-		for (NodeTable.Local other : table.liveOnHost(host, lease.nodeId())) {
+		// Without /proc a node cannot tell whether another on its host is alive.
+		List<NodeTable.Local> onHost = ProcessTable.available() ? table.liveOnHost(host, lease.nodeId()) : List.of();
+		for (NodeTable.Local other : onHost) {
 			boolean alive = ProcessTable.read(other.pid())
 				.filter((entry) -> entry.startTicks() == other.pidStartTicks() && !entry.isZombie())
 				.isPresent();

@@ -5,7 +5,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -120,6 +122,15 @@ final class NodeTable {
 		return jdbc.sql("delete from node where state = 'DEAD' and settled_at < now() - ?" + MILLIS)
 			.param(kept.toMillis())
 			.update();
+	}
+
+	/** Unclaimed queued jobs per pool, across the cluster. */
+	Map<String, Long> waitingByPool() {
+		Map<String, Long> waiting = new HashMap<>();
+		jdbc.sql("select pool, count(*) from job where state = 'QUEUED' and instance is null group by pool")
+			.query((rs, n) -> waiting.put(rs.getString(1), rs.getLong(2)))
+			.list();
+		return waiting;
 	}
 
 	void notifyQueued(String pool) {

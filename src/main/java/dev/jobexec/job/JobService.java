@@ -494,8 +494,16 @@ public class JobService implements SmartLifecycle {
 		}
 	}
 
-	public boolean hasUnrecorded() {
-		return !unrecorded.isEmpty();
+	/**
+	 * Cluster mode: gives up the state changes that could not be stored; call once the
+	 * database let the lease expire, when the cluster settles the jobs instead.
+	 */
+	public void dropUnrecorded() {
+		if (!unrecorded.isEmpty()) {
+			log.warn("{} job state change(s) of an expired lease not stored: the cluster settled those jobs",
+					unrecorded.size());
+			unrecorded.clear();
+		}
 	}
 
 	@Override
@@ -691,7 +699,8 @@ public class JobService implements SmartLifecycle {
 		}
 
 		private void finishHeld(ExecutionOutcome outcome, Instant now) {
-			if (launchRefused) {
+			boolean fencedBeforeStart = !startStored && outcome.terminationReason() == TerminationReason.SERVICE_LOST;
+			if (launchRefused || fencedBeforeStart) {
 				// It never ran: the queue gets it back (or the cluster does, if this node
 				// dies first).
 				try {

@@ -81,6 +81,11 @@ class ClusterMetrics implements MeterBinder {
 			.description("Wake-ups to claim queued jobs: by a notification from another node, or by the poll")
 			.register(meters);
 		for (String pool : router.names()) {
+			Gauge.builder("jobexec.cluster.queued", registry, (nodes) -> nodes.waiting(pool))
+				.tag("pool", pool)
+				.description("Jobs of the pool waiting unclaimed in the cluster's queue, as of the last heartbeat "
+						+ "(jobexec.pool.queued counts only this node's own queue)")
+				.register(meters);
 			fenced(pool);
 			for (ClaimTrigger trigger : ClaimTrigger.values()) {
 				claims(pool, trigger);

@@ -20,8 +20,9 @@ import lombok.extern.slf4j.Slf4j;
  * In a cluster it also fences: every lease renewal sends it how long the lease is still
  * held, and when that time passes without another renewal (the JVM is frozen, or cannot
  * reach the database) it kills the marked processes, before the database lets the lease
- * expire and another node settles the jobs. It is not frozen with the JVM: it is a
- * separate process.
+ * expire and another node settles the jobs, and goes on killing them every 0.2 s until
+ * the lease is renewed again (a process started just before the JVM froze is caught too).
+ * It is not frozen with the JVM: it is a separate process.
  */
 @Slf4j
 final class CrashGuard {
@@ -40,7 +41,10 @@ final class CrashGuard {
 			  if [ -n "$held" ]; then read -r -t "$held" line; else read -r line; fi
 			  rc=$?
 			  if [ $rc -eq 0 ]; then held=$line; continue; fi
-			  if [ $rc -gt 128 ]; then echo "jobexec-guard: lease not renewed in time: killing the jobs" >&2; sweep "$1"; held=; continue; fi
+			  if [ $rc -gt 128 ]; then
+			    [ "$held" = 0.2 ] || echo "jobexec-guard: lease not renewed in time: killing the jobs" >&2
+			    sweep "$1"; held=0.2; continue
+			  fi
 			  break
 			done
 			sweep "$1"; sleep 0.2; sweep "$1"
@@ -73,7 +77,7 @@ final class CrashGuard {
 	 * kills this service's job processes.
 	 */
 	synchronized void feed(Duration heldFor) {
-		if (process == null || heldFor.isNegative() || heldFor.isZero()) {
+		if (process == null || !process.isAlive() || heldFor.isNegative() || heldFor.isZero()) {
 			return;
 		}
 		try {
