@@ -30,11 +30,18 @@ final class Cluster implements AutoCloseable {
 
 	/** Starts a node with its own data directory and {@code args}; waits until ready. */
 	ServiceProcess start(String name, String... args) throws IOException {
-		List<String> all = new ArrayList<>(List.of("--spring.datasource.url=" + url,
+		List<String> all = new ArrayList<>(List.of(args));
+		// The defaults of these tests, unless args set them (Spring Boot would join two
+		// values of one property into a list).
+		for (String fallback : List.of("--spring.datasource.url=" + url,
 				"--spring.datasource.username=" + Postgres.USER, "--spring.datasource.password=" + Postgres.PASSWORD,
 				"--jobexec.cluster.heartbeat-interval=" + HEARTBEAT, "--jobexec.cluster.lease=" + LEASE,
-				"--jobexec.shutdown.drain-timeout=20s", "--jobexec.pools.process.kill-grace=1s"));
-		all.addAll(List.of(args));
+				"--jobexec.shutdown.drain-timeout=20s", "--jobexec.pools.process.kill-grace=1s")) {
+			String property = fallback.substring(0, fallback.indexOf('=') + 1);
+			if (all.stream().noneMatch((arg) -> arg.startsWith(property))) {
+				all.add(fallback);
+			}
+		}
 		Path nodeDir = dir.resolve(name + "-" + nodes.size());
 		nodeDir.toFile().mkdirs();
 		ServiceProcess node = ServiceProcess.start(nodeDir, List.of(), all.toArray(String[]::new));
