@@ -25,12 +25,13 @@ COPY pom.xml ./
 # dependencies into this layer. Anything go-offline misses is fetched by `package` below.
 RUN chmod +x mvnw && ./mvnw -B dependency:go-offline
 
-# Now the sources; tests are run by CI (they spawn real processes and need /proc), not here.
+# Now the sources; tests are run by CI (they spawn real processes and need /proc), not here:
+# -Dmaven.test.skip=true compiles none and generates no test client (docs/ is not copied).
 # -Paot: Spring AOT processing (the generated bean definitions go into the jar; the service uses
 # them with -Dspring.aot.enabled=true). Then the jar is extracted (jarmode tools): the JDK AOT cache
 # below only works with the extracted layout, jobexec.jar plus lib/.
 COPY src/ src/
-RUN ./mvnw -B -Paot -DskipTests package \
+RUN ./mvnw -B -Paot -Dmaven.test.skip=true package \
  && cp target/jobexec-*.jar /workspace/jobexec.jar \
  && java -Djarmode=tools -jar /workspace/jobexec.jar extract --destination /workspace/app
 

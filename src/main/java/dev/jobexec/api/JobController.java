@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +27,7 @@ import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import lombok.RequiredArgsConstructor;
 
@@ -70,6 +72,8 @@ class JobController {
 			+ "an earlier request with the same `Idempotency-Key` created";
 
 	private final JobService jobs;
+
+	private final SubmissionForwarder forwarder;
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(operationId = "submitJob", summary = "Submit a job",
@@ -134,7 +138,13 @@ class JobController {
 					+ "ASCII characters, bare or as a structured-field string (`\"...\"`). A retry with the same "
 					+ "key and request gets the same job; keys are shared by every API key and are kept as long "
 					+ "as their job", schema = @Schema(maxLength = 255)) @RequestHeader(name = "Idempotency-Key",
-							required = false) String idempotencyKey) {
+							required = false) String idempotencyKey,
+			HttpServletRequest incoming) {
+		Optional<String> servingNode = forwarder.servingNode(request, incoming);
+		if (servingNode.isPresent()) {
+			Duration wait = preferredWait(prefer);
+			return forwarder.forward(servingNode.get(), request, incoming, (wait != null) ? wait : Duration.ZERO);
+		}
 		JobService.Submission submission = jobs.submit(request, idempotencyKey);
 		Job job = submission.job();
 		URI location = ServletUriComponentsBuilder.fromCurrentRequestUri()

@@ -46,7 +46,7 @@ class NodeController {
 					+ "`DEAD`; by the database's clock), its lease, and the pools it serves with their figures at "
 					+ "its last renewal. Dead nodes are listed for an hour after they were settled.")
 	List<NodeView> nodes() {
-		if (registry == null) {
+		if (registry == null || !registry.enabled()) {
 			List<Node.Pool> pools = router.snapshots()
 				.stream()
 				.map((pool) -> new Node.Pool(pool.name(), pool.type().id(), pool.maxConcurrency(), pool.active(),

@@ -16,7 +16,6 @@ import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
@@ -25,17 +24,17 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Cluster mode, on when the job store is PostgreSQL: every service on the same database
- * is a node, and one node is a cluster of one. The embedded H2 store stays single-node.
+ * is a node, and one node is a cluster of one. The embedded H2 store stays single-node:
+ * the beans exist (see {@link ClusterMode}) and stay idle.
  */
 @Configuration(proxyBeanMethods = false)
-@Conditional(OnPostgresStore.class)
 @EnableConfigurationProperties(ClusterProperties.class)
 class ClusterConfiguration {
 
 	/** This node's id is the marker its job processes carry (JOBEXEC_INSTANCE). */
 	@Bean
-	NodeLease nodeLease(JobProcesses processes) {
-		return new NodeLease(processes.instance());
+	NodeLease nodeLease(JobProcesses processes, Environment environment) {
+		return new NodeLease(processes.instance(), ClusterMode.on(environment));
 	}
 
 	@Bean
@@ -48,12 +47,12 @@ class ClusterConfiguration {
 		String url = (properties.advertisedUrl() != null) ? properties.advertisedUrl()
 				: "http://" + HostIdentity.current().host() + ":" + environment.getProperty("server.port", "8080");
 		return new NodeRegistry(properties, new NodeTable(JdbcClient.create(template), json), store, jobs, lease,
-				reaper, leftovers, router, events, url);
+				reaper, leftovers, router, events, url, ClusterMode.on(environment));
 	}
 
 	@Bean
 	ClusterNotifications clusterNotifications(DataSource dataSource, JobService jobs, NodeRegistry registry) {
-		return new ClusterNotifications(dataSource, jobs, registry.counters());
+		return new ClusterNotifications(dataSource, jobs, registry.counters(), registry.enabled());
 	}
 
 	/** Names the real port in the advertised URL when the server picked one itself. */

@@ -39,20 +39,25 @@ class ClusterNotifications implements SmartLifecycle {
 
 	private final NodeCounters counters;
 
+	private final boolean enabled;
+
 	private volatile boolean running;
 
 	private Thread thread;
 
-	ClusterNotifications(DataSource dataSource, JobService jobs, NodeCounters counters) {
+	ClusterNotifications(DataSource dataSource, JobService jobs, NodeCounters counters, boolean enabled) {
 		this.dataSource = dataSource;
 		this.jobs = jobs;
 		this.counters = counters;
+		this.enabled = enabled;
 	}
 
 	@Override
 	public void start() {
 		running = true;
-		thread = Thread.ofPlatform().name("jobexec-listen").daemon(true).start(this::listen);
+		if (enabled) {
+			thread = Thread.ofPlatform().name("jobexec-listen").daemon(true).start(this::listen);
+		}
 	}
 
 	@Override

@@ -65,6 +65,8 @@ public class NodeRegistry implements SmartLifecycle {
 
 	private volatile String url;
 
+	private final boolean enabled;
+
 	private volatile boolean running;
 
 	private volatile boolean fenced;
@@ -80,7 +82,8 @@ public class NodeRegistry implements SmartLifecycle {
 	private long beats;
 
 	NodeRegistry(ClusterProperties properties, NodeTable table, JobStore store, JobService jobs, NodeLease lease,
-			Reaper reaper, Leftovers leftovers, PoolRouter router, ApplicationEventPublisher events, String url) {
+			Reaper reaper, Leftovers leftovers, PoolRouter router, ApplicationEventPublisher events, String url,
+			boolean enabled) {
 		this.properties = properties;
 		this.table = table;
 		this.store = store;
@@ -91,6 +94,12 @@ public class NodeRegistry implements SmartLifecycle {
 		this.router = router;
 		this.events = events;
 		this.url = url;
+		this.enabled = enabled;
+	}
+
+	/** Whether this service is a node of a cluster (a PostgreSQL store). */
+	public boolean enabled() {
+		return enabled;
 	}
 
 	public String nodeId() {
@@ -107,6 +116,9 @@ public class NodeRegistry implements SmartLifecycle {
 
 	/** Every node the registry holds, as of now. */
 	public List<Node> nodes() {
+		if (!enabled) {
+			return List.of();
+		}
 		try {
 			lastSeen = table.list();
 		}
@@ -128,6 +140,10 @@ public class NodeRegistry implements SmartLifecycle {
 
 	@Override
 	public void start() {
+		if (!enabled) {
+			running = true;
+			return;
+		}
 		long began = System.nanoTime();
 		long startTicks = ProcessTable.read(ProcessTable.SELF).map(ProcessTable.Entry::startTicks).orElse(0L);
 		table.register(lease.nodeId(), host, ProcessTable.SELF, startTicks, url, pools(), properties.lease());
@@ -142,6 +158,9 @@ public class NodeRegistry implements SmartLifecycle {
 
 	/** The service is shutting down: other nodes see this one draining. */
 	void draining() {
+		if (!enabled) {
+			return;
+		}
 		try {
 			table.markDraining(lease.nodeId());
 		}
@@ -158,6 +177,9 @@ public class NodeRegistry implements SmartLifecycle {
 	@Override
 	public void stop() {
 		running = false;
+		if (!enabled) {
+			return;
+		}
 		for (Thread thread : new Thread[] { heartbeat, watch }) {
 			if (thread != null) {
 				thread.interrupt();

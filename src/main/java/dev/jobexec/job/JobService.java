@@ -90,7 +90,8 @@ public class JobService implements SmartLifecycle {
 		this.store = store;
 		this.events = events;
 		this.processes = processes;
-		this.lease = lease.getIfAvailable();
+		NodeLease nodeLease = lease.getIfAvailable();
+		this.lease = (nodeLease != null && nodeLease.clustered()) ? nodeLease : null;
 		this.claims = (this.lease != null) ? new Claims(this, store, this.lease, events) : null;
 	}
 
@@ -296,6 +297,11 @@ public class JobService implements SmartLifecycle {
 	public void refusedBeforeSubmit(JobRequest request) {
 		String poolName = (request != null) ? SubmissionValidator.poolName(request) : null;
 		events.publishEvent(new JobEvent.Rejected(poolTag(poolName), "invalid"));
+	}
+
+	/** The pool a request names, or the default pool for its kind. */
+	public static String poolOf(JobRequest request) {
+		return SubmissionValidator.poolName(request);
 	}
 
 	/** The pool a refusal is counted under: one that exists, or {@code unknown}. */

@@ -10,13 +10,24 @@ public final class NodeLease {
 
 	private final String nodeId;
 
+	private final boolean clustered;
+
 	/** Whether a lease was ever renewed and not lost since; guards {@link #until}. */
 	private volatile boolean renewed;
 
 	private volatile long until;
 
-	public NodeLease(String nodeId) {
+	/**
+	 * @param clustered whether the service is a node of a cluster; on the embedded store
+	 * the lease exists but is never used
+	 */
+	public NodeLease(String nodeId, boolean clustered) {
 		this.nodeId = nodeId;
+		this.clustered = clustered;
+	}
+
+	public boolean clustered() {
+		return clustered;
 	}
 
 	public String nodeId() {

@@ -5,19 +5,17 @@ import java.util.List;
 import dev.jobexec.cluster.Node;
 import dev.jobexec.cluster.NodeCounters;
 import dev.jobexec.cluster.NodeRegistry;
-import dev.jobexec.cluster.OnPostgresStore;
 
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code /actuator/cluster} (PostgreSQL store only): this node, whether it holds its
- * lease, what its membership has done, and every node of the cluster.
+ * {@code /actuator/cluster}: whether the service is a node of a cluster (PostgreSQL
+ * store), this node, whether it holds its lease, what its membership has done, and every
+ * node of the cluster.
  */
 @Component
-@Conditional(OnPostgresStore.class)
 @Endpoint(id = "cluster")
 class ClusterEndpoint {
 
@@ -30,7 +28,7 @@ class ClusterEndpoint {
 	@ReadOperation
 	ClusterView cluster() {
 		NodeCounters counters = registry.counters();
-		return new ClusterView(registry.nodeId(), registry.holdsLease(),
+		return new ClusterView(registry.enabled(), registry.nodeId(), registry.holdsLease(),
 				new Counters(counters.renewals(), counters.renewalFailures(), counters.fences(), counters.rejoins(),
 						counters.nodesSettled(), counters.jobsLost(), counters.jobsRequeued(), counters.notifications(),
 						counters.polls()),
@@ -38,7 +36,7 @@ class ClusterEndpoint {
 	}
 
 	/** This node and the cluster as it sees it. */
-	record ClusterView(String self, boolean leaseHeld, Counters counters, List<Node> nodes) {
+	record ClusterView(boolean clustered, String self, boolean leaseHeld, Counters counters, List<Node> nodes) {
 	}
 
 	/** What this node's membership has done since it started. */

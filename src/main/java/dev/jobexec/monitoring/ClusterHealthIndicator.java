@@ -6,20 +6,17 @@ import java.util.TreeMap;
 import dev.jobexec.cluster.Node;
 import dev.jobexec.cluster.NodeCounters;
 import dev.jobexec.cluster.NodeRegistry;
-import dev.jobexec.cluster.OnPostgresStore;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code cluster} health component of a node (PostgreSQL store only): up while the
- * node holds its lease, down while it is fenced; with the node's id and the nodes of the
- * cluster by state.
+ * The {@code cluster} health component: on a node of a cluster (PostgreSQL store) up
+ * while the node holds its lease, down while it is fenced, with the node's id and the
+ * nodes of the cluster by state; always up on the embedded store.
  */
 @Component
-@Conditional(OnPostgresStore.class)
 class ClusterHealthIndicator extends AbstractHealthIndicator {
 
 	private final NodeRegistry registry;
@@ -31,6 +28,10 @@ class ClusterHealthIndicator extends AbstractHealthIndicator {
 
 	@Override
 	protected void doHealthCheck(Health.Builder builder) {
+		if (!registry.enabled()) {
+			builder.up().withDetail("mode", "single node: the embedded store is not shared");
+			return;
+		}
 		Map<String, Long> byState = new TreeMap<>();
 		for (Node node : registry.lastSeen()) {
 			byState.merge(node.state(), 1L, Long::sum);

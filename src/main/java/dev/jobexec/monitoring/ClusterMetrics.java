@@ -43,7 +43,7 @@ class ClusterMetrics implements MeterBinder {
 
 	@Override
 	public void bindTo(MeterRegistry meters) {
-		if (registry == null) {
+		if (registry == null || !registry.enabled()) {
 			return;
 		}
 		this.meters = meters;
@@ -96,7 +96,7 @@ class ClusterMetrics implements MeterBinder {
 
 	@EventListener
 	void on(JobEvent event) {
-		if (registry == null) {
+		if (registry == null || !registry.enabled()) {
 			return;
 		}
 		if (event instanceof JobEvent.Claimed claimed) {

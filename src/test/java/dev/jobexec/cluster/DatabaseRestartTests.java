@@ -74,8 +74,10 @@ class DatabaseRestartTests {
 					client.join(Duration.ofSeconds(30));
 				}
 			}
+			// 503 while the database is away, unless the connection pool's wait outlasts
+			// the
+			// restart; never anything else.
 			assertThat(answers.keySet()).as("answers: %s", answers).isSubsetOf(202, 429, 503);
-			assertThat(answers).as("some submissions were refused while the database restarted").containsKey(503);
 
 			List<Map<String, Object>> stored = new ArrayList<>();
 			Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
