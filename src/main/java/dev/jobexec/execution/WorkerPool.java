@@ -117,6 +117,24 @@ public final class WorkerPool {
 	}
 
 	/**
+	 * Cluster mode: holds a slot in which a submission starts at once, or returns null
+	 * when there is none (the pool runs at its limit, or is shutting down).
+	 */
+	public Reservation reserveFreeSlot() {
+		lock.lock();
+		try {
+			if (!accepting || !dispatching || running.size() + queue.size() + reservations >= config.maxConcurrency()) {
+				return null;
+			}
+			reservations++;
+			return new Reservation();
+		}
+		finally {
+			lock.unlock();
+		}
+	}
+
+	/**
 	 * Refuses a submission in cluster mode, where the queue is the cluster's: counts it
 	 * and returns why.
 	 */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,13 @@ final class Claims {
 	private final ApplicationEventPublisher events;
 
 	private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+	/**
+	 * Pools whose last claim found fewer queued jobs than it had slots: a slot that frees
+	 * there claims nothing until a notification, a poll or a submission says there is
+	 * work again, which saves the statement that would find nothing.
+	 */
+	private final Set<String> drained = ConcurrentHashMap.newKeySet();
 
 	/** Pools to claim for, with what asked first. */
 	private final Map<WorkerPool, ClaimTrigger> wanted = new ConcurrentHashMap<>();
@@ -67,6 +75,12 @@ final class Claims {
 
 	/** Asks the claimer thread to claim for {@code pool}; returns at once. */
 	void wake(WorkerPool pool, ClaimTrigger trigger) {
+		if (trigger == ClaimTrigger.SLOT && drained.contains(pool.name())) {
+			return;
+		}
+		if (trigger != ClaimTrigger.SLOT) {
+			drained.remove(pool.name());
+		}
 		if (running) {
 			wanted.putIfAbsent(pool, trigger);
 			Thread claimer = thread;
@@ -117,6 +131,12 @@ final class Claims {
 			}
 			events.publishEvent(new JobEvent.Claimed(pool.name(), trigger, claimed.size(),
 					Duration.ofNanos(System.nanoTime() - began)));
+			if (claimed.size() < free) {
+				drained.add(pool.name());
+			}
+			else {
+				drained.remove(pool.name());
+			}
 			for (Job row : claimed) {
 				jobs.dispatchClaimed((known != null && known.id().equals(row.id())) ? known : row);
 			}

@@ -203,27 +203,44 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
 			throw ex;
 		}
-		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now(), key, digest);
-		boolean claimHere = lease.isHeld() && pool.freeSlots() > 0;
-		boolean stored;
+		Instant now = Instant.now();
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), now, key, digest);
+		WorkerPool.Reservation slot = lease.isHeld() ? pool.reserveFreeSlot() : null;
+		JobStore.Admission admission;
 		try {
-			stored = store.insertWithin(job, pool.config().queueCapacity(), !claimHere);
+			admission = store.admit(job, pool.config().queueCapacity(), (slot != null) ? lease.nodeId() : null, now);
 		}
 		catch (IdempotencyKeyTakenException ex) {
 			// A concurrent submission with the same key was stored first.
+			release(slot);
 			return replay(store.findByIdempotencyKey(key).orElseThrow(() -> ex), digest, poolName);
 		}
 		catch (RuntimeException ex) {
+			release(slot);
 			events.publishEvent(new JobEvent.Rejected(poolName, "store_unavailable"));
 			throw ex;
 		}
-		if (!stored) {
-			events.publishEvent(new JobEvent.Rejected(poolName, "queue_full"));
-			throw pool.refuseFull();
-		}
-		events.publishEvent(new JobEvent.Submitted(poolName));
-		if (claimHere) {
-			claim(pool, job, ClaimTrigger.SUBMIT);
+		switch (admission) {
+			case FULL -> {
+				release(slot);
+				events.publishEvent(new JobEvent.Rejected(poolName, "queue_full"));
+				throw pool.refuseFull();
+			}
+			case STARTED -> {
+				synchronized (job) {
+					job.start(lease.nodeId(), now);
+				}
+				events.publishEvent(new JobEvent.Submitted(poolName));
+				dispatch(job, validated, slot, true);
+			}
+			case QUEUED -> {
+				events.publishEvent(new JobEvent.Submitted(poolName));
+				if (slot != null) {
+					// Older jobs wait: the slot goes to the oldest.
+					release(slot);
+					claim(pool, job, ClaimTrigger.SUBMIT);
+				}
+			}
 		}
 		return new Submission(job, false);
 	}
@@ -334,10 +351,36 @@ public class JobService implements SmartLifecycle {
 	}
 
 	private void dispatch(Job job, SubmissionValidator.Validated validated, WorkerPool.Reservation reservation) {
+		dispatch(job, validated, reservation, false);
+	}
+
+	/**
+	 * Hands a job to its pool; {@code startStored} when its start is in the store already
+	 * (cluster mode: it was stored as started on this node).
+	 */
+	private void dispatch(Job job, SubmissionValidator.Validated validated, WorkerPool.Reservation reservation,
+			boolean startStored) {
 		active.put(job.id(), job);
-		executions.put(job.id(), reservation.bind(validated.spec(job.id(), job.request()), new Recorder(job)));
+		executions.put(job.id(),
+				reservation.bind(validated.spec(job.id(), job.request()), new Recorder(job, startStored)));
+		CompletableFuture<Void> watched = claimedHere.remove(job.id());
+		if (watched != null) {
+			watched.complete(null);
+		}
 		reservation.submit();
 	}
+
+	private static void release(WorkerPool.Reservation slot) {
+		if (slot != null) {
+			slot.release();
+		}
+	}
+
+	/**
+	 * Cluster mode: waiters on jobs this node does not hold, woken when it claims one of
+	 * them, so that they wait on the job itself from then on.
+	 */
+	private final Map<String, CompletableFuture<Void>> claimedHere = new ConcurrentHashMap<>();
 
 	/**
 	 * @throws JobNotFoundException (404)
@@ -378,8 +421,14 @@ public class JobService implements SmartLifecycle {
 			boolean here = local != null || lease == null;
 			current = (local != null) ? local : current;
 			long slice = here ? left : Math.min(left, REMOTE_POLL.toNanos());
+			CompletableFuture<Void> claimed = here ? closed
+					: claimedHere.computeIfAbsent(current.id(), (id) -> new CompletableFuture<>());
+			if (!here && active.containsKey(current.id())) {
+				// Claimed here between the two looks.
+				continue;
+			}
 			try {
-				CompletableFuture.anyOf(current.whenTerminal(), closed).get(slice, TimeUnit.NANOSECONDS);
+				CompletableFuture.anyOf(current.whenTerminal(), closed, claimed).get(slice, TimeUnit.NANOSECONDS);
 			}
 			catch (TimeoutException ex) {
 				// The slice elapsed: look again.
@@ -394,6 +443,11 @@ public class JobService implements SmartLifecycle {
 			if (!here && !current.whenTerminal().isDone() && active.get(current.id()) == null) {
 				current = store.find(current.id()).orElse(current);
 			}
+		}
+		CompletableFuture<Void> watch = claimedHere.get(job.id());
+		if (watch != null && !watch.isDone()) {
+			// Another waiter on the same job falls back to reading the store.
+			claimedHere.remove(job.id(), watch);
 		}
 		return current;
 	}
@@ -617,12 +671,13 @@ public class JobService implements SmartLifecycle {
 		 */
 		private volatile boolean startStored;
 
+		Recorder(Job job, boolean startStored) {
+			this.job = job;
+			this.startStored = startStored;
+		}
+
 		/** Cluster mode: the start could not be stored, so the job did not start here. */
 		private volatile boolean launchRefused;
-
-		Recorder(Job job) {
-			this.job = job;
-		}
 
 		/**
 		 * Cluster mode: stores the start before anything runs, so that a job whose start
@@ -630,7 +685,7 @@ public class JobService implements SmartLifecycle {
 		 */
 		@Override
 		public boolean launching(Instant at) {
-			if (lease == null) {
+			if (lease == null || startStored) {
 				return true;
 			}
 			synchronized (job) {

@@ -44,14 +44,27 @@ public interface JobStore {
 	// node writes a job it runs only while it holds both the job and its lease.
 
 	/**
-	 * Inserts a queued job unless its pool already has {@code queueCapacity} unclaimed
-	 * queued jobs across the cluster; the count and the insert are serialised across
-	 * nodes, so the bound is exact. With {@code notify}, the nodes that listen are told
-	 * that the pool has work.
-	 * @return false when the pool's queue is full (nothing was stored)
+	 * Stores a submitted job. With {@code startOn} (a node that holds a free slot for it)
+	 * and no other job of its pool waiting, it is stored as started on that node at
+	 * {@code at}; otherwise as queued, unless its pool already has {@code queueCapacity}
+	 * unclaimed queued jobs across the cluster (the count and the insert are serialised
+	 * across nodes, so the bound is exact), and the nodes are told that the pool has
+	 * work.
 	 * @throws StoreUnavailableException when the store cannot be written
 	 */
-	boolean insertWithin(Job job, int queueCapacity, boolean notify);
+	Admission admit(Job job, int queueCapacity, String startOn, Instant at);
+
+	/** How {@link #admit} stored a job. */
+	enum Admission {
+
+		/** Stored as started on the node that asked: it runs there now. */
+		STARTED,
+		/** Stored as queued, for any node to claim. */
+		QUEUED,
+		/** Not stored: the pool's queue is full. */
+		FULL
+
+	}
 
 	/**
 	 * Claims up to {@code max} of the oldest unclaimed queued jobs of {@code pool} for

@@ -113,8 +113,24 @@ class JdbcJobStore implements JobStore {
 	}
 
 	@Override
-	public boolean insertWithin(Job job, int queueCapacity, boolean notify) {
+	public Admission admit(Job job, int queueCapacity, String startOn, Instant at) {
 		Job.Persisted p = job.persisted();
+		if (startOn != null && !read("read the queue",
+				() -> jdbc
+					.sql("select exists (select 1 from job where pool = ? and state = 'QUEUED' and instance is null)")
+					.param(p.pool())
+					.query(Boolean.class)
+					.single())) {
+			// Nothing waits: it starts here at once, never enters the queue, and so
+			// needs no place in it (nor the lock that guards the places).
+			Map<String, Object> started = parameters(p);
+			started.put("state", "RUNNING");
+			started.put("instance", startOn);
+			started.put("startedAt", utc(at));
+			write("insert job " + p.id(),
+					refusingATakenKey(p.idempotencyKey(), () -> insertRow(p, started, job.labels())));
+			return Admission.STARTED;
+		}
 		Map<String, Object> params = parameters(p);
 		try {
 			write("insert job " + p.id(), refusingATakenKey(p.idempotencyKey(), () -> {
@@ -128,17 +144,12 @@ class JdbcJobStore implements JobStore {
 					throw new QueueFull();
 				}
 				insertRow(p, params, job.labels());
-				if (notify) {
-					jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)")
-						.param(p.pool())
-						.query((rs, n) -> 1)
-						.list();
-				}
+				jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)").param(p.pool()).query((rs, n) -> 1).list();
 			}));
-			return true;
+			return Admission.QUEUED;
 		}
 		catch (QueueFull ex) {
-			return false;
+			return Admission.FULL;
 		}
 	}
 

@@ -276,6 +276,22 @@ class ClusterTests {
 		}
 	}
 
+	@Test
+	void aPoolServedByOtherNodesOnlyIsRunThereWhicheverNodeReceivesTheSubmission() throws Exception {
+		try (Cluster cluster = new Cluster(dir)) {
+			ServiceProcess a = cluster.start("a", "--jobexec.pools.reports.type=process");
+			ServiceProcess b = cluster.start("b");
+			Map<String, Object> job = b.api()
+				.post("{\"pool\":\"reports\",\"command\":[\"/bin/echo\",\"report\"]}", "Prefer", "wait=20")
+				.getResponseBody();
+			assertThat(job).containsEntry("state", "SUCCEEDED")
+				.containsEntry("pool", "reports")
+				.containsEntry("node", nodeId(a));
+			assertThat(b.api().post("{\"pool\":\"nowhere\",\"command\":[\"/bin/true\"]}").getStatus().value())
+				.isEqualTo(404);
+		}
+	}
+
 	private static List<Map<String, Object>> nodes(ServiceProcess node) {
 		return node.api()
 			.client()
