@@ -7,16 +7,20 @@
 #                            Sets bench_java_home and bench_java.
 #   bench_build_jar [JAR]    The jar to measure: JAR when given, else $BENCH_JAR (another build, for before/after
 #                            figures in the same conditions), else target/jobexec-0.1.0-SNAPSHOT.jar packaged first
-#                            with `./mvnw -B -q -Paot -DskipTests package` on JDK 25 (Spring AOT compiles its sources
-#                            with the JDK that runs Maven). Sets bench_jar.
+#                            with `./mvnw -B -q -Paot -Dmaven.test.skip=true package` on JDK 25 (Spring AOT compiles
+#                            its sources with the JDK that runs Maven; -DskipTests alone still compiles the tests,
+#                            which need the client generated from docs/openapi.json that -DskipTests skips, so a
+#                            fresh clone fails). Sets bench_jar.
 #   bench_make_work          A fresh temp dir (bench_work) and the exit trap: on exit, the service is stopped, the
 #                            function bench_on_exit is called if the script defines one, and the dir is removed.
 #   bench_prepare_launch     The production launch of the Dockerfile, in bench_work: a copy of the jar (the one in
 #                            target/ may be rebuilt meanwhile) extracted with `-Djarmode=tools extract`,
-#                            -Dspring.aot.enabled=true when the jar was built with -Paot, -XX:MaxHeapFreeRatio=20
+#                            -Dspring.aot.enabled=true when the jar was built with -Paot (and bench_spring_aot_off is
+#                            empty), -XX:MaxHeapFreeRatio=20
 #                            -XX:MinHeapFreeRatio=5, $BENCH_JVM_OPTS, and a JDK AOT cache (-XX:AOTCache) from one
 #                            training run (start, a listing, a thread job, a process job, liveness, SIGTERM), made
-#                            once per work dir. Sets bench_launch_opts, bench_app_jar, bench_spring_aot (on|off),
+#                            once per work dir and jar (called again after bench_jar changed, it prepares the new
+#                            jar instead; stop every service first). Sets bench_launch_opts, bench_app_jar, bench_spring_aot (on|off),
 #                            bench_aot_cache (the file, empty or absent if the training wrote none), bench_train_s.
 #   bench_start DATA_DIR [SPRING_ARG...]
 #                            Starts the service on DATA_DIR (a path under bench_work; a new one is a fresh, empty
@@ -31,9 +35,16 @@
 #                            not in $(...).
 #   bench_stop [GRACE]       SIGTERM to the service, SIGKILL if it still runs after GRACE s (default 10).
 #
+# Several services at once (bench/cluster.sh): after bench_start, bench_detach sets the service aside (its index
+# in bench_detached_index) so that bench_start can start another; bench_detached_alive I, bench_signal_detached
+# I SIGNAL and bench_stop_detached I [GRACE] act on service I only while it is the same process (pid and start
+# time). The exit trap stops the detached services too.
+#
 # Variables a script may set after sourcing this file and before bench_prepare_launch: bench_key (the API key,
 # default below), bench_service_args (an array of Spring arguments), bench_fixed_port (this port rather than a
-# free one; the start fails if something answers on it).
+# free one; the start fails if something answers on it), bench_spring_aot_off (non-empty: no
+# -Dspring.aot.enabled=true even for a -Paot jar; Spring AOT fixes the bean conditions at build time, and the
+# jar is built for the H2 store, so a PostgreSQL store without it is not in cluster mode).
 # The service listens on 127.0.0.1 only and is only sent requests there; only the JVM started here is ever signalled.
 
 # The bench_* variables set here are read by the scripts that source this file.
@@ -42,11 +53,13 @@
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench_key=${bench_key:-bench-key-0123456789abcdef}
 bench_fixed_port=${bench_fixed_port:-}
+bench_spring_aot_off=${bench_spring_aot_off:-}
 if [ -z "${bench_service_args+set}" ]; then bench_service_args=(); fi
 bench_java_home=; bench_java=; bench_jar=; bench_work=
 bench_launch_opts=(); bench_app_jar=; bench_spring_aot=; bench_aot_cache=; bench_train_s=
 bench_pid=; bench_port=; bench_url=; bench_service_log=; bench_startup_ms=
 bench__pid_start=; bench__extra_jvm_opts=(); bench__log_shown=; bench__prepared=
+bench_detached_index=; bench__detached_pid=(); bench__detached_start=()
 
 bench_log() { echo "[$(date +%T)] $*" >&2; }
 bench_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
@@ -81,9 +94,9 @@ bench_build_jar() {
   if [ -n "$jar" ]; then
     [ -f "$jar" ] || bench_die "no such jar: $jar"
   else
-    bench_log "packaging the jar: ./mvnw -B -q -Paot -DskipTests package (JAVA_HOME=$bench_java_home) ..."
+    bench_log "packaging the jar: ./mvnw -B -q -Paot -Dmaven.test.skip=true package (JAVA_HOME=$bench_java_home) ..."
     # -Paot compiles the Spring AOT sources with the JDK that runs Maven, so Maven runs on JDK 25 here.
-    (cd "$bench_root" && JAVA_HOME=$bench_java_home ./mvnw -B -q -Paot -DskipTests package) >&2
+    (cd "$bench_root" && JAVA_HOME=$bench_java_home ./mvnw -B -q -Paot -Dmaven.test.skip=true package) >&2
     jar=$bench_root/target/jobexec-0.1.0-SNAPSHOT.jar
   fi
   bench_jar=$jar
@@ -111,15 +124,20 @@ bench__on_exit() {
   esac
   if declare -F bench_on_exit >/dev/null; then bench_on_exit; fi
   bench_stop 5
+  local i
+  for i in "${!bench__detached_pid[@]}"; do bench_stop_detached "$i" 5; done
   [ -z "$bench_work" ] || rm -rf "$bench_work"
   exit "$rc"
 }
 
 # ---- 3. The production launch (see the Dockerfile) ----
 bench_prepare_launch() {
-  [ -z "$bench__prepared" ] || return 0
-  [ -n "$bench_work" ] || bench_make_work
   [ -n "$bench_jar" ] || bench_build_jar ""
+  # Prepared once per work dir and jar: called again with another bench_jar (no service running), it prepares
+  # that jar in place of the first.
+  [ "$bench__prepared" != "$bench_jar" ] || return 0
+  [ -n "$bench_work" ] || bench_make_work
+  rm -rf "$bench_work/app"
   # Run a copy: the jar in target/ may be rebuilt while this runs.
   cp "$bench_jar" "$bench_work/jobexec.jar"
   "$bench_java" -Djarmode=tools -jar "$bench_work/jobexec.jar" extract --destination "$bench_work/app" \
@@ -134,7 +152,10 @@ bench_prepare_launch() {
   local start_class app_classes
   start_class=$(unzip -p "$bench_work/jobexec.jar" META-INF/MANIFEST.MF | tr -d '\r' | sed -n 's/^Start-Class: //p')
   app_classes=$("$bench_java_home/bin/jar" tf "$bench_app_jar")
-  if [ -n "$start_class" ] && grep -qxF "${start_class//.//}__ApplicationContextInitializer.class" <<<"$app_classes"; then
+  if [ -n "$bench_spring_aot_off" ]; then
+    bench_spring_aot=off
+    bench_log "Spring AOT off (bench_spring_aot_off)"
+  elif [ -n "$start_class" ] && grep -qxF "${start_class//.//}__ApplicationContextInitializer.class" <<<"$app_classes"; then
     bench_launch_opts+=(-Dspring.aot.enabled=true)
     bench_spring_aot=on
   else
@@ -166,7 +187,7 @@ bench_prepare_launch() {
     tail -20 "$bench_work/train.log" >&2
   fi
   rm -rf "$bench_work/train"
-  bench__prepared=1
+  bench__prepared=$bench_jar
 }
 
 # ---- 4. A free loopback port ----
@@ -263,3 +284,28 @@ bench_stop() {  # [GRACE]: SIGTERM, then SIGKILL after GRACE seconds (the servic
   wait "$bench_pid" 2>/dev/null || true
   bench_pid=
 }
+
+# ---- 7. Several services at once ----
+bench_detach() {  # sets the running service aside; bench_detached_index is its index
+  [ -n "$bench_pid" ] || bench_die "bench_detach: no service runs"
+  bench_detached_index=${#bench__detached_pid[@]}
+  bench__detached_pid+=("$bench_pid")
+  bench__detached_start+=("$bench__pid_start")
+  bench_pid=
+}
+# Runs a bench_* function on detached service I (as if it were the current one), the current one kept aside.
+bench__on_detached() {  # I FUNCTION [ARG...]
+  local i=$1 f=$2 rc=0 saved_pid=$bench_pid saved_start=$bench__pid_start
+  shift 2
+  bench_pid=${bench__detached_pid[$i]:-}
+  bench__pid_start=${bench__detached_start[$i]:-}
+  "$f" "$@" || rc=$?
+  bench__detached_pid[i]=$bench_pid
+  bench_pid=$saved_pid
+  bench__pid_start=$saved_start
+  return "$rc"
+}
+bench__signal() { bench__alive && kill "-$1" "$bench_pid" 2>/dev/null; }
+bench_detached_alive() { bench__on_detached "$1" bench__alive; }
+bench_signal_detached() { bench__on_detached "$1" bench__signal "$2"; }
+bench_stop_detached() { bench__on_detached "$1" bench_stop "${2:-10}"; }
