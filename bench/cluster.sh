@@ -20,8 +20,8 @@
 #   5. one node, `/bin/true` jobs/s on PostgreSQL: the build before cluster mode (commit 9be6900) vs this one;
 #   6. what NOTIFY costs: two nodes, every submission to node 1 (busy, so each stored job is NOTIFYed and
 #      node 2 claims it) vs round-robin (most jobs start where they were submitted).
-# Usage: bench/cluster.sh [--quick]   (--quick: shorter runs and fewer samples, about two minutes on 2 cores
-#   after packaging; the full run about 8 to 10 minutes). Packages the jar first like bench/run.sh
+# Usage: bench/cluster.sh [--quick]   (--quick: shorter runs and fewer samples, 2.5 to 3 minutes on 2 cores
+#   after packaging, most of it starting nine JVMs; the full run about 5 minutes). Packages the jar first like bench/run.sh
 #   (BENCH_JAR=path/to.jar measures that jar instead). The "before" jar of scenario 5 is BENCH_BEFORE_JAR, else
 #   built here from `git archive` of BENCH_BEFORE_COMMIT (default 9be6900), which takes a minute or two.
 # PostgreSQL: PGHOST (localhost), PGPORT (5432), PGDATABASE (jobexec), PGUSER (jobexec), PGPASSWORD (jobexec);
@@ -463,7 +463,7 @@ echo
 echo "- machine: $(nproc) CPUs, $cpu_model, $mem_total memory, Linux $(uname -r); every node, wrk and PostgreSQL $pg_version on this one host"
 echo "- java: $("$bench_java" -version 2>&1 | head -1); wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
 echo "- load average before → after: $load_before → $load_after (1-min load at the end of scenario 1: $cpu_s1)"
-echo "- nodes: pools process (max-concurrency $slots), solo (1); extracted jar, JDK AOT cache $([ -s "$bench_aot_cache" ] && echo on || echo off), Spring AOT off; one fresh schema for scenarios 1–4, one each for scenario 5's two builds; $total_s s for the whole run (the build of $before_commit included)"
+echo "- nodes: pools process (max-concurrency $slots), solo (1); extracted jar, JDK AOT cache $([ -s "$bench_aot_cache" ] && echo on || echo off), Spring AOT off; one fresh schema for scenarios 1–4, one each for scenario 5's two builds; $total_s s for the whole run$([ -n "${BENCH_BEFORE_JAR:-}" ] && echo " (BENCH_BEFORE_JAR given: no build)" || echo " (the build of $before_commit included)")"
 echo
 echo "| scenario | jobexec | baseline | ratio | target (met) |"
 echo "|---|---|---|---|---|"
@@ -506,4 +506,4 @@ printf '%s\n' "${kill_rows[@]}"
 notes+=("All nodes, the load generator and PostgreSQL share $(nproc) CPUs: more nodes add slots but no CPU, so scenario 1's ratios say how far the claim path lets slots be used, not how a cluster of separate machines scales.")
 echo
 printf -- '- %s\n' "${notes[@]}"
-log "done in $total_s s (the build of $before_commit: $(( (t_build_end - t0) / 1000000000 )) s after the start)"
+log "done in $total_s s (scenario 5's second build ready $(( (t_build_end - t0) / 1000000000 )) s after the start)"
