@@ -13,7 +13,11 @@ import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,70 +49,6 @@ class ClusterTests {
 			assertThat(a.api().get(id)).containsEntry("state", "RUNNING");
 			assertThat(alive(processes)).hasSize(processes.size());
 			assertThat(nodes(b)).hasSize(2).allSatisfy((node) -> assertThat(node).containsEntry("state", "ACTIVE"));
-		}
-	}
-
-	@Test
-	void workSubmittedToOneNodeRunsOnOthersWithFreeSlots() throws Exception {
-		try (Cluster cluster = new Cluster(dir)) {
-			ServiceProcess a = cluster.start("a", "--jobexec.pools.process.max-concurrency=1");
-			ServiceProcess b = cluster.start("b", "--jobexec.pools.process.max-concurrency=1");
-			List<String> ids = List.of(a.api().submitId("{\"command\":[\"/bin/sleep\",\"2\"]}"),
-					a.api().submitId("{\"command\":[\"/bin/sleep\",\"2\"]}"));
-			Map<String, Object> second = b.api().awaitState(ids.get(1), "RUNNING");
-			Map<String, Object> first = b.api().get(ids.get(0));
-			assertThat(first.get("node")).isNotNull().isNotEqualTo(second.get("node"));
-			for (String id : ids) {
-				assertThat(a.api().awaitEnd(id)).containsEntry("state", "SUCCEEDED");
-			}
-		}
-	}
-
-	@Test
-	void anyNodeWaitsForAndCancelsAJobRunningOnAnother() throws Exception {
-		try (Cluster cluster = new Cluster(dir)) {
-			ServiceProcess a = cluster.start("a");
-			ServiceProcess b = cluster.start("b");
-			String shortJob = a.api().submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 1; echo done\"]}");
-			Map<String, Object> ended = b.api()
-				.longPoll(shortJob, "PT20S")
-				.expectStatus()
-				.isOk()
-				.expectBody(Api.JSON)
-				.returnResult()
-				.getResponseBody();
-			assertThat(ended).containsEntry("state", "SUCCEEDED");
-			assertThat(b.api()
-				.client()
-				.get()
-				.uri("/api/v1/jobs/" + shortJob + "/stdout")
-				.exchange()
-				.expectStatus()
-				.isOk()
-				.expectBody(String.class)
-				.returnResult()
-				.getResponseBody()).isEqualTo("done\n");
-
-			String id = a.api().submitId(SLEEP);
-			Map<String, Object> running = a.api().awaitState(id, "RUNNING");
-			String owner = (String) running.get("node");
-			ServiceProcess other = other(owner(running, List.of(a, b)), List.of(a, b));
-			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
-			long began = System.nanoTime();
-			int status = other.api()
-				.client()
-				.delete()
-				.uri("/api/v1/jobs/" + id)
-				.exchange()
-				.returnResult()
-				.getStatus()
-				.value();
-			assertThat(status).isIn(200, 202);
-			Map<String, Object> cancelled = other.api().awaitState(id, "CANCELLED");
-			assertThat(cancelled).containsEntry("terminationReason", "CANCELLED").containsEntry("node", owner);
-			assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(10));
-			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> alive(processes).isEmpty());
-			other.api().client().delete().uri("/api/v1/jobs/" + id).exchange().expectStatus().isEqualTo(409);
 		}
 	}
 
@@ -175,31 +115,6 @@ class ClusterTests {
 			finally {
 				ProcessControl.signalProcess(jvm, ProcessControl.SIGCONT);
 			}
-		}
-	}
-
-	@Test
-	void concurrentSubmissionsToSeveralNodesNeverExceedTheQueueCapacity() throws Exception {
-		String[] pool = { "--jobexec.pools.narrow.type=process", "--jobexec.pools.narrow.max-concurrency=1",
-				"--jobexec.pools.narrow.queue-capacity=5" };
-		try (Cluster cluster = new Cluster(dir)) {
-			List<ServiceProcess> nodes = List.of(cluster.start("a", pool), cluster.start("b", pool),
-					cluster.start("c", pool));
-			for (ServiceProcess node : nodes) {
-				node.api()
-					.awaitState(node.api().submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}"),
-							"RUNNING");
-			}
-			List<Integer> statuses = java.util.stream.IntStream.range(0, 30)
-				.parallel()
-				.mapToObj((i) -> nodes.get(i % 3)
-					.api()
-					.post("{\"pool\":\"narrow\",\"command\":[\"/bin/true\"]}")
-					.getStatus()
-					.value())
-				.toList();
-			assertThat(statuses.stream().filter((status) -> status == 202).count()).isEqualTo(5);
-			assertThat(statuses.stream().filter((status) -> status == 429).count()).isEqualTo(25);
 		}
 	}
 
@@ -276,20 +191,140 @@ class ClusterTests {
 		}
 	}
 
-	@Test
-	void aPoolServedByOtherNodesOnlyIsRunThereWhicheverNodeReceivesTheSubmission() throws Exception {
-		try (Cluster cluster = new Cluster(dir)) {
-			ServiceProcess a = cluster.start("a", "--jobexec.pools.reports.type=process");
-			ServiceProcess b = cluster.start("b");
+	/**
+	 * Behaviour that leaves the nodes running, on one cluster of three started once: each
+	 * test has a pool of its own.
+	 */
+	@Nested
+	@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+	class ThreeNodes {
+
+		private static final String[] POOLS = { "--jobexec.pools.spread.type=process",
+				"--jobexec.pools.spread.max-concurrency=1", "--jobexec.pools.narrow.type=process",
+				"--jobexec.pools.narrow.max-concurrency=1", "--jobexec.pools.narrow.queue-capacity=5" };
+
+		private Path shared;
+
+		private Cluster cluster;
+
+		private ServiceProcess a;
+
+		private ServiceProcess b;
+
+		private ServiceProcess c;
+
+		private List<ServiceProcess> nodes;
+
+		@BeforeAll
+		void start() throws Exception {
+			shared = java.nio.file.Files.createTempDirectory("jobexec-cluster");
+			cluster = new Cluster(shared);
+			String[] withReports = java.util.stream.Stream
+				.concat(java.util.Arrays.stream(POOLS),
+						java.util.stream.Stream.of("--jobexec.pools.reports.type=process"))
+				.toArray(String[]::new);
+			a = cluster.start("a", withReports);
+			b = cluster.start("b", POOLS);
+			c = cluster.start("c", POOLS);
+			nodes = List.of(a, b, c);
+		}
+
+		@AfterAll
+		void stop() throws java.io.IOException {
+			cluster.close();
+			org.springframework.util.FileSystemUtils.deleteRecursively(shared);
+		}
+
+		@Test
+		void workSubmittedToOneNodeRunsOnOthersWithFreeSlots() {
+			List<String> ids = List.of(a.api().submitId("{\"pool\":\"spread\",\"command\":[\"/bin/sleep\",\"2\"]}"),
+					a.api().submitId("{\"pool\":\"spread\",\"command\":[\"/bin/sleep\",\"2\"]}"));
+			Map<String, Object> second = b.api().awaitState(ids.get(1), "RUNNING");
+			Map<String, Object> first = b.api().get(ids.get(0));
+			assertThat(first.get("node")).isNotNull().isNotEqualTo(second.get("node"));
+			for (String id : ids) {
+				assertThat(c.api().awaitEnd(id)).containsEntry("state", "SUCCEEDED");
+			}
+		}
+
+		@Test
+		void anyNodeWaitsForAndCancelsAJobRunningOnAnother() {
+			String shortJob = a.api().submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 1; echo done\"]}");
+			ServiceProcess waiter = other(owner(a.api().awaitState(shortJob, "RUNNING"), nodes), nodes);
+			Map<String, Object> ended = waiter.api()
+				.longPoll(shortJob, "PT20S")
+				.expectStatus()
+				.isOk()
+				.expectBody(Api.JSON)
+				.returnResult()
+				.getResponseBody();
+			assertThat(ended).containsEntry("state", "SUCCEEDED");
+			assertThat(waiter.api()
+				.client()
+				.get()
+				.uri("/api/v1/jobs/" + shortJob + "/stdout")
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody(String.class)
+				.returnResult()
+				.getResponseBody()).isEqualTo("done\n");
+
+			String id = a.api().submitId(SLEEP);
+			Map<String, Object> running = a.api().awaitState(id, "RUNNING");
+			String owner = (String) running.get("node");
+			ServiceProcess other = other(owner(running, nodes), nodes);
+			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			long began = System.nanoTime();
+			int status = other.api()
+				.client()
+				.delete()
+				.uri("/api/v1/jobs/" + id)
+				.exchange()
+				.returnResult()
+				.getStatus()
+				.value();
+			assertThat(status).isIn(200, 202);
+			Map<String, Object> cancelled = other.api().awaitState(id, "CANCELLED");
+			assertThat(cancelled).containsEntry("terminationReason", "CANCELLED").containsEntry("node", owner);
+			assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(10));
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> alive(processes).isEmpty());
+			other.api().client().delete().uri("/api/v1/jobs/" + id).exchange().expectStatus().isEqualTo(409);
+		}
+
+		@Test
+		void concurrentSubmissionsToSeveralNodesNeverExceedTheQueueCapacity() {
+			List<String> blockers = new java.util.ArrayList<>();
+			for (ServiceProcess node : nodes) {
+				String blocker = node.api().submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+				node.api().awaitState(blocker, "RUNNING");
+				blockers.add(blocker);
+			}
+			List<Integer> statuses = java.util.stream.IntStream.range(0, 30)
+				.parallel()
+				.mapToObj((i) -> nodes.get(i % 3)
+					.api()
+					.post("{\"pool\":\"narrow\",\"command\":[\"/bin/true\"]}")
+					.getStatus()
+					.value())
+				.toList();
+			assertThat(statuses.stream().filter((status) -> status == 202).count()).isEqualTo(5);
+			assertThat(statuses.stream().filter((status) -> status == 429).count()).isEqualTo(25);
+			blockers.forEach((id) -> a.api().client().delete().uri("/api/v1/jobs/" + id).exchange());
+		}
+
+		@Test
+		void aPoolServedByOtherNodesOnlyIsRunThereWhicheverNodeReceivesTheSubmission() {
 			Map<String, Object> job = b.api()
 				.post("{\"pool\":\"reports\",\"command\":[\"/bin/echo\",\"report\"]}", "Prefer", "wait=20")
 				.getResponseBody();
 			assertThat(job).containsEntry("state", "SUCCEEDED")
 				.containsEntry("pool", "reports")
 				.containsEntry("node", nodeId(a));
-			assertThat(b.api().post("{\"pool\":\"nowhere\",\"command\":[\"/bin/true\"]}").getStatus().value())
+			assertThat(c.api().post("{\"pool\":\"nowhere\",\"command\":[\"/bin/true\"]}").getStatus().value())
 				.isEqualTo(404);
 		}
+
 	}
 
 	private static List<Map<String, Object>> nodes(ServiceProcess node) {
