@@ -43,8 +43,7 @@
 # Variables a script may set after sourcing this file and before bench_prepare_launch: bench_key (the API key,
 # default below), bench_service_args (an array of Spring arguments), bench_fixed_port (this port rather than a
 # free one; the start fails if something answers on it), bench_spring_aot_off (non-empty: no
-# -Dspring.aot.enabled=true even for a -Paot jar; Spring AOT fixes the bean conditions at build time, and the
-# jar is built for the H2 store, so a PostgreSQL store without it is not in cluster mode).
+# -Dspring.aot.enabled=true even for a -Paot jar, to compare the two launches).
 # The service listens on 127.0.0.1 only and is only sent requests there; only the JVM started here is ever signalled.
 
 # The bench_* variables set here are read by the scripts that source this file.
