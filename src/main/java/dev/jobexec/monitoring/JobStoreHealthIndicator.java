@@ -1,6 +1,7 @@
 package dev.jobexec.monitoring;
 
 import dev.jobexec.job.JobStore;
+import dev.jobexec.store.StoreFootprint;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -9,15 +10,20 @@ import org.springframework.stereotype.Component;
 /**
  * The {@code jobStore} health component: down while the store cannot be written, and up
  * again as soon as a write succeeds (the check itself tries one while the store is down).
+ * On the embedded store it shows the file's size, the live data in it and the bytes
+ * written to it since the start.
  */
 @Component
 class JobStoreHealthIndicator extends AbstractHealthIndicator {
 
 	private final JobStore store;
 
-	JobStoreHealthIndicator(JobStore store) {
+	private final StoreFootprint footprint;
+
+	JobStoreHealthIndicator(JobStore store, StoreFootprint footprint) {
 		super("Job store health check failed");
 		this.store = store;
+		this.footprint = footprint;
 	}
 
 	@Override
@@ -27,6 +33,10 @@ class JobStoreHealthIndicator extends AbstractHealthIndicator {
 			return;
 		}
 		builder.up().withDetail("writable", true);
+		footprint.now()
+			.ifPresent((now) -> builder.withDetail("fileBytes", now.fileBytes())
+				.withDetail("liveBytes", now.liveBytes())
+				.withDetail("writtenBytes", now.writtenBytes()));
 	}
 
 }

@@ -12,6 +12,7 @@ import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobState;
 import dev.jobexec.job.JobStore;
 import dev.jobexec.store.RetentionSweeper;
+import dev.jobexec.store.StoreFootprint;
 import dev.jobexec.reaper.Reaper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -58,15 +59,19 @@ class JobexecMetrics implements MeterBinder {
 
 	private final JobStore store;
 
+	private final StoreFootprint footprint;
+
 	private final Duration[] buckets;
 
 	private volatile MeterRegistry registry = new CompositeMeterRegistry();
 
-	JobexecMetrics(PoolRouter router, Reaper reaper, RetentionSweeper retention, JobStore store) {
+	JobexecMetrics(PoolRouter router, Reaper reaper, RetentionSweeper retention, JobStore store,
+			StoreFootprint footprint) {
 		this.router = router;
 		this.reaper = reaper;
 		this.retention = retention;
 		this.store = store;
+		this.footprint = footprint;
 		this.buckets = buckets(router.names()
 			.stream()
 			.map((pool) -> router.pool(pool).config())
@@ -130,9 +135,35 @@ class JobexecMetrics implements MeterBinder {
 		Gauge.builder("jobexec.store.writable", store, (jobs) -> (jobs.writeProblem() == null) ? 1 : 0)
 			.description("1 while the job store can be written, 0 from a failed write until one succeeds")
 			.register(registry);
+		if (footprint.now().isPresent()) {
+			Gauge
+				.builder("jobexec.store.file.size", footprint,
+						(store) -> bytes(store, StoreFootprint.Footprint::fileBytes))
+				.baseUnit("bytes")
+				.description("Size of the embedded store's file")
+				.register(registry);
+			Gauge
+				.builder("jobexec.store.live.size", footprint,
+						(store) -> bytes(store, StoreFootprint.Footprint::liveBytes))
+				.baseUnit("bytes")
+				.description("Live data in the embedded store's file, as H2 estimates it from its fill rates")
+				.register(registry);
+			FunctionCounter
+				.builder("jobexec.store.written", footprint,
+						(store) -> bytes(store, StoreFootprint.Footprint::writtenBytes))
+				.baseUnit("bytes")
+				.description("Bytes written to the embedded store's file since the service opened it; per job: "
+						+ "its rate over the rate of jobexec.jobs.finished")
+				.register(registry);
+		}
 		FunctionTimer.builder("jobexec.reaper.scan", reaper, Reaper::scans, Reaper::scanSeconds, TimeUnit.SECONDS)
 			.description("Scans of /proc for zombies and orphans")
 			.register(registry);
+	}
+
+	private static double bytes(StoreFootprint store,
+			java.util.function.ToLongFunction<StoreFootprint.Footprint> value) {
+		return store.now().map((now) -> (double) value.applyAsLong(now)).orElse(Double.NaN);
 	}
 
 	@EventListener

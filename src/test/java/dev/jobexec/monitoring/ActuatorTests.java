@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -58,6 +59,39 @@ class ActuatorTests {
 			assertThat(scrape).contains(series);
 		}
 		assertThat(scrape).contains("# HELP jobexec_jobs_submitted_total Jobs accepted and stored");
+	}
+
+	@Test
+	void theEmbeddedStoresFileLiveDataAndWrittenBytesAreInHealthAndMetrics() throws InterruptedException {
+		long before = written();
+		api.awaitEnd(api.submitId("{\"command\":[\"/bin/echo\",\"footprint\"]}"));
+		// The footprint is read at most every 5 s.
+		Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).until(() -> written() > before);
+		Map<String, Object> details = Api.map(Api.map(Api.map(api.client()
+			.get()
+			.uri("/actuator/health/jobStore")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(Api.JSON)
+			.returnResult()
+			.getResponseBody()).get("details")));
+		long file = ((Number) details.get("fileBytes")).longValue();
+		long live = ((Number) details.get("liveBytes")).longValue();
+		assertThat(live).isPositive().isLessThanOrEqualTo(file);
+		assertThat(((Number) details.get("writtenBytes")).longValue()).isPositive();
+		String scrape = api.scrape();
+		assertThat(scrape).contains("jobexec_store_file_size_bytes ", "jobexec_store_live_size_bytes ");
+	}
+
+	/** jobexec_store_written_bytes_total as scraped now. */
+	private long written() {
+		return api.scrape()
+			.lines()
+			.filter((line) -> line.startsWith("jobexec_store_written_bytes_total "))
+			.map((line) -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+			.findFirst()
+			.orElseThrow();
 	}
 
 	@Test
