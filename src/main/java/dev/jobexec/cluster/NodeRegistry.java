@@ -259,6 +259,7 @@ public class NodeRegistry implements SmartLifecycle {
 			log.warn("Node {} holds its lease again", lease.nodeId());
 		}
 		jobs.retryUnrecorded();
+		jobs.reconcile();
 		settleDeadNodes(++beats % SWEEP_EVERY == 0);
 		jobs.cancelRequested(store.cancelRequested(lease.nodeId()));
 		counters.polled();
@@ -291,7 +292,7 @@ public class NodeRegistry implements SmartLifecycle {
 	 * the old lease runs here.
 	 */
 	private void leaseExpired() {
-		fence("its lease expired in the database");
+		fence("its lease expired in the database", true);
 		if (table.settle(lease.nodeId(), lease.nodeId())) {
 			counters.settledNode();
 		}
@@ -318,13 +319,15 @@ public class NodeRegistry implements SmartLifecycle {
 		while (running) {
 			LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
 			if (running && !lease.isHeld() && !fenced) {
-				fence("it could not renew its lease in time");
+				fence("it could not renew its lease in time", false);
 			}
 		}
 	}
 
-	private synchronized void fence(String why) {
-		if (!fenced) {
+	private synchronized void fence(String why, boolean expired) {
+		// Checked again here, unless the database said the lease expired: a renewal may
+		// have landed since the watch looked.
+		if (!fenced && (expired || !lease.isHeld())) {
 			fenced = true;
 			lease.lost();
 			counters.fenced();

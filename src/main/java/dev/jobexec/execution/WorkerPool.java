@@ -121,13 +121,25 @@ public final class WorkerPool {
 	 * when there is none (the pool runs at its limit, or is shutting down).
 	 */
 	public Reservation reserveFreeSlot() {
+		List<Reservation> slots = reserveFreeSlots(1);
+		return slots.isEmpty() ? null : slots.getFirst();
+	}
+
+	/**
+	 * Cluster mode: holds every free slot, up to {@code max}, in one step, so that a
+	 * claim never counts a slot a submission takes meanwhile (or the other way round).
+	 */
+	public List<Reservation> reserveFreeSlots(int max) {
 		lock.lock();
 		try {
-			if (!accepting || !dispatching || running.size() + queue.size() + reservations >= config.maxConcurrency()) {
-				return null;
+			List<Reservation> slots = new ArrayList<>();
+			if (accepting && dispatching) {
+				while (slots.size() < max && running.size() + queue.size() + reservations < config.maxConcurrency()) {
+					reservations++;
+					slots.add(new Reservation());
+				}
 			}
-			reservations++;
-			return new Reservation();
+			return slots;
 		}
 		finally {
 			lock.unlock();

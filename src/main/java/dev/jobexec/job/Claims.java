@@ -117,7 +117,8 @@ final class Claims {
 			return;
 		}
 		synchronized (locks.computeIfAbsent(pool.name(), (name) -> new Object())) {
-			int free = pool.freeSlots();
+			List<WorkerPool.Reservation> slots = pool.reserveFreeSlots(Integer.MAX_VALUE);
+			int free = slots.size();
 			if (free == 0) {
 				return;
 			}
@@ -127,6 +128,7 @@ final class Claims {
 				claimed = store.claim(lease.nodeId(), pool.name(), free);
 			}
 			catch (StoreUnavailableException ex) {
+				slots.forEach(WorkerPool.Reservation::release);
 				return;
 			}
 			events.publishEvent(new JobEvent.Claimed(pool.name(), trigger, claimed.size(),
@@ -137,8 +139,14 @@ final class Claims {
 			else {
 				drained.remove(pool.name());
 			}
-			for (Job row : claimed) {
-				jobs.dispatchClaimed((known != null && known.id().equals(row.id())) ? known : row);
+			for (int i = 0; i < free; i++) {
+				if (i < claimed.size()) {
+					Job row = claimed.get(i);
+					jobs.dispatchClaimed((known != null && known.id().equals(row.id())) ? known : row, slots.get(i));
+				}
+				else {
+					slots.get(i).release();
+				}
 			}
 		}
 	}

@@ -276,23 +276,18 @@ public class JobService implements SmartLifecycle {
 	 * Cluster mode: runs jobs this node claimed (called by {@link Claims} with the pool's
 	 * claim lock held, so that no other claim takes the same slots).
 	 */
-	void dispatchClaimed(Job job) {
+	void dispatchClaimed(Job job, WorkerPool.Reservation slot) {
 		if (!running) {
+			slot.release();
 			store.unclaim(job.id(), lease.nodeId());
 			return;
 		}
 		SubmissionValidator.Validated validated;
-		WorkerPool.Reservation reservation;
 		try {
 			validated = validator.validate(job.request(), job.pool());
-			reservation = validated.pool().reserveAccepted();
-		}
-		catch (PoolClosedException ex) {
-			// Claimed as this node began to shut down: another node runs it.
-			store.unclaim(job.id(), lease.nodeId());
-			return;
 		}
 		catch (ErrorResponseException ex) {
+			slot.release();
 			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
 			synchronized (job) {
 				job.cancel(ExecutionOutcome.notDispatched("node " + lease.nodeId() + " could not run it: " + why),
@@ -302,7 +297,7 @@ public class JobService implements SmartLifecycle {
 			log.warn("Claimed job {} could not be run on this node: {}", job.id(), why);
 			return;
 		}
-		dispatch(job, validated, reservation);
+		dispatch(job, validated, slot);
 	}
 
 	/**
@@ -361,11 +356,16 @@ public class JobService implements SmartLifecycle {
 	private void dispatch(Job job, SubmissionValidator.Validated validated, WorkerPool.Reservation reservation,
 			boolean startStored) {
 		active.put(job.id(), job);
-		executions.put(job.id(),
-				reservation.bind(validated.spec(job.id(), job.request()), new Recorder(job, startStored)));
+		Recorder recorder = new Recorder(job, startStored);
+		recorder.execution = reservation.bind(validated.spec(job.id(), job.request()), recorder);
+		executions.put(job.id(), recorder.execution);
 		CompletableFuture<Void> watched = claimedHere.remove(job.id());
 		if (watched != null) {
 			watched.complete(null);
+		}
+		boolean cancelled = cancelsAhead.remove(job.id()) != null;
+		if (cancelled) {
+			executions.get(job.id()).terminate(TerminationReason.CANCELLED);
 		}
 		reservation.submit();
 	}
@@ -514,12 +514,67 @@ public class JobService implements SmartLifecycle {
 			if (execution != null) {
 				execution.terminate(TerminationReason.CANCELLED);
 			}
+			else {
+				// Told before its claim here is dispatched: applied at the dispatch.
+				cancelsAhead.put(id, System.nanoTime());
+			}
 		}
+		long stale = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
+		cancelsAhead.values().removeIf((at) -> at - stale < 0);
 	}
+
+	/**
+	 * Cancel requests for jobs this node may be about to dispatch, with when they came.
+	 */
+	private final Map<String, Long> cancelsAhead = new ConcurrentHashMap<>();
 
 	/** Cluster mode: the jobs this node holds now. */
 	public Set<String> held() {
 		return Set.copyOf(executions.keySet());
+	}
+
+	/**
+	 * Cluster mode: jobs the store says this node holds but that it does not run, seen at
+	 * the last reconciliation; settled when seen again, so that a claim or a start on its
+	 * way is never taken for one.
+	 */
+	private final Set<String> strays = ConcurrentHashMap.newKeySet();
+
+	/**
+	 * Cluster mode: brings the store in line with what this node runs, after a renewal. A
+	 * job the store says this node holds, but that no execution here has (a claim whose
+	 * answer was lost, a start that was stored although it seemed to fail, a claim given
+	 * back while the store was away), is given back to the queue if it had not started,
+	 * or lost if it had: nothing of it runs here.
+	 */
+	public void reconcile() {
+		Set<String> seen = new java.util.HashSet<>();
+		Set<String> pending = new java.util.HashSet<>();
+		unrecorded.forEach((job) -> pending.add(job.id()));
+		for (Job stored : store.heldBy(lease.nodeId())) {
+			if (executions.containsKey(stored.id()) || pending.contains(stored.id())) {
+				continue;
+			}
+			seen.add(stored.id());
+			if (!strays.contains(stored.id())) {
+				continue;
+			}
+			if (stored.state() == JobState.QUEUED) {
+				store.unclaim(stored.id(), lease.nodeId());
+				log.warn("Job {} was held by this node without running here: given back to the queue", stored.id());
+			}
+			else {
+				synchronized (stored) {
+					stored.lose(Instant.now(), "its node (" + lease.nodeId() + ") lost track of it after a failed "
+							+ "write; it may have started and been ended");
+					recordHeld(stored);
+				}
+				events.publishEvent(new JobEvent.Finished(stored.pool(), JobState.LOST, Duration.ZERO));
+				log.warn("Job {} was stored as running on this node without running here: lost", stored.id());
+			}
+		}
+		strays.retainAll(seen);
+		strays.addAll(seen);
 	}
 
 	/**
@@ -528,7 +583,9 @@ public class JobService implements SmartLifecycle {
 	 * case), ends lost, and writes nothing unless the node still holds it.
 	 */
 	public void fence() {
-		unrecorded.clear();
+		// What could not be stored stays to be retried: if the database comes back before
+		// the lease expires there, the node holds its lease again and the writes land;
+		// otherwise they are dropped once the expiry is known (dropUnrecorded).
 		for (Map.Entry<String, Execution> entry : executions.entrySet()) {
 			Job job = active.get(entry.getKey());
 			if (job != null) {
@@ -671,6 +728,9 @@ public class JobService implements SmartLifecycle {
 		 */
 		private volatile boolean startStored;
 
+		/** The execution this records; set once it is bound, before it is submitted. */
+		private Execution execution;
+
 		Recorder(Job job, boolean startStored) {
 			this.job = job;
 			this.startStored = startStored;
@@ -685,8 +745,17 @@ public class JobService implements SmartLifecycle {
 		 */
 		@Override
 		public boolean launching(Instant at) {
-			if (lease == null || startStored) {
+			if (lease == null) {
 				return true;
+			}
+			if (startStored) {
+				// Stored as started with the submission: it runs only while the lease is
+				// held, and is otherwise settled as lost with the node's other jobs.
+				if (lease.isHeld()) {
+					return true;
+				}
+				launchRefused = true;
+				return false;
 			}
 			synchronized (job) {
 				job.start(lease.nodeId(), at);
@@ -745,8 +814,8 @@ public class JobService implements SmartLifecycle {
 				}
 			}
 			finally {
-				executions.remove(job.id());
-				active.remove(job.id());
+				executions.remove(job.id(), execution);
+				active.remove(job.id(), job);
 				fenced.remove(job.id());
 			}
 			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
@@ -754,6 +823,11 @@ public class JobService implements SmartLifecycle {
 			}
 			if (lease != null) {
 				claims.wake(router.pool(job.pool()), ClaimTrigger.SLOT);
+				if (launchRefused) {
+					// Not ended: given back to the queue, where it is counted when it
+					// ends.
+					return;
+				}
 			}
 			Instant from = (job.startedAt() != null) ? job.startedAt() : job.submittedAt();
 			events.publishEvent(new JobEvent.Finished(job.pool(), job.state(), Duration.between(from, now)));

@@ -98,6 +98,9 @@ public interface JobStore {
 	 */
 	boolean requestCancel(String jobId);
 
+	/** The jobs {@code node} holds (claimed or running), as the store has them. */
+	List<Job> heldBy(String node);
+
 	/** The jobs {@code node} holds that a client asked to cancel. */
 	List<String> cancelRequested(String node);
 

@@ -191,7 +191,7 @@ class JdbcJobStore implements JobStore {
 		write("update job " + job.id(), () -> matched[0] = jdbc
 			.sql("update job set " + SET_STATE
 					+ " where id = :id and instance = :node and state in ('QUEUED', 'RUNNING') and exists (select 1 "
-					+ "from node where id = :node and state <> 'DEAD' and lease_expires_at > now())")
+					+ "from node where id = :node and state <> 'DEAD' and lease_expires_at > clock_timestamp())")
 			.params(params)
 			.update());
 		return matched[0] == 1;
@@ -235,6 +235,15 @@ class JdbcJobStore implements JobStore {
 			}
 			return flagged == 1;
 		}));
+	}
+
+	@Override
+	public List<Job> heldBy(String node) {
+		return read("read the jobs of node " + node,
+				() -> jdbc.sql("select " + COLUMNS + " from job where instance = ? and state in ('QUEUED', 'RUNNING')")
+					.param(node)
+					.query(this::row)
+					.list());
 	}
 
 	@Override

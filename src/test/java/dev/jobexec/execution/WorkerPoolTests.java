@@ -64,6 +64,27 @@ class WorkerPoolTests {
 	}
 
 	@Test
+	void freeSlotsHeldForAClaimAreNotTakenBySubmissionsAndComeBackWhenReleased() {
+		WorkerPool pool = runner.pool("claimed", 2, 10, timer);
+		submit(pool, spec("running"));
+		List<WorkerPool.Reservation> held = pool.reserveFreeSlots(Integer.MAX_VALUE);
+		assertThat(held).hasSize(1);
+		assertThat(pool.reserveFreeSlot()).isNull();
+		assertThat(pool.reserveFreeSlots(5)).isEmpty();
+		assertThat(pool.freeSlots()).isZero();
+
+		held.getFirst().release();
+
+		assertThat(pool.freeSlots()).isEqualTo(1);
+		WorkerPool.Reservation slot = pool.reserveFreeSlot();
+		assertThat(slot).isNotNull();
+		slot.bind(spec("claimed-job"), new RecordingListener());
+		slot.submit();
+		assertThat(runner.startedJobIds()).containsExactly("running", "claimed-job");
+		assertThat(pool.snapshot().queued()).isZero();
+	}
+
+	@Test
 	void neverRunsMoreThanMaxConcurrencyWhileSubmissionsAndEndsRace() throws Exception {
 		ExecutorService enders = Executors.newFixedThreadPool(2,
 				Thread.ofPlatform().name("worker-pool-tests-ender-", 0).daemon(true).factory());
