@@ -33,9 +33,9 @@
 # PostgreSQL: PGHOST (localhost), PGPORT (5432), PGDATABASE (jobexec), PGUSER (jobexec), PGPASSWORD (jobexec);
 #   the role needs CREATE on the database (one fresh schema per run, dropped at the end); if the server cannot
 #   be reached, the PostgreSQL row says so and the H2 figures are still measured. Needs: JDK 25, curl, wrk,
-#   psql (for PostgreSQL). Disk: the default run wrote 4.3 GB through the H2 store before issue 15 (40,000 jobs
-#   at 330 jobs/s) and held a 2.6 GB file and, while compacting it, its copy in the work dir (under $TMPDIR):
-#   leave 6 GB free there.
+#   psql (for PostgreSQL). Disk: before issue 15 the default run wrote up to 5.6 GB through the H2 store (54,000 jobs
+#   at 450 jobs/s) and held a 3.3 GB file and, while compacting it, its copy in the work dir (under $TMPDIR):
+#   leave 7 GB free there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
