@@ -31,12 +31,7 @@ bench=$PWD/bench
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
 
-quick=0
-case "${1:-}" in
-  --quick) quick=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
+bench_quick_option "$@"
 if [ "$quick" = 1 ]; then
   mode=quick; warm=2; dur=4; n_lat=20; n_sql=30; kill_jobs=3; default_lease=0; t_warm=2; t_dur=4
 else

@@ -61,6 +61,15 @@ bench__pid_start=; bench__extra_jvm_opts=(); bench__log_shown=; bench__prepared=
 bench_detached_index=; bench__detached_pid=(); bench__detached_start=()
 
 bench_log() { echo "[$(date +%T)] $*" >&2; }
+# The option of run.sh, cluster.sh and store-writes.sh: sets quick to 1 for --quick (shorter runs), else 0.
+bench_quick_option() {
+  quick=0
+  case "${1:-}" in
+    --quick) quick=1 ;;
+    "") ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+  esac
+}
 bench_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 # ---- 1. JDK 25 ----

@@ -28,12 +28,7 @@ bench=$PWD/bench
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
 
-quick=0
-case "${1:-}" in
-  --quick) quick=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
+bench_quick_option "$@"
 
 C=2                      # concurrency of process jobs (and of the spawn baselines)
 key=$bench_key

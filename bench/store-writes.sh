@@ -42,12 +42,7 @@ bench=$PWD/bench
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
 
-quick=0
-case "${1:-}" in
-  --quick) quick=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
+bench_quick_option "$@"
 if [ "$quick" = 1 ]; then
   mode=quick; load_s=15; idle_s=10; pg_load_s=12; pg_idle_s=6
 else

@@ -102,21 +102,6 @@ public final class WorkerPool {
 	}
 
 	/**
-	 * Slots a new execution would start in at once: free, not held for a submission, and
-	 * only while the pool dispatches. Cluster mode claims exactly this many jobs.
-	 */
-	public int freeSlots() {
-		lock.lock();
-		try {
-			return (accepting && dispatching)
-					? Math.max(0, config.maxConcurrency() - running.size() - queue.size() - reservations) : 0;
-		}
-		finally {
-			lock.unlock();
-		}
-	}
-
-	/**
 	 * Cluster mode: holds a slot in which a submission starts at once, or returns null
 	 * when there is none (the pool runs at its limit, or is shutting down).
 	 */
