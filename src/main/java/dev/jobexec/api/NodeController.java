@@ -47,11 +47,7 @@ class NodeController {
 					+ "its last renewal. Dead nodes are listed for an hour after they were settled.")
 	List<NodeView> nodes() {
 		if (registry == null || !registry.enabled()) {
-			List<Node.Pool> pools = router.snapshots()
-				.stream()
-				.map((pool) -> new Node.Pool(pool.name(), pool.type().id(), pool.maxConcurrency(), pool.active(),
-						pool.queueCapacity()))
-				.toList();
+			List<Node.Pool> pools = router.snapshots().stream().map(Node.Pool::of).toList();
 			return List
 				.of(new NodeView(processes.instance(), null, null, "ACTIVE", started, null, null, null, pools, true));
 		}

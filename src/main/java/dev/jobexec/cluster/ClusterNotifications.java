@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 
 import dev.jobexec.job.ClaimTrigger;
 import dev.jobexec.job.JobService;
+import dev.jobexec.job.JobStore;
 import lombok.extern.slf4j.Slf4j;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -26,10 +27,6 @@ import org.springframework.context.SmartLifecycle;
  */
 @Slf4j
 class ClusterNotifications implements SmartLifecycle {
-
-	static final String QUEUED = "jobexec_queued";
-
-	static final String CANCEL = "jobexec_cancel";
 
 	private static final Duration RECONNECT = Duration.ofSeconds(1);
 
@@ -80,7 +77,8 @@ class ClusterNotifications implements SmartLifecycle {
 
 	@Override
 	public int getPhase() {
-		// With the job service: started after it, stopped before it.
+		// Next to the job service (started just before it, stopped just after it): what
+		// arrives before its claims run, or after they stopped, is ignored by them.
 		return Integer.MAX_VALUE - 3;
 	}
 
@@ -88,8 +86,8 @@ class ClusterNotifications implements SmartLifecycle {
 		while (running) {
 			try (Connection connection = dataSource.getConnection()) {
 				try (Statement statement = connection.createStatement()) {
-					statement.execute("listen " + QUEUED);
-					statement.execute("listen " + CANCEL);
+					statement.execute("listen " + JobStore.QUEUED_CHANNEL);
+					statement.execute("listen " + JobStore.CANCEL_CHANNEL);
 				}
 				PGConnection pg = connection.unwrap(PGConnection.class);
 				while (running) {
@@ -113,11 +111,11 @@ class ClusterNotifications implements SmartLifecycle {
 
 	private void deliver(PGNotification notification) {
 		switch (notification.getName()) {
-			case QUEUED -> {
+			case JobStore.QUEUED_CHANNEL -> {
 				counters.notified();
 				jobs.queued(notification.getParameter(), ClaimTrigger.NOTIFICATION);
 			}
-			case CANCEL -> jobs.cancelRequested(List.of(notification.getParameter()));
+			case JobStore.CANCEL_CHANNEL -> jobs.cancelRequested(List.of(notification.getParameter()));
 			default -> log.debug("Ignored a notification on {}", notification.getName());
 		}
 	}

@@ -3,6 +3,8 @@ package dev.jobexec.cluster;
 import java.time.Instant;
 import java.util.List;
 
+import dev.jobexec.execution.PoolSnapshot;
+
 /**
  * A node of the cluster as the registry shows it: where it runs and is reached, the pools
  * it serves with their figures at its last renewal, and its state ({@code ACTIVE},
@@ -13,6 +15,12 @@ public record Node(String id, String host, String url, String state, Instant sta
 
 	/** One pool a node serves, as it was at the node's last renewal. */
 	public record Pool(String name, String type, int maxConcurrency, int active, int queueCapacity) {
+
+		/** The figures of a pool of this node, now. */
+		public static Pool of(PoolSnapshot pool) {
+			return new Pool(pool.name(), pool.type().id(), pool.maxConcurrency(), pool.active(), pool.queueCapacity());
+		}
+
 	}
 
 }

@@ -377,20 +377,13 @@ public class NodeRegistry implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
 		}
 		settled.requeuedPools().forEach((pool) -> counters.settledJob(false));
-		for (String pool : settled.requeuedPools().stream().distinct().toList()) {
-			table.notifyQueued(pool);
-			jobs.queued(pool, ClaimTrigger.POLL);
-		}
+		settled.requeuedPools().stream().distinct().forEach((pool) -> jobs.queued(pool, ClaimTrigger.POLL));
 		log.warn("Settled the jobs of dead nodes: {} lost while running, {} queued again", settled.lost().size(),
 				settled.requeuedPools().size());
 	}
 
 	private List<Node.Pool> pools() {
-		return router.snapshots()
-			.stream()
-			.map((pool) -> new Node.Pool(pool.name(), pool.type().id(), pool.maxConcurrency(), pool.active(),
-					pool.queueCapacity()))
-			.toList();
+		return router.snapshots().stream().map(Node.Pool::of).toList();
 	}
 
 }

@@ -133,10 +133,6 @@ final class NodeTable {
 		return waiting;
 	}
 
-	void notifyQueued(String pool) {
-		jdbc.sql("select pg_notify('jobexec_queued', ?)").param(pool).query((rs, n) -> 1).list();
-	}
-
 	/** Every node, with the state the database's clock gives it now. */
 	List<Node> list() {
 		return jdbc

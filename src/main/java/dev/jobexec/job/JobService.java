@@ -288,7 +288,7 @@ public class JobService implements SmartLifecycle {
 		}
 		catch (ErrorResponseException ex) {
 			slot.release();
-			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
+			String why = reason(ex);
 			synchronized (job) {
 				job.cancel(ExecutionOutcome.notDispatched("node " + lease.nodeId() + " could not run it: " + why),
 						Instant.now());
@@ -333,7 +333,7 @@ public class JobService implements SmartLifecycle {
 			reservation = validated.pool().reserveAccepted();
 		}
 		catch (ErrorResponseException ex) {
-			String why = (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
+			String why = reason(ex);
 			synchronized (job) {
 				job.cancel(ExecutionOutcome.notDispatched("could not be dispatched again after a restart: " + why),
 						Instant.now());
@@ -343,6 +343,11 @@ public class JobService implements SmartLifecycle {
 			return;
 		}
 		dispatch(job, validated, reservation);
+	}
+
+	/** Why a job could not be dispatched, as the refusal's problem detail says it. */
+	private static String reason(ErrorResponseException ex) {
+		return (ex.getBody().getDetail() != null) ? ex.getBody().getDetail() : ex.getMessage();
 	}
 
 	private void dispatch(Job job, SubmissionValidator.Validated validated, WorkerPool.Reservation reservation) {
@@ -632,23 +637,16 @@ public class JobService implements SmartLifecycle {
 	}
 
 	/**
-	 * Cluster mode: stops claiming; called first at shutdown, so that the pools drain
-	 * while the other nodes take the queue.
-	 */
-	public void stopClaiming() {
-		if (claims != null) {
-			claims.stop();
-		}
-	}
-
-	/**
-	 * Releases every waiting client; runs after the pools have drained and the reaper has
-	 * cleared up.
+	 * Releases every waiting client and, in cluster mode, stops the claimer (which has
+	 * found no free slot since the pools closed); runs after the pools have drained and
+	 * the reaper has cleared up.
 	 */
 	@Override
 	public void stop() {
 		running = false;
-		stopClaiming();
+		if (claims != null) {
+			claims.stop();
+		}
 		closed.complete(null);
 	}
 

@@ -12,6 +12,18 @@ import java.util.Optional;
 public interface JobStore {
 
 	/**
+	 * Cluster mode: the PostgreSQL channel on which the nodes are told that a pool has
+	 * queued jobs (the payload is the pool).
+	 */
+	String QUEUED_CHANNEL = "jobexec_queued";
+
+	/**
+	 * Cluster mode: the channel on which the node holding a job is told to cancel it (the
+	 * payload is the job's id).
+	 */
+	String CANCEL_CHANNEL = "jobexec_cancel";
+
+	/**
 	 * @throws IdempotencyKeyTakenException when another job holds the job's
 	 * {@code Idempotency-Key}
 	 * @throws StoreUnavailableException when the store cannot be written
@@ -107,7 +119,8 @@ public interface JobStore {
 	/**
 	 * Settles the jobs held by nodes that are not alive: running ones become lost
 	 * (returned), claimed ones that had not started go back to the queue (their pools are
-	 * returned, once per job). Idempotent: rows already settled are not touched again.
+	 * returned, once per job, and the nodes are notified). Idempotent: rows already
+	 * settled are not touched again.
 	 */
 	Settled settleJobsOfDeadNodes(Instant at);
 

@@ -64,22 +64,14 @@ class ClusterMetrics implements MeterBinder {
 				"Times this node lost its lease and ended its running jobs");
 		counter(meters, "jobexec.cluster.nodes.settled", counters, NodeCounters::nodesSettled,
 				"Dead nodes this node declared dead and settled");
-		FunctionCounter.builder("jobexec.cluster.jobs.settled", counters, NodeCounters::jobsLost)
-			.tag("outcome", "lost")
-			.description("Jobs of dead nodes this node settled: lost while running, or queued again")
-			.register(meters);
-		FunctionCounter.builder("jobexec.cluster.jobs.settled", counters, NodeCounters::jobsRequeued)
-			.tag("outcome", "requeued")
-			.description("Jobs of dead nodes this node settled: lost while running, or queued again")
-			.register(meters);
-		FunctionCounter.builder("jobexec.cluster.wakeups", counters, NodeCounters::notifications)
-			.tag("source", "notification")
-			.description("Wake-ups to claim queued jobs: by a notification from another node, or by the poll")
-			.register(meters);
-		FunctionCounter.builder("jobexec.cluster.wakeups", counters, NodeCounters::polls)
-			.tag("source", "poll")
-			.description("Wake-ups to claim queued jobs: by a notification from another node, or by the poll")
-			.register(meters);
+		String settled = "Jobs of dead nodes this node settled: lost while running, or queued again";
+		counter(meters, "jobexec.cluster.jobs.settled", counters, NodeCounters::jobsLost, settled, "outcome", "lost");
+		counter(meters, "jobexec.cluster.jobs.settled", counters, NodeCounters::jobsRequeued, settled, "outcome",
+				"requeued");
+		String wakeups = "Wake-ups to claim queued jobs: by a notification from another node, or by the poll";
+		counter(meters, "jobexec.cluster.wakeups", counters, NodeCounters::notifications, wakeups, "source",
+				"notification");
+		counter(meters, "jobexec.cluster.wakeups", counters, NodeCounters::polls, wakeups, "source", "poll");
 		for (String pool : router.names()) {
 			Gauge.builder("jobexec.cluster.queued", registry, (nodes) -> nodes.waiting(pool))
 				.tag("pool", pool)
@@ -113,8 +105,8 @@ class ClusterMetrics implements MeterBinder {
 	}
 
 	private static void counter(MeterRegistry meters, String name, NodeCounters counters,
-			java.util.function.ToDoubleFunction<NodeCounters> value, String description) {
-		FunctionCounter.builder(name, counters, value).description(description).register(meters);
+			java.util.function.ToDoubleFunction<NodeCounters> value, String description, String... tags) {
+		FunctionCounter.builder(name, counters, value).tags(tags).description(description).register(meters);
 	}
 
 	private Timer claims(String pool, ClaimTrigger trigger) {

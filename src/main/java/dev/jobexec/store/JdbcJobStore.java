@@ -144,7 +144,7 @@ class JdbcJobStore implements JobStore {
 					throw new QueueFull();
 				}
 				insertRow(p, params, job.labels());
-				jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)").param(p.pool()).query((rs, n) -> 1).list();
+				tellNodes(QUEUED_CHANNEL, p.pool());
 			}));
 			return Admission.QUEUED;
 		}
@@ -152,12 +152,6 @@ class JdbcJobStore implements JobStore {
 			return Admission.FULL;
 		}
 	}
-
-	/** The channel on which nodes are told that a pool has queued jobs. */
-	public static final String QUEUED_CHANNEL = "jobexec_queued";
-
-	/** The channel on which the node holding a job is told to cancel it. */
-	public static final String CANCEL_CHANNEL = "jobexec_cancel";
 
 	@Override
 	public List<Job> claim(String node, String pool, int max) {
@@ -205,10 +199,7 @@ class JdbcJobStore implements JobStore {
 				.params(jobId, node)
 				.query(String.class)
 				.list();
-			pools.forEach((pool) -> jdbc.sql("select pg_notify('" + QUEUED_CHANNEL + "', ?)")
-				.param(pool)
-				.query((rs, n) -> 1)
-				.list());
+			pools.forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
 			return !pools.isEmpty();
 		}));
 	}
@@ -231,7 +222,7 @@ class JdbcJobStore implements JobStore {
 				.param(jobId)
 				.update();
 			if (flagged == 1) {
-				jdbc.sql("select pg_notify('" + CANCEL_CHANNEL + "', ?)").param(jobId).query((rs, n) -> 1).list();
+				tellNodes(CANCEL_CHANNEL, jobId);
 			}
 			return flagged == 1;
 		}));
@@ -269,8 +260,17 @@ class JdbcJobStore implements JobStore {
 				.sql("update job set instance = null where state = 'QUEUED' and " + notAlive + " returning pool")
 				.query(String.class)
 				.list();
+			requeued.stream().distinct().forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
 			return new Settled(lost, requeued);
 		}));
+	}
+
+	/**
+	 * Tells the nodes that listen on {@code channel}, when the current transaction
+	 * commits (PostgreSQL's NOTIFY).
+	 */
+	private void tellNodes(String channel, String payload) {
+		jdbc.sql("select pg_notify(?, ?)").params(channel, payload).query((rs, n) -> 1).list();
 	}
 
 	/** The capacity check found the pool's queue full: the insert is not made. */

@@ -55,11 +55,11 @@ class ClusterTests {
 	@Test
 	void aKilledNodesJobsAreSettledAndItsProcessesAreDead() throws Exception {
 		try (Cluster cluster = new Cluster(dir)) {
-			List<ServiceProcess> nodes = List.of(cluster.start("a"), cluster.start("b"));
-			String id = nodes.get(0).api().submitId(SLEEP);
-			ServiceProcess a = owner(nodes.get(0).api().awaitState(id, "RUNNING"), nodes);
-			ServiceProcess b = other(a, nodes);
-			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			Running running = runningOnOneOfTwo(cluster);
+			String id = running.id();
+			ServiceProcess a = running.owner();
+			ServiceProcess b = running.other();
+			List<ProcessTable.Entry> processes = running.processes();
 			a.sigkill();
 			a.awaitExit(Duration.ofSeconds(30));
 			Map<String, Object> lost = b.api().awaitState(id, "LOST");
@@ -77,11 +77,11 @@ class ClusterTests {
 	@Test
 	void aFrozenNodesProcessesDieBeforeItsJobIsDeclaredLostAndItRecordsNothingAfterwards() throws Exception {
 		try (Cluster cluster = new Cluster(dir)) {
-			List<ServiceProcess> nodes = List.of(cluster.start("a"), cluster.start("b"));
-			String id = nodes.get(0).api().submitId(SLEEP);
-			ServiceProcess a = owner(nodes.get(0).api().awaitState(id, "RUNNING"), nodes);
-			ServiceProcess b = other(a, nodes);
-			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			Running running = runningOnOneOfTwo(cluster);
+			String id = running.id();
+			ServiceProcess a = running.owner();
+			ServiceProcess b = running.other();
+			List<ProcessTable.Entry> processes = running.processes();
 			long jvm = a.jvmPid();
 			ProcessControl.signalProcess(jvm, ProcessControl.SIGSTOP);
 			try {
@@ -325,6 +325,20 @@ class ClusterTests {
 				.isEqualTo(404);
 		}
 
+	}
+
+	/**
+	 * Starts two nodes and a job with two processes on one of them (whichever claims it).
+	 */
+	private static Running runningOnOneOfTwo(Cluster cluster) throws java.io.IOException {
+		List<ServiceProcess> nodes = List.of(cluster.start("a"), cluster.start("b"));
+		String id = nodes.get(0).api().submitId(SLEEP);
+		ServiceProcess owner = owner(nodes.get(0).api().awaitState(id, "RUNNING"), nodes);
+		return new Running(id, owner, other(owner, nodes), awaitProcesses(id, 2));
+	}
+
+	/** A running job, the node that runs it, the other node, and the job's processes. */
+	private record Running(String id, ServiceProcess owner, ServiceProcess other, List<ProcessTable.Entry> processes) {
 	}
 
 	private static List<Map<String, Object>> nodes(ServiceProcess node) {
