@@ -96,19 +96,6 @@ submit() {  # URL BODY [WAIT_S]: the job view
 epoch() { local t=$1 frac=0; [[ $t == *.* ]] && { frac=0.${t#*.}; frac=${frac%Z}; }; echo "$(date -u -d "${t%%.*}Z" +%s)$(calc "%.6f" "$frac" | cut -c2-)"; }
 pct() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print ""; exit } i = int(p / 100 * NR + 0.999999); if (i < 1) i = 1; printf "%.1f", v[i] }'; }
 
-# wrk_run THREADS CONNS SECONDS URL [METHOD BODY PREFER]: prints "rps=.. p50=.. p99=.. secs=.. n=.. s200=.. s202=.. other=.."
-wrk_run() {
-  WRK_METHOD=${5:-GET} WRK_BODY=${6:-} WRK_PREFER=${7:-} WRK_KEY=$key \
-    wrk -t"$1" -c"$2" -d"$3s" --timeout 30s --latency -s "$bench/wrk-request.lua" "$4" | awk '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
-      $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
-      $2 == "requests" && $3 == "in" { n = $1; s = $4; sub(",", "", s); secs = ms(s) / 1000 }
-      /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) errors += $i } }
-      $1 == "status" { st[$2] = $3; if ($2 != 200 && $2 != 202) other += $3 }
-      END { printf "rps=%.1f p50=%.2f p99=%.2f secs=%.3f n=%d s200=%d s202=%d other=%d\n",
-                   rps, p50, p99, secs, n, st[200], st[202], other + errors }'
-}
-
 # ---- nodes: started one after the other by bench_start, then set aside (bench_detach) ----
 node_url=(); node_log=(); node_id=(); cluster_node=1   # 0: the next nodes are builds without cluster mode
 start_node() {  # NAME SCHEMA [SPRING_ARG...]: sets n (the node's index)
@@ -166,7 +153,7 @@ load() {
   shift 3
   wrk_pids=()
   for i in "$@"; do
-    wrk_run 1 "$c" "$secs" "${node_url[i]}/api/v1/jobs" POST "$body" 'wait=30' >"$work/wrk.$i" &
+    bench_wrk 1 "$c" "$secs" "${node_url[i]}/api/v1/jobs" POST "$body" 'wait=30' >"$work/wrk.$i" &
     wrk_pids+=("$!")
   done
   for i in "${wrk_pids[@]}"; do wait "$i"; done

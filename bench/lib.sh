@@ -61,6 +61,19 @@ bench__pid_start=; bench__extra_jvm_opts=(); bench__log_shown=; bench__prepared=
 bench_detached_index=; bench__detached_pid=(); bench__detached_start=()
 
 bench_log() { echo "[$(date +%T)] $*" >&2; }
+# bench_wrk THREADS CONNS SECONDS URL [METHOD BODY PREFER]: wrk with bench/wrk-request.lua and the API key;
+# prints "rps=.. p50=.. p99=.. secs=.. n=.. s200=.. s202=.. other=.."
+bench_wrk() {
+  WRK_METHOD=${5:-GET} WRK_BODY=${6:-} WRK_PREFER=${7:-} WRK_KEY=$bench_key \
+    wrk -t"$1" -c"$2" -d"$3s" --timeout 30s --latency -s "$bench_root/bench/wrk-request.lua" "$4" | awk '
+      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
+      $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
+      $2 == "requests" && $3 == "in" { n = $1; s = $4; sub(",", "", s); secs = ms(s) / 1000 }
+      /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) errors += $i } }
+      $1 == "status" { st[$2] = $3; if ($2 != 200 && $2 != 202) other += $3 }
+      END { printf "rps=%.1f p50=%.2f p99=%.2f secs=%.3f n=%d s200=%d s202=%d other=%d\n",
+                   rps, p50, p99, secs, n, st[200], st[202], other + errors }'
+}
 # The option of run.sh, cluster.sh and store-writes.sh: sets quick to 1 for --quick (shorter runs), else 0.
 bench_quick_option() {
   quick=0

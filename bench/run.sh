@@ -110,19 +110,6 @@ bench_service_args=(
 start_service() { bench_start "$1"; base_url=$bench_url; startup_ms=$bench_startup_ms; }
 stop_service() { bench_stop "$@"; }
 
-# wrk_run THREADS CONNS SECONDS URL [METHOD BODY PREFER]: prints "rps=.. p50=.. p99=.. secs=.. n=.. s200=.. s202=.. other=.."
-wrk_run() {
-  WRK_METHOD=${5:-GET} WRK_BODY=${6:-} WRK_PREFER=${7:-} WRK_KEY=$key \
-    wrk -t"$1" -c"$2" -d"$3s" --timeout 30s --latency -s "$bench/wrk-request.lua" "$4" | awk '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
-      $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
-      $2 == "requests" && $3 == "in" { n = $1; s = $4; sub(",", "", s); secs = ms(s) / 1000 }
-      /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) errors += $i } }
-      $1 == "status" { st[$2] = $3; if ($2 != 200 && $2 != 202) other += $3 }
-      END { printf "rps=%.1f p50=%.2f p99=%.2f secs=%.3f n=%d s200=%d s202=%d other=%d\n",
-                   rps, p50, p99, secs, n, st[200], st[202], other + errors }'
-}
-
 # Waits until pool $1 has nothing queued or running (at most $2 seconds); prints the seconds it took.
 wait_pool_idle() {
   local start; start=$(date +%s%N)
@@ -204,8 +191,8 @@ fi
 # ---- warm-up: JIT and store ----
 log "warming up (${warm}s of each kind of request, $n_warm process jobs) ..."
 client e2e "$n_warm" "$C" '{"command":["/bin/true"]}' >/dev/null
-wrk_run $wrk_threads $wrk_conns "$warm" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}' >/dev/null
-wrk_run $wrk_threads $wrk_conns "$warm" "$base_url/actuator/health/liveness" >/dev/null
+bench_wrk $wrk_threads $wrk_conns "$warm" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}' >/dev/null
+bench_wrk $wrk_threads $wrk_conns "$warm" "$base_url/actuator/health/liveness" >/dev/null
 wait_pool_idle thread 60 >/dev/null
 
 # ---- 1. Process jobs end to end ----
@@ -229,15 +216,15 @@ fi
 
 # ---- 2. Thread jobs ----
 log "2. thread jobs: wrk -t$wrk_threads -c$wrk_conns -d${dur}s on liveness, then echo submissions ..."
-live=$(wrk_run $wrk_threads $wrk_conns "$dur" "$base_url/actuator/health/liveness"); log "   liveness: $live"
-sub=$(wrk_run $wrk_threads $wrk_conns "$dur" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}')
+live=$(bench_wrk $wrk_threads $wrk_conns "$dur" "$base_url/actuator/health/liveness"); log "   liveness: $live"
+sub=$(bench_wrk $wrk_threads $wrk_conns "$dur" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}')
 log "   submissions: $sub"
 sub_rate=$(calc "%.1f" "$(value s202 "$sub") / $(value secs "$sub")")
 drain_s=$(wait_pool_idle thread 120); log "   queue drained ${drain_s}s after the submissions"
 [ "$(value other "$sub")" = 0 ] || notes+=("Scenario 2: $(value other "$sub") echo submissions were not answered 202.")
 row "2a. echo task submissions (202/s), wrk -t$wrk_threads -c$wrk_conns" "$sub_rate" "$sub_rate" \
   "$(value rps "$live") (GET /actuator/health/liveness, same wrk)" "$(value rps "$live")" higher "≥ 0.5× HTTP ceiling" ratio 0.5
-e2e=$(wrk_run $wrk_threads $wrk_conns "$dur" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}' 'wait=30')
+e2e=$(bench_wrk $wrk_threads $wrk_conns "$dur" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}' 'wait=30')
 log "   echo end to end (Prefer: wait=30): $e2e"
 e2e_rate=$(calc "%.1f" "$(value s200 "$e2e") / $(value secs "$e2e")")
 [ "$(value s202 "$e2e")" = 0 ] && [ "$(value other "$e2e")" = 0 ] \
@@ -255,13 +242,13 @@ fi
 log "5. status polling: wrk -t$poll_threads -c$poll_conns -d${dur}s GET /api/v1/jobs/{id}, idle then busy ..."
 job_id=$(api -H 'Content-Type: application/json' -H 'Prefer: wait=30' -d '{"command":["/bin/true"]}' "$base_url/api/v1/jobs" | json_field id)
 job_url=$base_url/api/v1/jobs/$job_id
-wrk_run $poll_threads $poll_conns 1 "$job_url" >/dev/null
-idle=$(wrk_run $poll_threads $poll_conns "$dur" "$job_url"); log "   idle: $idle"
+bench_wrk $poll_threads $poll_conns 1 "$job_url" >/dev/null
+idle=$(bench_wrk $poll_threads $poll_conns "$dur" "$job_url"); log "   idle: $idle"
 BENCH_URL=$base_url BENCH_KEY=$key "$java" -cp "$work/classes" BenchClient stream "$C" "$(calc "%.1f" "$dur + 2")" \
   '{"command":["/bin/true"]}' >"$work/stream.out" &
 stream_pid=$!
 sleep 1
-busy=$(wrk_run $poll_threads $poll_conns "$dur" "$job_url"); log "   busy: $busy"
+busy=$(bench_wrk $poll_threads $poll_conns "$dur" "$job_url"); log "   busy: $busy"
 wait "$stream_pid" || true; stream_pid=
 stream=$(cat "$work/stream.out"); log "   process jobs meanwhile: $stream"
 s5="5. GET /api/v1/jobs/{id} while $C clients run process jobs ($(value jobs_per_s "$stream") jobs/s), wrk -t$poll_threads -c$poll_conns"

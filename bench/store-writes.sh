@@ -83,17 +83,6 @@ mb() { calc "%.2f" "$1 / 1048576"; }
 ratio() { if [ "${2:-0}" -gt 0 ]; then calc "%.1f" "$1 / $2"; else echo "–"; fi; }
 met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "–" && v + 0 <= t + 0) ? "yes" : "no" }'; }
 
-# wrk_run SECONDS: the load; prints "rps=.. secs=.. n=.. s200=.. other=.."
-wrk_run() {
-  WRK_METHOD=POST WRK_BODY=$body WRK_PREFER=wait=30 WRK_KEY=$key \
-    wrk -t2 -c"$clients" -d"$1s" --timeout 35s -s "$bench/wrk-request.lua" "$bench_url/api/v1/jobs" | awk '
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000; return v * 1000 }
-      $1 == "Requests/sec:" { rps = $2 }
-      $2 == "requests" && $3 == "in" { n = $1; s = $4; sub(",", "", s); secs = ms(s) / 1000 }
-      /Socket errors:/ { for (i = 3; i <= NF; i++) { gsub(",", "", $i); if ($i ~ /^[0-9]+$/) errors += $i } }
-      $1 == "status" { st[$2] = $3; if ($2 != 200) other += $3 }
-      END { printf "rps=%.1f secs=%.3f n=%d s200=%d other=%d\n", rps, secs, n, st[200], other + errors }'
-}
 # Waits until pool process has nothing queued or running (at most 60 s).
 wait_drained() {
   local deadline=$(($(date +%s) + 60)) p
@@ -158,7 +147,7 @@ load_run() {  # SECONDS [FILE]
   l0=$(size_of "$bench_service_log")
   t_load0=$(now_ns)
   log "   load: wrk -t2 -c$clients -d${dur}s, POST $body with Prefer: wait=30 ..."
-  out=$(wrk_run "$dur")
+  out=$(bench_wrk 2 "$clients" "$dur" "$bench_url/api/v1/jobs" POST "$body" wait=30)
   [ -z "$file" ] || size_steady=$(size_of "$file")
   wait_drained
   # H2's footprint meters are read at most every 5 s: wait that long so that the reading after the load is new.
@@ -166,7 +155,8 @@ load_run() {  # SECONDS [FILE]
   fin1=$(prom jobexec_jobs_finished_total)
   io_w=$(( $(io_field write_bytes) - w0 )); io_c=$(( $(io_field cancelled_write_bytes) - c0 ))
   log_w=$(( $(size_of "$bench_service_log") - l0 ))
-  jobs=$((fin1 - fin0)); secs=$(value secs "$out"); other=$(value other "$out")
+  jobs=$((fin1 - fin0)); secs=$(value secs "$out")
+  other=$(( $(value other "$out") + $(value s202 "$out") ))  # a 202: the job did not end within the wait
   jobs_s=$(calc "%.1f" "$(value s200 "$out") / $secs")
   log "   $jobs jobs finished ($out); write_bytes +$io_w, cancelled_write_bytes +$io_c, log +$log_w"
 }
