@@ -30,6 +30,11 @@ RUN chmod +x mvnw && ./mvnw -B dependency:go-offline
 # -Paot: Spring AOT processing (the generated bean definitions go into the jar; the service uses
 # them with -Dspring.aot.enabled=true). Then the jar is extracted (jarmode tools): the JDK AOT cache
 # below only works with the extracted layout, jobexec.jar plus lib/.
+# The build compiles the spawn helper (src/main/c/jobexec-spawn.c) into the jar with the C
+# compiler, statically linked, so the runtime stage needs no compiler and no matching C library.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY src/ src/
 RUN ./mvnw -B -Paot -Dmaven.test.skip=true package \
  && cp target/jobexec-*.jar /workspace/jobexec.jar \
@@ -40,11 +45,10 @@ RUN ./mvnw -B -Paot -Dmaven.test.skip=true package \
 # ---------------------------------------------------------------------------------------------
 FROM eclipse-temurin:25-jre
 
-# util-linux: `prlimit` (jobexec.process.prlimit) applies the rlimits every job starts with, and
-#   `setpriv` (jobexec.process.setpriv) drops to jobexec.process.run-as when that is set. Each job
-#   gets its own session and process group from posix_spawn itself, with no helper. util-linux is
-#   usually already in the Ubuntu-based temurin images; installing it explicitly keeps that from
-#   being an accident.
+# util-linux: only used when the spawn helper in the jar cannot start (the service logs why): then
+#   `prlimit` (jobexec.process.prlimit) applies the rlimits every job starts with, and `setpriv`
+#   (jobexec.process.setpriv) drops to jobexec.process.run-as. util-linux is usually already in the
+#   Ubuntu-based temurin images; installing it explicitly keeps that fallback from being an accident.
 # curl: the HEALTHCHECK below.
 # Lists are removed in the same layer so they never reach the image.
 RUN apt-get update \
@@ -53,8 +57,14 @@ RUN apt-get update \
 
 # A fixed, non-root uid (10001, clear of the image's own users) so that volume ownership is
 # predictable and jobs — which run as this user — cannot touch the system.
-# The data directory holds the embedded job store (<data-dir>/store) and the job working
-# directories (<data-dir>/work/<pool>): mount a volume here to keep it across containers.
+# The data directory holds the embedded job store (<data-dir>/store), the job working
+# directories (<data-dir>/work/<pool>) and the spawn helper the service copies out of its jar at
+# start (<data-dir>/bin): mount a volume here to keep it across containers.
+# Per-job cgroups: as this user, with the read-only /sys/fs/cgroup a container gets by default, the
+# service finds no writable cgroup and runs jobs without one each (it says so in the log and in
+# /actuator/health/isolation); the container's own cgroup still bounds them all. For a cgroup per
+# job, the container needs its own cgroup namespace with a writable cgroup2 mount delegated to
+# this user (README, Isolation).
 RUN groupadd --system --gid 10001 jobexec \
  && useradd --system --uid 10001 --gid jobexec --home-dir /var/lib/jobexec --no-create-home \
       --shell /usr/sbin/nologin jobexec \

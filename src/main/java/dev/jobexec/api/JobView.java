@@ -7,9 +7,11 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobKind;
+import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobState;
 import io.swagger.v3.oas.annotations.media.Schema;
 
@@ -37,7 +39,9 @@ public record JobView(
 		@Schema(description = "Why the job did not succeed") String error, Output stdout, Output stderr,
 		TerminationReason terminationReason,
 		@Schema(description = "The node (the run of the service, JOBEXEC_INSTANCE) that holds the job: it claimed "
-				+ "it, runs it or ran it; absent while the job waits in the queue") String node) {
+				+ "it, runs it or ran it; absent while the job waits in the queue") String node,
+		@Schema(description = "The limits the job asked for (the pool's apply where it gave none)") JobRequest.Limits limits,
+		@Schema(description = "What a finished process job used") Usage usage) {
 
 	/**
 	 * The job as it is now; {@code withOutput} false leaves the output text out
@@ -50,7 +54,29 @@ public record JobView(
 				request.params(), request.stdin(), request.env(), request.workingDirectory(), p.timeout(),
 				Boolean.TRUE.equals(request.daemon()), request.labels(), p.submittedAt(), p.startedAt(), p.finishedAt(),
 				p.pid(), p.exitCode(), p.signal(), p.result(), p.error(), Output.of(p.stdout(), withOutput),
-				Output.of(p.stderr(), withOutput), p.terminationReason(), p.instance());
+				Output.of(p.stderr(), withOutput), p.terminationReason(), p.instance(), request.limits(),
+				Usage.of(p.usage()));
+	}
+
+	/** What a finished process job used, and where the figures come from. */
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	@Schema(description = "What a process job used. From its cgroup: every process it had. From rusage (no cgroup): "
+			+ "the leader and the children it waited for, with peakMemory the largest resident set of one of them")
+	public record Usage(
+			@Schema(type = "string", description = "CPU time in user mode, ISO-8601",
+					example = "PT0.012S") Duration cpuUser,
+			@Schema(type = "string", description = "CPU time in the kernel on the job's behalf, ISO-8601",
+					example = "PT0.004S") Duration cpuSystem,
+			@Schema(description = "Peak memory in bytes", example = "1835008") Long peakMemory,
+			@Schema(description = "The most processes the job had at once (cgroup only)", example = "3") Long processes,
+			@Schema(requiredMode = REQUIRED, allowableValues = {
+					"cgroup", "rusage" }, description = "Where the figures come from") String source){
+
+		static Usage of(ResourceUsage usage) {
+			return (usage == null) ? null : new Usage(usage.cpuUser(), usage.cpuSystem(), usage.peakMemory(),
+					usage.processes(), usage.source());
+		}
+
 	}
 
 	/**

@@ -5,7 +5,7 @@ package dev.jobexec.execution;
  * named factories below, one per way an execution can end.
  */
 public record ExecutionOutcome(Status status, Integer exitCode, Integer signal, Object result, String error,
-		CapturedOutput stdout, CapturedOutput stderr, TerminationReason terminationReason) {
+		CapturedOutput stdout, CapturedOutput stderr, TerminationReason terminationReason, ResourceUsage usage) {
 
 	/** The ending, before it is mapped onto a job state. */
 	public enum Status {
@@ -16,7 +16,7 @@ public record ExecutionOutcome(Status status, Integer exitCode, Integer signal, 
 
 	/** A job that never started because it was removed from its queue. */
 	public static ExecutionOutcome cancelledWhileQueued(TerminationReason reason) {
-		return new ExecutionOutcome(Status.CANCELLED, null, null, null, null, null, null, reason);
+		return new ExecutionOutcome(Status.CANCELLED, null, null, null, null, null, null, reason, null);
 	}
 
 	/**
@@ -24,42 +24,47 @@ public record ExecutionOutcome(Status status, Integer exitCode, Integer signal, 
 	 * command went away).
 	 */
 	public static ExecutionOutcome notDispatched(String why) {
-		return new ExecutionOutcome(Status.CANCELLED, null, null, null, why, null, null, null);
+		return new ExecutionOutcome(Status.CANCELLED, null, null, null, why, null, null, null, null);
 	}
 
 	/** A process that could not be started; it wrote nothing. */
 	public static ExecutionOutcome failedToStart(String error) {
 		return new ExecutionOutcome(Status.FAILED, null, null, null, error, CapturedOutput.EMPTY, CapturedOutput.EMPTY,
-				null);
+				null, null);
 	}
 
 	/**
 	 * A process that ran: its exit code and signal (null when the service lost track of
-	 * it), what it wrote, and why the service ended it, if it did.
+	 * it), what it wrote, why the service (or the kernel, for its memory limit) ended it,
+	 * if it did, and what it used.
 	 */
 	public static ExecutionOutcome processEnded(Status status, Integer exitCode, Integer signal, String error,
-			CapturedOutput stdout, CapturedOutput stderr, TerminationReason terminatedFor) {
-		return new ExecutionOutcome(status, exitCode, signal, null, error, stdout, stderr, terminatedFor);
+			CapturedOutput stdout, CapturedOutput stderr, TerminationReason terminatedFor, ResourceUsage usage) {
+		return new ExecutionOutcome(status, exitCode, signal, null, error, stdout, stderr, terminatedFor, usage);
 	}
 
 	/** A task that returned {@code result}. */
 	public static ExecutionOutcome taskReturned(Object result) {
-		return new ExecutionOutcome(Status.SUCCEEDED, null, null, result, null, null, null, null);
+		return new ExecutionOutcome(Status.SUCCEEDED, null, null, result, null, null, null, null, null);
 	}
 
 	/** A task that threw. */
 	public static ExecutionOutcome taskFailed(String error) {
-		return new ExecutionOutcome(Status.FAILED, null, null, null, error, null, null, null);
+		return new ExecutionOutcome(Status.FAILED, null, null, null, error, null, null, null, null);
 	}
 
 	/** A task the service ended for {@code reason}. */
 	public static ExecutionOutcome taskTerminated(TerminationReason reason, String error) {
-		return new ExecutionOutcome(statusFor(reason), null, null, null, error, null, null, reason);
+		return new ExecutionOutcome(statusFor(reason), null, null, null, error, null, null, reason, null);
 	}
 
 	/** The status a job terminated by the service ends in. */
 	public static Status statusFor(TerminationReason reason) {
-		return (reason == TerminationReason.TIMEOUT) ? Status.TIMED_OUT : Status.CANCELLED;
+		return switch (reason) {
+			case TIMEOUT -> Status.TIMED_OUT;
+			case MEMORY_LIMIT -> Status.FAILED;
+			case CANCELLED, SHUTDOWN, SERVICE_LOST -> Status.CANCELLED;
+		};
 	}
 
 }

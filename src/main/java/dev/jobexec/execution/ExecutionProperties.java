@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -55,11 +56,31 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 	 * (true)
 	 * @param baseDirectory directory process jobs run in; a job's
 	 * {@code workingDirectory} is relative to it ({@code <data-dir>/work/<pool>})
+	 * @param limits what each job of a process pool may use, through its cgroup: the
+	 * default and the most a job may ask for (unset: unlimited)
+	 * @param isolation whether process jobs get a cgroup each: {@code required} (the
+	 * service does not start without), {@code preferred} (where the machine allows) or
+	 * {@code off}
 	 */
 	public record Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
-			Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory) {
+			Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory, Limits limits,
+			Isolation isolation) {
 
-		static final Pool EMPTY = new Pool(null, null, null, null, null, null, null, null);
+		static final Pool EMPTY = new Pool(null, null, null, null, null, null, null, null, null, null);
+
+		/** The constructor properties bind through (the record has a second one). */
+		@ConstructorBinding
+		public Pool {
+		}
+
+		/**
+		 * The same pool without limits or isolation settings (tests and thread pools).
+		 */
+		public Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
+				Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory) {
+			this(type, maxConcurrency, queueCapacity, defaultTimeout, maxTimeout, killGrace, virtualThreads,
+					baseDirectory, null, null);
+		}
 
 		Pool resolve(String name, Path dataDir) {
 			PoolType resolvedType = (type != null) ? type : switch (name) {
@@ -74,7 +95,8 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 					or(queueCapacity, process ? 100 : 1000),
 					or(defaultTimeout, process ? Duration.ofMinutes(5) : Duration.ofMinutes(1)),
 					or(maxTimeout, Duration.ofHours(1)), or(killGrace, Duration.ofSeconds(process ? 5 : 2)),
-					or(virtualThreads, true), or(baseDirectory, dataDir.resolve("work").resolve(name)));
+					or(virtualThreads, true), or(baseDirectory, dataDir.resolve("work").resolve(name)),
+					or(limits, Limits.NONE), or(isolation, Isolation.PREFERRED));
 			pool.check(name);
 			return pool;
 		}
@@ -88,11 +110,67 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 			require(defaultTimeout.compareTo(maxTimeout) <= 0,
 					prefix + "default-timeout (" + defaultTimeout + ") exceeds max-timeout (" + maxTimeout + ")");
 			require(isPositive(killGrace), prefix + "kill-grace must be positive");
+			require(limits.isEmpty() || type == PoolType.PROCESS,
+					prefix + "limits apply to process pools only (a thread job shares the service's process)");
+			limits.check(prefix + "limits.");
+		}
+
+		/** The limits of this pool's jobs, resolved. */
+		public ResourceLimits resourceLimits() {
+			return limits.resolved();
 		}
 
 		private static boolean isPositive(Duration duration) {
 			return !duration.isNegative() && !duration.isZero();
 		}
+
+	}
+
+	/**
+	 * What each job of a process pool may use; a job may ask for less, not more.
+	 *
+	 * @param memory memory of all the job's processes together ({@code memory.max}, or
+	 * {@code memory.limit_in_bytes} on cgroup v1); the kernel kills the job when it is
+	 * exceeded, and the job ends {@code FAILED} with {@code MEMORY_LIMIT}
+	 * @param processes processes (and threads) the job may have at once
+	 * ({@code pids.max})
+	 * @param cpu CPU time as a number of cores, such as {@code 0.5} ({@code cpu.max} or
+	 * the CFS quota)
+	 */
+	public record Limits(org.springframework.util.unit.DataSize memory, Integer processes, Double cpu) {
+
+		static final Limits NONE = new Limits(null, null, null);
+
+		boolean isEmpty() {
+			return memory == null && processes == null && cpu == null;
+		}
+
+		void check(String prefix) {
+			require(memory == null || memory.toBytes() >= 1 << 20, prefix + "memory must be at least 1MB");
+			require(processes == null || processes >= 1, prefix + "processes must be at least 1");
+			require(cpu == null || (cpu >= 0.01 && cpu <= 1024), prefix + "cpu must be between 0.01 and 1024 cores");
+		}
+
+		ResourceLimits resolved() {
+			return new ResourceLimits((memory != null) ? memory.toBytes() : null, processes, cpu);
+		}
+
+	}
+
+	/** Whether process jobs run in a cgroup each. */
+	public enum Isolation {
+
+		/**
+		 * Every job in its own cgroup; the service does not start where that is
+		 * impossible.
+		 */
+		REQUIRED,
+		/**
+		 * A cgroup per job where the machine allows it; otherwise as without, said once.
+		 */
+		PREFERRED,
+		/** No cgroups: process groups, environment markers and the reaper only. */
+		OFF
 
 	}
 

@@ -10,6 +10,12 @@ import java.util.Map;
  * task name with checked parameters.
  */
 public record ExecutionSpec(String jobId, List<String> command, String task, Map<String, Object> params, String stdin,
-		Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon) {
+		Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon, ResourceLimits limits) {
+
+	/** A spec whose job asks for no limits of its own (the pool's apply). */
+	public ExecutionSpec(String jobId, List<String> command, String task, Map<String, Object> params, String stdin,
+			Map<String, String> env, Path workingDirectory, Duration timeout, boolean daemon) {
+		this(jobId, command, task, params, stdin, env, workingDirectory, timeout, daemon, ResourceLimits.NONE);
+	}
 
 }

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.ExecutionOutcome;
+import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.TerminationReason;
 
 /**
@@ -60,6 +61,8 @@ public final class Job {
 
 	private TerminationReason terminationReason;
 
+	private ResourceUsage usage;
+
 	Job(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt) {
 		this(id, pool, request, timeout, submittedAt, null, null);
 	}
@@ -92,6 +95,7 @@ public final class Job {
 		job.stdout = persisted.stdout();
 		job.stderr = persisted.stderr();
 		job.terminationReason = persisted.terminationReason();
+		job.usage = persisted.usage();
 		if (job.state.isTerminal()) {
 			job.terminal.complete(job);
 		}
@@ -218,6 +222,7 @@ public final class Job {
 		this.stdout = outcome.stdout();
 		this.stderr = outcome.stderr();
 		this.terminationReason = outcome.terminationReason();
+		this.usage = outcome.usage();
 		terminal.complete(this);
 	}
 
@@ -246,14 +251,14 @@ public final class Job {
 	public synchronized Persisted persisted() {
 		return new Persisted(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks,
 				instance, exitCode, signal, result, error, stdout, stderr, terminationReason, idempotencyKey,
-				requestDigest);
+				requestDigest, usage);
 	}
 
 	/** Everything the store keeps of a job. */
 	public record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
 			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
 			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
-			TerminationReason terminationReason, String idempotencyKey, String requestDigest) {
+			TerminationReason terminationReason, String idempotencyKey, String requestDigest, ResourceUsage usage) {
 	}
 
 }

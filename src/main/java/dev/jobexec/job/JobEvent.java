@@ -2,6 +2,9 @@ package dev.jobexec.job;
 
 import java.time.Duration;
 
+import dev.jobexec.execution.ResourceUsage;
+import dev.jobexec.execution.TerminationReason;
+
 /**
  * What happens to jobs, published for meters and logs; the job layer never waits on a
  * listener's answer.
@@ -28,9 +31,17 @@ public sealed interface JobEvent {
 
 	/**
 	 * A job reached a terminal state; {@code runTime} is from start (or submission) to
-	 * end.
+	 * end; {@code reason} is why the service or the kernel ended it (or null), and
+	 * {@code usage} what a process job used (or null).
 	 */
-	record Finished(String pool, JobState state, Duration runTime) implements JobEvent {
+	record Finished(String pool, JobState state, Duration runTime, TerminationReason reason,
+			ResourceUsage usage) implements JobEvent {
+
+		/** A job that ended without running (cancelled in its queue, or lost). */
+		public Finished(String pool, JobState state, Duration runTime) {
+			this(pool, state, runTime, null, null);
+		}
+
 	}
 
 	/**

@@ -29,7 +29,28 @@ public record JobRequest(
 		@Schema(description = "true: terminated as soon as the service shuts down; false: drained",
 				defaultValue = "false") Boolean daemon,
 		@Schema(description = "Free key/value labels to filter by",
-				example = "{\"team\": \"reports\"}") Map<String, String> labels) {
+				example = "{\"team\": \"reports\"}") Map<String, String> labels,
+		@Schema(description = "What a process job may use, enforced through its own cgroup; each defaults to the "
+				+ "pool's limit, which is also the most it may ask for") Limits limits) {
+
+	/** A submission without limits of its own. */
+	public JobRequest(String pool, List<String> command, String task, Map<String, Object> params, String stdin,
+			Map<String, String> env, String workingDirectory, Duration timeout, Boolean daemon,
+			Map<String, String> labels) {
+		this(pool, command, task, params, stdin, env, workingDirectory, timeout, daemon, labels, null);
+	}
+
+	/**
+	 * What a process job asks to be limited to: memory of all its processes together (a
+	 * size such as {@code 64MB}), processes at once, and CPU in cores.
+	 */
+	@Schema(description = "Limits of one process job; a memory kill ends it FAILED with terminationReason MEMORY_LIMIT")
+	public record Limits(
+			@Schema(description = "Memory of all the job's processes together: bytes, or a size such as 64MB or 1GB",
+					example = "64MB") @Size(max = 32) String memory,
+			@Schema(description = "Processes (and threads) the job may have at once", example = "50") Integer processes,
+			@Schema(description = "CPU time in cores: 0.5 is half a core", example = "0.5") Double cpu) {
+	}
 
 	public JobKind kind() {
 		return (command != null) ? JobKind.PROCESS : JobKind.TASK;

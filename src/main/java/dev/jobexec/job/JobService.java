@@ -828,7 +828,9 @@ public class JobService implements SmartLifecycle {
 				}
 			}
 			Instant from = (job.startedAt() != null) ? job.startedAt() : job.submittedAt();
-			events.publishEvent(new JobEvent.Finished(job.pool(), job.state(), Duration.between(from, now)));
+			Job.Persisted ended = job.persisted();
+			events.publishEvent(new JobEvent.Finished(job.pool(), ended.state(), Duration.between(from, now),
+					ended.terminationReason(), ended.usage()));
 		}
 
 		private void finishHeld(ExecutionOutcome outcome, Instant now) {

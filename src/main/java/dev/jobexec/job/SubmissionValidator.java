@@ -15,13 +15,16 @@ import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolType;
+import dev.jobexec.execution.ResourceLimits;
 import dev.jobexec.execution.WorkerPool;
 import dev.jobexec.execution.process.CommandPolicy;
 import dev.jobexec.execution.process.EnvironmentPolicy;
+import dev.jobexec.execution.process.JobIsolation;
 import dev.jobexec.execution.thread.TaskRegistry;
 import lombok.RequiredArgsConstructor;
 
 import org.springframework.stereotype.Component;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Checks a submission before anything is stored: its pool, its command against the
@@ -41,6 +44,8 @@ class SubmissionValidator {
 	private final EnvironmentPolicy environment;
 
 	private final JobLimits limits;
+
+	private final JobIsolation isolation;
 
 	/** The pool a request names, or the default pool for its kind. */
 	static String poolName(JobRequest request) {
@@ -72,17 +77,20 @@ class SubmissionValidator {
 		}
 		List<String> command = null;
 		Path workingDirectory = null;
+		ResourceLimits resourceLimits = ResourceLimits.NONE;
 		if (process) {
+			resourceLimits = resolveLimits(request.limits(), poolName, config, errors);
 			command = resolveCommand(request.command(), errors);
 			validateEnv(request.env(), errors);
 			validateStdin(request.stdin(), errors);
 			workingDirectory = resolveWorkingDirectory(config.baseDirectory(), request.workingDirectory(), errors);
 		}
 		else {
-			for (String field : new String[] { "stdin", "env", "workingDirectory" }) {
+			for (String field : new String[] { "stdin", "env", "workingDirectory", "limits" }) {
 				Object value = switch (field) {
 					case "stdin" -> request.stdin();
 					case "env" -> request.env();
+					case "limits" -> request.limits();
 					default -> request.workingDirectory();
 				};
 				if (value != null) {
@@ -105,7 +113,58 @@ class SubmissionValidator {
 		if (!errors.isEmpty()) {
 			throw new InvalidJobException(errors);
 		}
-		return new Validated(pool, command, workingDirectory, timeout);
+		return new Validated(pool, command, workingDirectory, timeout, resourceLimits);
+	}
+
+	/**
+	 * The job's limits, each its own where it gives one (at most the pool's), else the
+	 * pool's; refused where this machine cannot enforce them.
+	 */
+	private ResourceLimits resolveLimits(JobRequest.Limits asked, String poolName, ExecutionProperties.Pool config,
+			Map<String, String> errors) {
+		ResourceLimits pool = config.resourceLimits();
+		if (asked == null) {
+			return pool;
+		}
+		Long memory = null;
+		if (asked.memory() != null) {
+			try {
+				memory = DataSize.parse(asked.memory().trim()).toBytes();
+				if (memory < 1 << 20) {
+					errors.put("limits.memory", "must be at least 1MB");
+				}
+				else if (pool.memory() != null && memory > pool.memory()) {
+					errors.put("limits.memory", "exceeds the memory limit of pool '" + poolName + "' ("
+							+ ResourceLimits.describeMemory(pool.memory()) + ")");
+				}
+			}
+			catch (IllegalArgumentException ex) {
+				errors.put("limits.memory", "must be a size such as 64MB or 1GB, or a number of bytes");
+			}
+		}
+		if (asked.processes() != null) {
+			if (asked.processes() < 1) {
+				errors.put("limits.processes", "must be at least 1");
+			}
+			else if (pool.processes() != null && asked.processes() > pool.processes()) {
+				errors.put("limits.processes",
+						"exceeds the processes limit of pool '" + poolName + "' (" + pool.processes() + ")");
+			}
+		}
+		if (asked.cpu() != null) {
+			if (!(asked.cpu() >= 0.01 && asked.cpu() <= 1024)) {
+				errors.put("limits.cpu", "must be between 0.01 and 1024 cores");
+			}
+			else if (pool.cpu() != null && asked.cpu() > pool.cpu()) {
+				errors.put("limits.cpu", "exceeds the cpu limit of pool '" + poolName + "' (" + pool.cpu() + " cores)");
+			}
+		}
+		ResourceLimits own = new ResourceLimits(memory, asked.processes(), asked.cpu());
+		String refusal = isolation.refusal(poolName, own);
+		if (refusal != null && errors.keySet().stream().noneMatch((field) -> field.startsWith("limits"))) {
+			errors.put("limits", refusal);
+		}
+		return own.or(pool);
 	}
 
 	private List<String> resolveCommand(List<String> command, Map<String, String> errors) {
@@ -217,11 +276,12 @@ class SubmissionValidator {
 	}
 
 	/** A submission that passed: its pool, and what to run, resolved. */
-	record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout) {
+	record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout,
+			ResourceLimits limits) {
 
 		ExecutionSpec spec(String jobId, JobRequest request) {
 			return new ExecutionSpec(jobId, command, request.task(), request.params(), request.stdin(), request.env(),
-					workingDirectory, timeout, Boolean.TRUE.equals(request.daemon()));
+					workingDirectory, timeout, Boolean.TRUE.equals(request.daemon()), limits);
 		}
 
 	}

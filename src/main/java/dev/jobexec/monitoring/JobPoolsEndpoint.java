@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
+import dev.jobexec.execution.process.JobIsolation;
 import dev.jobexec.execution.process.ProcessIsolation;
 import dev.jobexec.reaper.Reaper;
 import dev.jobexec.reaper.ReaperSnapshot;
@@ -24,9 +25,9 @@ class JobPoolsEndpoint {
 
 	private final Reaper reaper;
 
-	private final ProcessIsolation isolation;
+	private final JobIsolation isolation;
 
-	JobPoolsEndpoint(PoolRouter router, Reaper reaper, ProcessIsolation isolation) {
+	JobPoolsEndpoint(PoolRouter router, Reaper reaper, JobIsolation isolation) {
 		this.router = router;
 		this.reaper = reaper;
 		this.isolation = isolation;
@@ -34,7 +35,7 @@ class JobPoolsEndpoint {
 
 	@ReadOperation
 	JobPools pools() {
-		return new JobPools(router.snapshots(), reaper.snapshot(), isolation);
+		return new JobPools(router.snapshots(), reaper.snapshot(), isolation.snapshot());
 	}
 
 	@ReadOperation

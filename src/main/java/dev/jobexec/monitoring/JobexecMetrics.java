@@ -8,6 +8,8 @@ import java.util.function.ToDoubleFunction;
 
 import dev.jobexec.execution.PoolRouter;
 import dev.jobexec.execution.PoolSnapshot;
+import dev.jobexec.execution.ResourceUsage;
+import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobState;
 import dev.jobexec.job.JobStore;
@@ -16,6 +18,7 @@ import dev.jobexec.store.StoreFootprint;
 import dev.jobexec.reaper.Reaper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,6 +43,17 @@ class JobexecMetrics implements MeterBinder {
 
 	private static final List<String> REJECT_REASONS = List.of("queue_full", "shutting_down", "invalid",
 			"store_unavailable", "forbidden");
+
+	/** Bucket bounds for job CPU time: 1-2.5-5 steps from 1 ms to 1,000 s. */
+	private static final Duration[] CPU_BUCKETS = java.util.stream.DoubleStream
+		.of(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000)
+		.mapToObj((seconds) -> Duration.ofNanos((long) (seconds * 1e9)))
+		.toArray(Duration[]::new);
+
+	/** Bucket bounds for job peak memory: 1-4 steps from 1 MiB to 16 GiB. */
+	private static final double[] MEMORY_BUCKETS = java.util.stream.IntStream.rangeClosed(0, 7)
+		.mapToDouble((step) -> (double) (1L << (20 + 2 * step)))
+		.toArray();
 
 	/**
 	 * Bucket bounds for job durations and queue waits: 1-2.5-5 steps from 10 ms to 10 s,
@@ -119,6 +133,9 @@ class JobexecMetrics implements MeterBinder {
 					duration(pool, state);
 				}
 			}
+			if (router.pool(pool).config().type() == dev.jobexec.execution.PoolType.PROCESS) {
+				memoryLimitKills(pool);
+			}
 		}
 		Gauge.builder("jobexec.processes.live", reaper::liveProcesses)
 			.description("Live processes the service is responsible for: job processes and all they started")
@@ -175,6 +192,7 @@ class JobexecMetrics implements MeterBinder {
 			case JobEvent.Finished finished -> {
 				finished(finished.pool(), finished.state()).increment();
 				duration(finished.pool(), finished.state()).record(finished.runTime());
+				used(finished);
 			}
 			case JobEvent.Claimed claimed -> {
 				// ClusterMetrics counts it.
@@ -183,6 +201,43 @@ class JobexecMetrics implements MeterBinder {
 				// ClusterMetrics counts it.
 			}
 		}
+	}
+
+	/** A process job's usage, per pool and source, and its memory kill if it had one. */
+	private void used(JobEvent.Finished finished) {
+		if (finished.reason() == TerminationReason.MEMORY_LIMIT) {
+			memoryLimitKills(finished.pool()).increment();
+		}
+		ResourceUsage usage = finished.usage();
+		if (usage == null) {
+			return;
+		}
+		if (usage.cpuUser() != null && usage.cpuSystem() != null) {
+			Timer.builder("jobexec.jobs.cpu")
+				.tags("pool", finished.pool(), "source", usage.source())
+				.description("CPU time (user and system) of finished process jobs; source: cgroup (every process of "
+						+ "the job) or rusage (the leader and the children it waited for)")
+				.serviceLevelObjectives(CPU_BUCKETS)
+				.register(registry)
+				.record(usage.cpuUser().plus(usage.cpuSystem()));
+		}
+		if (usage.peakMemory() != null) {
+			DistributionSummary.builder("jobexec.jobs.memory.peak")
+				.baseUnit("bytes")
+				.tags("pool", finished.pool(), "source", usage.source())
+				.description("Peak memory of finished process jobs: of the whole job (cgroup), or the largest "
+						+ "resident set of one of its processes (rusage)")
+				.serviceLevelObjectives(MEMORY_BUCKETS)
+				.register(registry)
+				.record(usage.peakMemory());
+		}
+	}
+
+	private Counter memoryLimitKills(String pool) {
+		return Counter.builder("jobexec.jobs.memory.limit.kills")
+			.tag("pool", pool)
+			.description("Process jobs the kernel killed for exceeding their memory limit (their cgroup's count)")
+			.register(registry);
 	}
 
 	private void gauge(MeterRegistry registry, String name, String pool, String description,

@@ -39,6 +39,12 @@ public final class ProcessControl {
 	private static final MethodHandle PRCTL = Libc.find("prctl", FunctionDescriptor.of(INT, INT, LONG),
 			Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
 
+	private static final MethodHandle WAIT4 = Libc.find("wait4", FunctionDescriptor.of(INT, INT, ADDRESS, INT, ADDRESS),
+			CAPTURE_ERRNO);
+
+	/** struct rusage: two timevals (user, system), then ru_maxrss in kilobytes. */
+	private static final long RUSAGE_SIZE = 144;
+
 	private static final MethodHandle WAITPID = Libc.find("waitpid", FunctionDescriptor.of(INT, INT, ADDRESS, INT),
 			CAPTURE_ERRNO);
 
@@ -87,6 +93,53 @@ public final class ProcessControl {
 			throw new IllegalStateException("process " + pid + " is not a child of this service (or was reaped)");
 		}
 		return (status == RUNNING) ? null : status;
+	}
+
+	/**
+	 * A reaped process: its raw wait status and what it used, by {@code getrusage}'s
+	 * account (itself and the children it waited for).
+	 */
+	public record Reaped(int status, long userMicros, long systemMicros, long maxRssKilobytes) {
+	}
+
+	/**
+	 * {@link #reap} with the child's resource usage ({@code wait4(pid, WNOHANG)}): null
+	 * while it runs.
+	 * @throws IllegalStateException when {@code pid} is not (or no longer) a child of
+	 * this process
+	 */
+	public static Reaped reapWithUsage(long pid) {
+		if (pid <= 1) {
+			throw new IllegalArgumentException("refusing to wait for process " + pid);
+		}
+		MethodHandle wait4 = Libc.require(WAIT4, "wait4");
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = Libc.callState(arena);
+			MemorySegment status = arena.allocate(INT);
+			MemorySegment usage = arena.allocate(RUSAGE_SIZE, 8);
+			while (true) {
+				int rc = Libc.call("wait4",
+						() -> (int) wait4.invokeExact(state, Math.toIntExact(pid), status, WNOHANG, usage));
+				if (rc == pid) {
+					return new Reaped(status.get(INT, 0), micros(usage, 0), micros(usage, 16), usage.get(LONG, 32));
+				}
+				if (rc == 0) {
+					return null;
+				}
+				int errno = Libc.errno(state);
+				if (errno == Libc.ECHILD) {
+					throw new IllegalStateException(
+							"process " + pid + " is not a child of this service (or was reaped)");
+				}
+				if (errno != Libc.EINTR) {
+					throw new IllegalStateException("wait4(" + pid + ") failed with errno " + errno);
+				}
+			}
+		}
+	}
+
+	private static long micros(MemorySegment timeval, long offset) {
+		return timeval.get(LONG, offset) * 1_000_000 + timeval.get(LONG, offset + 8);
 	}
 
 	/**

@@ -26,6 +26,8 @@ public final class Spawner {
 
 	private static final int O_RDONLY = 0;
 
+	private static final int O_WRONLY = 1;
+
 	private static final int O_NONBLOCK = 0x800;
 
 	private static final int O_CLOEXEC = 0x80000;
@@ -92,6 +94,9 @@ public final class Spawner {
 	private static final MethodHandle FCNTL = Libc.find("fcntl", FunctionDescriptor.of(INT, INT, INT, INT),
 			Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
 
+	private static final MethodHandle OPEN = Libc.find("open", FunctionDescriptor.of(INT, ADDRESS, INT),
+			Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+
 	private static final MethodHandle SYSCALL = Libc.find("syscall", FunctionDescriptor.of(LONG, LONG, INT, INT),
 			Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
 
@@ -147,11 +152,7 @@ public final class Spawner {
 							stderr[0]);
 					if (stdin != null) {
 						stdin[1] = -1;
-						// Should this fail, the end stays blocking and still works: a
-						// write then
-						// waits for the reader.
-						int ignored = (int) FCNTL.invokeExact(Libc.callState(arena), spawned.stdin(), F_SETFL,
-								O_NONBLOCK);
+						nonBlocking(spawned.stdin());
 					}
 					stdout[0] = -1;
 					stderr[0] = -1;
@@ -225,6 +226,64 @@ public final class Spawner {
 	}
 
 	/**
+	 * Makes {@code fd} non-blocking. Should this fail, it stays blocking and still works:
+	 * a write then waits for the reader.
+	 */
+	static void nonBlocking(int fd) {
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = Libc.callState(arena);
+			int ignored = Libc.call("fcntl", () -> (int) FCNTL.invokeExact(state, fd, F_SETFL, O_NONBLOCK));
+		}
+	}
+
+	/** {@code /dev/null} opened for reading, close-on-exec. */
+	static int openDevNull() throws IOException {
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = Libc.callState(arena);
+			MemorySegment path = arena.allocateFrom("/dev/null");
+			int fd = Libc.call("open", IOException.class,
+					() -> (int) Libc.require(OPEN, "open").invokeExact(state, path, O_RDONLY | O_CLOEXEC));
+			if (fd < 0) {
+				throw new IOException("/dev/null: " + Libc.strerror(Libc.errno(state)));
+			}
+			return fd;
+		}
+	}
+
+	/**
+	 * Starts the spawn helper {@code binary} in its own session with an empty
+	 * environment: stdin and stdout on {@code /dev/null}, stderr shared with the service
+	 * (for its rare complaints), {@code socket} as descriptor 3, nothing else open.
+	 * Returns its pid.
+	 */
+	static int spawnHelper(Path binary, int socket) throws IOException {
+		try (Arena arena = Arena.ofConfined()) {
+			return Libc.call("posix_spawn", IOException.class, () -> {
+				MemorySegment actions = arena.allocate(OPAQUE_SIZE, 16);
+				check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(actions));
+				try {
+					MemorySegment devNull = arena.allocateFrom("/dev/null");
+					check("addopen", (int) ADD_OPEN.invokeExact(actions, 0, devNull, O_RDONLY, 0));
+					check("addopen", (int) ADD_OPEN.invokeExact(actions, 1, devNull, O_WRONLY, 0));
+					check("adddup2", (int) ADD_DUP2.invokeExact(actions, socket, 3));
+					check("addclosefrom_np", (int) ADD_CLOSEFROM.invokeExact(actions, 4));
+					MemorySegment pid = arena.allocate(INT);
+					List<String> argv = List.of(binary.toString());
+					int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(binary.toString()), actions,
+							Attributes.SEGMENT, strings(arena, argv), strings(arena, List.of()));
+					if (rc != 0) {
+						throw new IOException(binary + ": " + Libc.strerror(rc));
+					}
+					return pid.get(INT, 0);
+				}
+				finally {
+					int destroyed = (int) ACTIONS_DESTROY.invokeExact(actions);
+				}
+			});
+		}
+	}
+
+	/**
 	 * A pidfd for {@code pid} ({@code pidfd_open(2)}, Linux 5.3+); readable once the
 	 * process has exited.
 	 */
@@ -240,7 +299,8 @@ public final class Spawner {
 		}
 	}
 
-	private static int[] pipe() throws IOException {
+	/** A pipe, both ends close-on-exec: {read, write}. */
+	static int[] pipe() throws IOException {
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment fds = arena.allocate(INT, 2);
 			MemorySegment state = Libc.callState(arena);

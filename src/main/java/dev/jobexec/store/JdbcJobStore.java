@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.job.IdempotencyKeyTakenException;
 import dev.jobexec.job.Job;
@@ -42,7 +43,8 @@ class JdbcJobStore implements JobStore {
 	private static final String COLUMNS = """
 			id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
 			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
-			stderr_text, stderr_bytes, stderr_truncated, termination_reason, idempotency_key, request_digest""";
+			stderr_text, stderr_bytes, stderr_truncated, termination_reason, idempotency_key, request_digest,
+			resource_usage""";
 
 	/** The unique index that gives each Idempotency-Key to one job (V4 migration). */
 	private static final String IDEMPOTENCY_KEY_INDEX = "job_idempotency_key";
@@ -80,7 +82,7 @@ class JdbcJobStore implements JobStore {
 		jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
 				+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
 				+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
-				+ ":stderrBytes, :stderrTruncated, :terminationReason, :idempotencyKey, :requestDigest)")
+				+ ":stderrBytes, :stderrTruncated, :terminationReason, :idempotencyKey, :requestDigest, :usage)")
 			.params(params)
 			.update();
 		for (Map.Entry<String, String> label : labels.entrySet()) {
@@ -96,7 +98,7 @@ class JdbcJobStore implements JobStore {
 			  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
 			  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
 			  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
-			  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason""";
+			  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason, resource_usage = :usage""";
 
 	/**
 	 * Serialises the capacity check and insert of queued jobs across the cluster (a
@@ -484,6 +486,7 @@ class JdbcJobStore implements JobStore {
 		params.put("terminationReason", (p.terminationReason() != null) ? p.terminationReason().name() : null);
 		params.put("idempotencyKey", p.idempotencyKey());
 		params.put("requestDigest", p.requestDigest());
+		params.put("usage", (p.usage() != null) ? json.writeValueAsString(p.usage()) : null);
 		return params;
 	}
 
@@ -496,6 +499,7 @@ class JdbcJobStore implements JobStore {
 	private Job row(ResultSet rs, int rowNum) throws SQLException {
 		String result = rs.getString("result");
 		String reason = rs.getString("termination_reason");
+		String usage = rs.getString("resource_usage");
 		return Job.restore(new Job.Persisted(rs.getString("id"), rs.getString("pool"),
 				json.readValue(rs.getString("request"), JobRequest.class), Duration.ofMillis(rs.getLong("timeout_ms")),
 				instant(rs, "submitted_at"), JobState.valueOf(rs.getString("state")), instant(rs, "started_at"),
@@ -504,7 +508,8 @@ class JdbcJobStore implements JobStore {
 				rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
 				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
 				output(rs, "stdout"), output(rs, "stderr"), (reason != null) ? TerminationReason.valueOf(reason) : null,
-				rs.getString("idempotency_key"), rs.getString("request_digest")));
+				rs.getString("idempotency_key"), rs.getString("request_digest"),
+				(usage != null) ? json.readValue(usage, ResourceUsage.class) : null));
 	}
 
 	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {

@@ -22,6 +22,7 @@ import dev.jobexec.execution.UnknownPoolException;
 import dev.jobexec.execution.process.CommandNotAllowedException;
 import dev.jobexec.execution.process.CommandPolicy;
 import dev.jobexec.execution.process.ProcessFixtures;
+import dev.jobexec.execution.process.JobIsolation;
 import dev.jobexec.execution.process.ProcessProperties;
 import dev.jobexec.execution.thread.TaskFixtures;
 import dev.jobexec.execution.thread.UnknownTaskException;
@@ -76,7 +77,8 @@ class SubmissionValidatorTests {
 		ProcessProperties process = bind("jobexec.process", ProcessProperties.class,
 				Map.of("jobexec.process.allowed-env-overrides", "LD_LIBRARY_PATH"));
 		this.validator = new SubmissionValidator(router, TaskFixtures.builtInTasks(),
-				ProcessFixtures.commandPolicy(process), ProcessFixtures.environmentPolicy(process), limits);
+				ProcessFixtures.commandPolicy(process), ProcessFixtures.environmentPolicy(process), limits,
+				JobIsolation.unconfined(process));
 	}
 
 	@AfterEach

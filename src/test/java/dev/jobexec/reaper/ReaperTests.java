@@ -83,11 +83,12 @@ class ReaperTests {
 	void daemonizingGrandchildIsReparentedToTheServiceAndKilledWhenItsJobEnds() {
 		long killedBefore = reaper.orphansKilled();
 		// The grandchild leaves the job's session and group with setsid, ignores SIGTERM,
-		// and its
-		// parent exits at once: only the subreaper and the reaper's SIGKILL can catch it.
-		String id = api.submitId("""
-				{"command": ["/bin/sh", "-c", "(setsid sh -c 'trap \\"\\" TERM; sleep 300; echo' &); sleep 300"]}
-				""");
+		// and its parent exits at once: without a cgroup (the pair pool), only the
+		// subreaper and the reaper's SIGKILL can catch it.
+		String id = api.submitId(
+				"""
+						{"pool": "pair", "command": ["/bin/sh", "-c", "(setsid sh -c 'trap \\"\\" TERM; sleep 300; echo' &); sleep 300"]}
+						""");
 		long pgid = pid(api.awaitRunning(id));
 		ProcessTable.Entry escaped = Awaitility.await()
 			.atMost(Duration.ofSeconds(10))

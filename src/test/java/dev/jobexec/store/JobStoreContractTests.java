@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.ExecutionOutcome;
+import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.job.IdempotencyKeyTakenException;
 import dev.jobexec.job.Job;
@@ -67,7 +68,8 @@ abstract class JobStoreContractTests {
 		JobFixtures.finish(job,
 				new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null, "killed by signal 9 (SIGKILL)",
 						new CapturedOutput("out ünïcode\n", 14, false),
-						new CapturedOutput("head\n[...]\ntail", 5_000_000, true), null),
+						new CapturedOutput("head\n[...]\ntail", 5_000_000, true), null, new ResourceUsage(
+								Duration.ofMillis(12), Duration.ofMillis(4), 1_835_008L, 3L, ResourceUsage.CGROUP)),
 				Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.update(job);
 		Job found = store.find(job.id()).orElseThrow();
@@ -83,7 +85,8 @@ abstract class JobStoreContractTests {
 		store.insert(job);
 		JobFixtures.start(job, null, null, null, Instant.now().truncatedTo(ChronoUnit.MICROS));
 		JobFixtures.finish(job, new ExecutionOutcome(ExecutionOutcome.Status.SUCCEEDED, null, null,
-				Map.of("n", List.of(1, 2)), null, null, null, null), Instant.now().truncatedTo(ChronoUnit.MICROS));
+				Map.of("n", List.of(1, 2)), null, null, null, null, null),
+				Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.update(job);
 		assertThat(view(job.id()).result()).isEqualTo(Map.of("n", List.of(1, 2)));
 		assertThat(view(job.id()).request().params()).isEqualTo(Map.of("message", Map.of("n", List.of(1, 2))));

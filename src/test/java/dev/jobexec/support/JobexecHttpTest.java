@@ -14,7 +14,8 @@ import org.springframework.context.annotation.Import;
 /**
  * The whole service on a random port, reached over real HTTP. Every test class uses the
  * same properties so that they share one application context; the build gives each run
- * its own {@code jobexec.data-dir}.
+ * its own {@code jobexec.data-dir}. The {@code pair} process pool runs its jobs without a
+ * cgroup each ({@code isolation=off}), the others with one where the machine allows.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -24,7 +25,7 @@ import org.springframework.context.annotation.Import;
 		"jobexec.pools.process.kill-grace=1s", "jobexec.pools.thread.kill-grace=1s", NarrowPool.TYPE,
 		NarrowPool.ONE_AT_A_TIME, NarrowPool.QUEUE_CAPACITY + 1, "jobexec.pools.narrow.kill-grace=1s",
 		"jobexec.pools.pair.type=process", "jobexec.pools.pair.max-concurrency=2",
-		"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s",
+		"jobexec.pools.pair.queue-capacity=20", "jobexec.pools.pair.kill-grace=1s", "jobexec.pools.pair.isolation=off",
 		"jobexec.pools.single-thread.type=thread", "jobexec.pools.single-thread.max-concurrency=1",
 		"jobexec.pools.single-thread.queue-capacity=1", "jobexec.pools.single-thread.kill-grace=1s",
 		"jobexec.pools.patient.type=thread", "jobexec.pools.patient.kill-grace=3s", "jobexec.shutdown.drain-timeout=5s",

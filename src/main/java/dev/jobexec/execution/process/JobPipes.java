@@ -65,18 +65,18 @@ final class JobPipes implements AutoCloseable {
 
 	/**
 	 * Reads output and feeds stdin until the leader {@code pid} has ended; returns its
-	 * raw wait status.
+	 * raw wait status and usage.
 	 */
-	int awaitLeader(int pid) {
+	ProcessControl.Reaped awaitLeader(int pid) {
 		while (true) {
 			poll(LEADER_POLL_MILLIS, true);
 			// The pidfd is readable once the leader has ended; a timed-out poll checks as
 			// well.
-			Integer status = ProcessControl.reap(pid);
-			if (status != null) {
+			ProcessControl.Reaped reaped = ProcessControl.reapWithUsage(pid);
+			if (reaped != null) {
 				pidFd = close(pidFd);
 				stdinFd = close(stdinFd);
-				return status;
+				return reaped;
 			}
 		}
 	}

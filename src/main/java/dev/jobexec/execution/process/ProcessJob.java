@@ -11,8 +11,11 @@ import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.ExecutionOutcome.Status;
 import dev.jobexec.execution.ExecutionSpec;
+import dev.jobexec.execution.ResourceLimits;
+import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.RunningJob;
 import dev.jobexec.execution.TerminationReason;
+import dev.jobexec.os.JobCgroup;
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
 import dev.jobexec.os.Spawner;
@@ -20,10 +23,14 @@ import dev.jobexec.reaper.JobProcesses;
 import lombok.extern.slf4j.Slf4j;
 
 /**
- * One running job process and its process group. One platform thread watches it: through
- * {@link JobPipes} it reads the output, feeds stdin and waits on a pidfd of the leader
- * together, reaps the leader itself (so the wait status, and the signal that ended it, is
- * real), runs the termination ladder, and reports the outcome once the group is gone.
+ * One running job process, its process group and, where the pool has them, its cgroup.
+ * One platform thread watches it: through {@link JobPipes} it reads the output, feeds
+ * stdin and waits on a pidfd of the leader together, reaps the leader itself (so the wait
+ * status, and the signal that ended it, is real), runs the termination ladder, and
+ * reports the outcome once the job's processes are gone: its cgroup empty, or without
+ * one, its process group. The ladder's SIGTERM goes to the group and every process in the
+ * cgroup; its SIGKILL ends with {@code cgroup.kill} (or the v1 freezer), which nothing
+ * escapes.
  */
 @Slf4j
 final class ProcessJob implements RunningJob {
@@ -37,12 +44,18 @@ final class ProcessJob implements RunningJob {
 	/** How long the output pipes get to reach end of stream once the group is gone. */
 	private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(1);
 
+	/** Retries of a cgroup removal, 0.1 s apart and doubling. */
+	private static final int CGROUP_REMOVAL_ATTEMPTS = 6;
+
 	private static final Map<Integer, String> SIGNAL_NAMES = Map.of(1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6,
 			"SIGABRT", 9, "SIGKILL", 11, "SIGSEGV", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM", 24, "SIGXCPU");
 
 	private final ExecutionSpec spec;
 
 	private final int pid;
+
+	/** The job's cgroup, or null when the pool has none. */
+	private final JobCgroup cgroup;
 
 	private final Duration killGrace;
 
@@ -71,10 +84,11 @@ final class ProcessJob implements RunningJob {
 
 	private boolean groupGone;
 
-	ProcessJob(ExecutionSpec spec, Spawner.Spawned spawned, int pidFd, Duration killGrace, int maxOutput,
-			ScheduledExecutorService timer, JobProcesses processes, ExecutionListener listener) {
+	ProcessJob(ExecutionSpec spec, Spawner.Spawned spawned, int pidFd, JobCgroup cgroup, Duration killGrace,
+			int maxOutput, ScheduledExecutorService timer, JobProcesses processes, ExecutionListener listener) {
 		this.spec = spec;
 		this.pid = spawned.pid();
+		this.cgroup = cgroup;
 		this.killGrace = killGrace;
 		this.timer = timer;
 		this.processes = processes;
@@ -119,6 +133,10 @@ final class ProcessJob implements RunningJob {
 			ladderStartedAt = System.nanoTime();
 		}
 		ProcessControl.signalGroup(pid, ProcessControl.SIGTERM);
+		if (cgroup != null) {
+			// Whatever left the group but not the cgroup is asked to stop too.
+			cgroup.signal(ProcessControl.SIGTERM);
+		}
 		timer.schedule(this::escalate, killGrace.toNanos(), TimeUnit.NANOSECONDS);
 	}
 
@@ -130,14 +148,24 @@ final class ProcessJob implements RunningJob {
 		}
 		if (groupAlive()) {
 			log.debug("Process group {} outlived its kill-grace of {}; sending SIGKILL", pid, killGrace);
-			ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
+			kill();
 		}
+	}
+
+	/** SIGKILL to the whole job: its cgroup when it has one, and its process group. */
+	private void kill() {
+		if (cgroup != null) {
+			cgroup.kill();
+		}
+		ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
 	}
 
 	private void watch() {
 		int status;
+		ProcessControl.Reaped reaped = null;
 		try (pipes) {
-			status = pipes.awaitLeader(pid);
+			reaped = pipes.awaitLeader(pid);
+			status = reaped.status();
 			if (groupAlive()) {
 				// The leader is gone but members of its group live on: they end with the
 				// job.
@@ -147,9 +175,9 @@ final class ProcessJob implements RunningJob {
 					killAt = ladderStartedAt + killGrace.toNanos();
 				}
 				if (!pipes.awaitGroupGone(killAt, this::groupAlive)) {
-					ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
+					kill();
 					if (!pipes.awaitGroupGone(System.nanoTime() + AFTER_KILL.toNanos(), this::groupAlive)) {
-						log.warn("Process group {} still has live members after SIGKILL", pid);
+						log.warn("Job {} (process group {}) still has live processes after SIGKILL", spec.jobId(), pid);
 					}
 				}
 			}
@@ -164,12 +192,52 @@ final class ProcessJob implements RunningJob {
 			// Unwatched, the group would outlive its job: it goes now (the reaper reaps
 			// the leader).
 			log.error("Lost track of process {} of job {}; killing its group", pid, spec.jobId(), ex);
-			ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
+			kill();
 			status = -1;
 		}
 		processes.ended(spec.jobId(), (long) pid);
+		ResourceUsage usage = usage(reaped);
+		boolean memoryKilled = cgroup != null && cgroup.memoryKills() > 0;
+		if (cgroup != null) {
+			removeCgroup(0);
+		}
 		awaitStartReported();
-		listener.finished(outcome(status));
+		listener.finished(outcome(status, usage, memoryKilled));
+	}
+
+	/**
+	 * What the job used: from its cgroup (every process it had), or from the leader's
+	 * rusage.
+	 */
+	private ResourceUsage usage(ProcessControl.Reaped reaped) {
+		if (cgroup != null) {
+			JobCgroup.Usage used = cgroup.usage();
+			return new ResourceUsage(used.cpuUser(), used.cpuSystem(), used.peakMemory(), used.processes(),
+					ResourceUsage.CGROUP);
+		}
+		if (reaped == null) {
+			return null;
+		}
+		return new ResourceUsage(Duration.ofNanos(reaped.userMicros() * 1_000),
+				Duration.ofNanos(reaped.systemMicros() * 1_000), reaped.maxRssKilobytes() * 1024, null,
+				ResourceUsage.RUSAGE);
+	}
+
+	/**
+	 * Removes the job's cgroup, trying again a few times while the kernel still counts a
+	 * process in it (one that is exiting).
+	 */
+	private void removeCgroup(int attempt) {
+		if (cgroup.remove()) {
+			return;
+		}
+		if (attempt < CGROUP_REMOVAL_ATTEMPTS) {
+			timer.schedule(() -> removeCgroup(attempt + 1), 100L << attempt, TimeUnit.MILLISECONDS);
+		}
+		else {
+			log.warn("The cgroup of job {} could not be removed; the next start of the service removes it",
+					spec.jobId());
+		}
 	}
 
 	private void awaitStartReported() {
@@ -189,7 +257,7 @@ final class ProcessJob implements RunningJob {
 		}
 	}
 
-	private ExecutionOutcome outcome(int status) {
+	private ExecutionOutcome outcome(int status, ResourceUsage usage, boolean memoryKilled) {
 		// The raw wait status: the low 7 bits are the signal that ended the leader, or 0
 		// for an exit.
 		int termSignal = status & 0x7f;
@@ -199,6 +267,9 @@ final class ProcessJob implements RunningJob {
 		synchronized (lock) {
 			terminated = reason;
 		}
+		if (terminated == null && memoryKilled && exit != 0) {
+			terminated = TerminationReason.MEMORY_LIMIT;
+		}
 		Status ending = (terminated != null) ? ExecutionOutcome.statusFor(terminated)
 				: (exit == 0) ? Status.SUCCEEDED : Status.FAILED;
 		String error = switch (ending) {
@@ -206,14 +277,30 @@ final class ProcessJob implements RunningJob {
 			case TIMED_OUT -> "timed out after " + spec.timeout() + "; the process group was terminated";
 			case CANCELLED -> (terminated == TerminationReason.SHUTDOWN) ? "terminated by service shutdown"
 					: "cancelled; the process group was terminated";
-			case FAILED -> (status < 0) ? "the service lost track of the process" : (signal != null)
-					? "killed by signal " + signal + " (" + signalName(signal) + ")" : "exited with code " + exit;
+			case FAILED -> (terminated == TerminationReason.MEMORY_LIMIT) ? memoryError(signal, exit)
+					: (status < 0) ? "the service lost track of the process"
+							: (signal != null) ? "killed by signal " + signal + " (" + signalName(signal) + ")"
+									: "exited with code " + exit;
 		};
 		return ExecutionOutcome.processEnded(ending, (status < 0) ? null : exit, signal, error, stdout.snapshot(),
-				stderr.snapshot(), terminated);
+				stderr.snapshot(), terminated, usage);
 	}
 
+	private String memoryError(Integer signal, int exit) {
+		Long memory = cgroup.memoryLimit();
+		String limit = (memory != null) ? " of " + ResourceLimits.describeMemory(memory) : "";
+		return "killed by the kernel for exceeding its memory limit" + limit + " (" + ((signal != null)
+				? "the leader ended by " + signalName(signal) : "the leader exited with code " + exit) + ")";
+	}
+
+	/**
+	 * Whether anything of the job lives: a process in its cgroup, or without one, a live
+	 * member of its process group.
+	 */
 	private boolean groupAlive() {
+		if (cgroup != null) {
+			return cgroup.populated();
+		}
 		return ProcessControl.signalGroup(pid, 0) && !ProcessTable.liveMembers(pid).isEmpty();
 	}
 

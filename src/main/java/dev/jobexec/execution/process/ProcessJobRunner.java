@@ -16,13 +16,20 @@ import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.ExecutionProperties;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
+import dev.jobexec.execution.ResourceLimits;
 import dev.jobexec.execution.RunningJob;
+import dev.jobexec.os.Cgroups;
+import dev.jobexec.os.JobCgroup;
 import dev.jobexec.os.ProcessTable;
+import dev.jobexec.os.SpawnHelper;
 import dev.jobexec.os.Spawner;
 import dev.jobexec.reaper.JobProcesses;
 import lombok.extern.slf4j.Slf4j;
 
-/** Runs the jobs of one process pool, each in its own session and process group. */
+/**
+ * Runs the jobs of one process pool, each in its own session and process group, and in
+ * its own cgroup where the pool has them.
+ */
 @Slf4j
 final class ProcessJobRunner implements JobRunner {
 
@@ -36,13 +43,19 @@ final class ProcessJobRunner implements JobRunner {
 
 	private final RunAs runAs;
 
+	private final String pool;
+
+	private final JobIsolation isolation;
+
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
-			ScheduledExecutorService timer, JobProcesses processes, RunAs runAs) {
+			ScheduledExecutorService timer, JobProcesses processes, JobIsolation isolation) {
+		this.pool = pool;
 		this.config = config;
 		this.properties = properties;
 		this.timer = timer;
 		this.processes = processes;
-		this.runAs = runAs;
+		this.isolation = isolation;
+		this.runAs = isolation.runAs();
 		try {
 			Files.createDirectories(config.baseDirectory());
 		}
@@ -63,30 +76,48 @@ final class ProcessJobRunner implements JobRunner {
 		List<String> environment = new ArrayList<>(variables.size());
 		variables.forEach((name, value) -> environment.add(name + "=" + value));
 		Path directory = (spec.workingDirectory() != null) ? spec.workingDirectory() : config.baseDirectory();
+		JobCgroup cgroup = null;
+		Cgroups cgroups = isolation.cgroupsFor(pool);
+		if (cgroups != null) {
+			ResourceLimits limits = spec.limits().or(config.resourceLimits());
+			try {
+				cgroup = cgroups.create(spec.jobId(), limits.memory(), limits.processes(), limits.cpu());
+			}
+			catch (IOException | RuntimeException ex) {
+				return notStarted(spec, startedAt, listener, "could not make the job's cgroup: " + ex.getMessage());
+			}
+		}
 		processes.starting(spec.jobId());
 		Spawner.Spawned spawned;
+		int pidFd;
 		try {
-			spawned = Spawner.spawn(argv(spec), environment, directory, spec.stdin() != null);
+			SpawnHelper helper = isolation.helper();
+			if (helper != null) {
+				SpawnHelper.Started started = helper
+					.spawn(new SpawnHelper.Request(spec.command(), environment, directory, spec.stdin() != null,
+							properties.limits().rlimits(), (runAs != null) ? Math.toIntExact(runAs.uid()) : null,
+							(runAs != null) ? Math.toIntExact(runAs.gid()) : null,
+							(cgroup != null) ? cgroup.v2Directory() : null,
+							(cgroup != null) ? cgroup.v1Procs() : List.of()));
+				spawned = started.process();
+				pidFd = started.pidFd();
+			}
+			else {
+				spawned = Spawner.spawn(argv(spec), environment, directory, spec.stdin() != null);
+				pidFd = pidfd(spawned.pid(), spec.jobId());
+			}
 		}
 		catch (IOException ex) {
 			processes.ended(spec.jobId(), null);
-			listener.started(ExecutionStart.withoutProcess(startedAt));
-			listener.finished(ExecutionOutcome.failedToStart("could not start: " + ex.getMessage()));
-			return RunningJob.NONE;
+			if (cgroup != null) {
+				cgroup.kill();
+				cgroup.remove();
+			}
+			return notStarted(spec, startedAt, listener, "could not start: " + ex.getMessage());
 		}
 		long pid = spawned.pid();
 		processes.started(spec.jobId(), pid);
-		int pidFd;
-		try {
-			pidFd = Spawner.pidfd(spawned.pid());
-		}
-		catch (IOException ex) {
-			// Still watched, by polling its wait status every second instead of being
-			// woken at its end.
-			pidFd = -1;
-			log.warn("No pidfd for process {} of job {}: {}", pid, spec.jobId(), ex.getMessage());
-		}
-		ProcessJob job = new ProcessJob(spec, spawned, pidFd, config.killGrace(),
+		ProcessJob job = new ProcessJob(spec, spawned, pidFd, cgroup, config.killGrace(),
 				(int) properties.maxOutput().toBytes(), timer, processes, listener);
 		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
 		job.supervise();
@@ -101,6 +132,27 @@ final class ProcessJobRunner implements JobRunner {
 		return job;
 	}
 
+	private static RunningJob notStarted(ExecutionSpec spec, Instant startedAt, ExecutionListener listener,
+			String error) {
+		listener.started(ExecutionStart.withoutProcess(startedAt));
+		listener.finished(ExecutionOutcome.failedToStart(error));
+		return RunningJob.NONE;
+	}
+
+	/** A pidfd for a process posix_spawn started, or -1 (then its end is polled for). */
+	private static int pidfd(int pid, String jobId) {
+		try {
+			return Spawner.pidfd(pid);
+		}
+		catch (IOException ex) {
+			log.warn("No pidfd for process {} of job {}: {}", pid, jobId, ex.getMessage());
+			return -1;
+		}
+	}
+
+	/**
+	 * Without the spawn helper: prlimit, then setpriv, then the command, one exec each.
+	 */
 	private List<String> argv(ExecutionSpec spec) {
 		List<String> argv = new ArrayList<>(spec.command().size() + 12);
 		// Each of these execs the next in the same process: limits, then the user, then

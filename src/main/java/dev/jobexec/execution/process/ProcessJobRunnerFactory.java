@@ -1,6 +1,7 @@
 package dev.jobexec.execution.process;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ScheduledExecutorService;
 
 import dev.jobexec.execution.ExecutionProperties;
@@ -9,6 +10,7 @@ import dev.jobexec.execution.JobRunnerFactory;
 import dev.jobexec.execution.PoolType;
 import dev.jobexec.os.Spawner;
 import dev.jobexec.reaper.JobProcesses;
+import lombok.extern.slf4j.Slf4j;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -16,7 +18,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.stereotype.Component;
 
 /** Makes the runners of process pools. */
-@lombok.extern.slf4j.Slf4j
+@Slf4j
 @Component
 class ProcessJobRunnerFactory implements JobRunnerFactory {
 
@@ -26,39 +28,14 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final JobProcesses processes;
 
-	private final RunAs runAs;
+	private final JobIsolation isolation;
 
-	private final ProcessIsolation isolation;
-
-	ProcessJobRunnerFactory(ProcessProperties properties, ScheduledExecutorService jobexecTimer,
-			JobProcesses processes) {
-		String unavailable = Spawner.unavailable();
-		if (unavailable != null) {
-			throw new IllegalStateException("process jobs cannot be started here: " + unavailable);
-		}
-		if (!properties.limits().prlimitOptions().isEmpty()) {
-			requireExecutable("prlimit", properties.prlimit());
-		}
-		if (properties.runAs() != null) {
-			requireExecutable("setpriv", properties.setpriv());
-			this.runAs = RunAs.resolve(properties.runAs());
-			log.info("Process jobs run as uid {} gid {} (jobexec.process.run-as={})", runAs.uid(), runAs.gid(),
-					properties.runAs());
-		}
-		else {
-			this.runAs = null;
-		}
-		this.isolation = ProcessIsolation.detect(properties, runAs);
-		log.info("Process jobs start with limits {} as {}; {}", isolation.rlimits(), isolation.runAs(),
-				isolation.cgroups());
+	ProcessJobRunnerFactory(ProcessProperties properties, ScheduledExecutorService jobexecTimer, JobProcesses processes,
+			JobIsolation isolation) {
 		this.properties = properties;
 		this.timer = jobexecTimer;
 		this.processes = processes;
-	}
-
-	/** What confines job processes here, for the jobpools endpoint. */
-	ProcessIsolation isolation() {
-		return isolation;
+		this.isolation = isolation;
 	}
 
 	@Override
@@ -68,10 +45,11 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	@Override
 	public JobRunner create(String poolName, ExecutionProperties.Pool config) {
-		return new ProcessJobRunner(poolName, config, properties, timer, processes, runAs);
+		isolation.admitPool(poolName, config);
+		return new ProcessJobRunner(poolName, config, properties, timer, processes, isolation);
 	}
 
-	private static void requireExecutable(String name, java.nio.file.Path path) {
+	private static void requireExecutable(String name, Path path) {
 		if (!Files.isExecutable(path)) {
 			throw new IllegalStateException("jobexec.process." + name + ": " + path
 					+ " is not an executable; install util-linux (apt-get install util-linux) or set the path");
@@ -82,9 +60,30 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 	@EnableConfigurationProperties(ProcessProperties.class)
 	static class ProcessConfiguration {
 
-		@Bean
-		ProcessIsolation processIsolation(ProcessJobRunnerFactory factory) {
-			return factory.isolation();
+		@Bean(destroyMethod = "close")
+		JobIsolation jobIsolation(ProcessProperties properties, ExecutionProperties execution) {
+			String unavailable = Spawner.unavailable();
+			if (unavailable != null) {
+				throw new IllegalStateException("process jobs cannot be started here: " + unavailable);
+			}
+			RunAs runAs = null;
+			if (properties.runAs() != null) {
+				runAs = RunAs.resolve(properties.runAs());
+				log.info("Process jobs run as uid {} gid {} (jobexec.process.run-as={})", runAs.uid(), runAs.gid(),
+						properties.runAs());
+			}
+			JobIsolation isolation = JobIsolation.open(properties, runAs, execution);
+			if (isolation.helper() == null) {
+				// Without the helper, util-linux applies the limits and drops to the
+				// user.
+				if (!properties.limits().prlimitOptions().isEmpty()) {
+					requireExecutable("prlimit", properties.prlimit());
+				}
+				if (runAs != null) {
+					requireExecutable("setpriv", properties.setpriv());
+				}
+			}
+			return isolation;
 		}
 
 	}

@@ -3,6 +3,8 @@ package dev.jobexec.execution.process;
 import java.nio.file.Path;
 import java.util.List;
 
+import dev.jobexec.os.SpawnHelper;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -26,13 +28,19 @@ import org.springframework.util.unit.DataSize;
  * runs as root; unset, jobs run as the service's own user
  * @param prlimit the util-linux {@code prlimit} binary that applies the limits
  * @param setpriv the util-linux {@code setpriv} binary that drops to {@code run-as}
+ * @param spawnHelper the {@code jobexec-spawn} binary that starts every job (its rlimits,
+ * session, cgroups and user applied before one exec); unset, the copy built into the jar
+ * is written to {@code <data-dir>/bin} and used. Without a working helper, jobs start
+ * through {@code posix_spawn} behind {@code prlimit} and {@code setpriv}, without
+ * cgroups. ({@code prlimit} and {@code setpriv} are then used.)
  */
 @ConfigurationProperties("jobexec.process")
 public record ProcessProperties(@DefaultValue( {
 		"/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
 		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("/usr/local/bin:/usr/bin:/bin") String path,
 		@DefaultValue({}) List<String> allowedEnvOverrides, @DefaultValue Limits limits, String runAs,
-		@DefaultValue("/usr/bin/prlimit") Path prlimit, @DefaultValue("/usr/bin/setpriv") Path setpriv){
+		@DefaultValue("/usr/bin/prlimit") Path prlimit, @DefaultValue("/usr/bin/setpriv") Path setpriv,
+		Path spawnHelper){
 
 	/**
 	 * Resource limits a job process starts with; its children inherit them. Unset means
@@ -58,6 +66,28 @@ public record ProcessProperties(@DefaultValue( {
 			if (cpuTime != null && cpuTime.toSeconds() < 1) {
 				throw new IllegalArgumentException("jobexec.process.limits.cpu-time must be at least 1s");
 			}
+		}
+
+		/** These limits as setrlimit(2) calls, for the spawn helper. */
+		List<SpawnHelper.Rlimit> rlimits() {
+			List<SpawnHelper.Rlimit> rlimits = new java.util.ArrayList<>();
+			if (openFiles != null) {
+				rlimits.add(new SpawnHelper.Rlimit(SpawnHelper.RLIMIT_NOFILE, openFiles, openFiles));
+			}
+			if (processes != null) {
+				rlimits.add(new SpawnHelper.Rlimit(SpawnHelper.RLIMIT_NPROC, processes, processes));
+			}
+			if (addressSpace != null) {
+				rlimits
+					.add(new SpawnHelper.Rlimit(SpawnHelper.RLIMIT_AS, addressSpace.toBytes(), addressSpace.toBytes()));
+			}
+			if (cpuTime != null) {
+				rlimits.add(new SpawnHelper.Rlimit(SpawnHelper.RLIMIT_CPU, cpuTime.toSeconds(), cpuTime.toSeconds()));
+			}
+			if (!coreDumps) {
+				rlimits.add(new SpawnHelper.Rlimit(SpawnHelper.RLIMIT_CORE, 0, 0));
+			}
+			return rlimits;
 		}
 
 		/** prlimit options for these limits; empty when there is nothing to limit. */

@@ -21,7 +21,7 @@ class CommandPolicyTests {
 	private CommandPolicy policy(String... rules) {
 		return new CommandPolicy(new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), "/usr/bin:/bin",
 				List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
-				Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv")));
+				Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv"), null));
 	}
 
 	@Test

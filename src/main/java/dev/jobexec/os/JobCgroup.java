@@ -1,0 +1,297 @@
+package dev.jobexec.os;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import lombok.extern.slf4j.Slf4j;
+
+/**
+ * The cgroup of one job: a directory in the cgroup v2 hierarchy (when there is one) and
+ * in each v1 hierarchy used. Made with its limits before the job starts; the spawn helper
+ * puts the job's first process in it; read for the job's usage and its memory kills;
+ * killed as a whole; removed when the job has ended.
+ */
+@Slf4j
+public final class JobCgroup {
+
+	/** The CFS period a CPU limit is expressed in (100 ms, the kernel's default). */
+	private static final long CPU_PERIOD_MICROS = 100_000;
+
+	private final String name;
+
+	private final Path v2;
+
+	private final Map<String, Path> v1;
+
+	private Long memoryLimit;
+
+	JobCgroup(String name, Path v2, Map<String, Path> v1) {
+		this.name = name;
+		this.v2 = v2;
+		this.v1 = new LinkedHashMap<>(v1);
+	}
+
+	/**
+	 * A job cgroup found on disk (a dead run's): only its v2 or v1 directory is known.
+	 */
+	static JobCgroup adopt(Path directory) {
+		boolean v2 = Files.exists(directory.resolve("cgroup.controllers"));
+		if (v2) {
+			return new JobCgroup(directory.getFileName().toString(), directory, Map.of());
+		}
+		// Only the freezer matters to a leftover: it is what kills without cgroup.kill.
+		String controller = Files.exists(directory.resolve("freezer.state")) ? "freezer" : "v1";
+		return new JobCgroup(directory.getFileName().toString(), null, Map.of(controller, directory));
+	}
+
+	public String name() {
+		return name;
+	}
+
+	/** The memory limit it was made with, in bytes, or null. */
+	public Long memoryLimit() {
+		return memoryLimit;
+	}
+
+	/** The v2 directory the helper clones the job into, or null. */
+	public Path v2Directory() {
+		return v2;
+	}
+
+	/**
+	 * The v1 {@code cgroup.procs} files the job's first process joins before it execs.
+	 */
+	public List<Path> v1Procs() {
+		return v1.values().stream().map((directory) -> directory.resolve("cgroup.procs")).toList();
+	}
+
+	/** Every directory of this cgroup, v2 first. */
+	public List<Path> directories() {
+		List<Path> directories = new ArrayList<>();
+		if (v2 != null) {
+			directories.add(v2);
+		}
+		directories.addAll(v1.values());
+		return directories;
+	}
+
+	void make(Long memoryBytes, Integer processes, Double cpus, Set<String> limitControllers) throws IOException {
+		if (v2 != null) {
+			Files.createDirectory(v2);
+		}
+		for (Path directory : v1.values()) {
+			Files.createDirectory(directory);
+		}
+		if (memoryBytes != null) {
+			memoryLimit = memoryBytes;
+			Path memory = controllerDirectory("memory");
+			if (v1.containsKey("memory")) {
+				Cgroups.write(memory.resolve("memory.limit_in_bytes"), memoryBytes.toString());
+				if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
+					// No swap beyond the limit: at the limit, the job is killed, not
+					// paged out.
+					Cgroups.write(memory.resolve("memory.memsw.limit_in_bytes"), memoryBytes.toString());
+				}
+			}
+			else {
+				Cgroups.write(memory.resolve("memory.max"), memoryBytes.toString());
+				if (Files.exists(memory.resolve("memory.swap.max"))) {
+					Cgroups.write(memory.resolve("memory.swap.max"), "0");
+				}
+			}
+		}
+		if (processes != null) {
+			Cgroups.write(controllerDirectory("pids").resolve("pids.max"), processes.toString());
+		}
+		if (cpus != null) {
+			long quota = Math.max(1_000, Math.round(cpus * CPU_PERIOD_MICROS));
+			Path cpu = controllerDirectory("cpu");
+			if (v1.containsKey("cpu")) {
+				Cgroups.write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_MICROS));
+				Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+			}
+			else {
+				Cgroups.write(cpu.resolve("cpu.max"), quota + " " + CPU_PERIOD_MICROS);
+			}
+		}
+	}
+
+	/**
+	 * Where {@code controller}'s files of this job are: its v1 directory, else the v2
+	 * one.
+	 */
+	private Path controllerDirectory(String controller) {
+		Path directory = v1.getOrDefault(controller, v2);
+		if (directory == null) {
+			throw new IllegalStateException("no " + controller + " controller for job cgroup " + name);
+		}
+		return directory;
+	}
+
+	/** Whether any process is still in the cgroup. */
+	public boolean populated() {
+		if (v2 != null) {
+			return Cgroups.read(v2.resolve("cgroup.events"))
+				.map((events) -> events.contains("populated 1"))
+				.orElse(false);
+		}
+		return !members().isEmpty();
+	}
+
+	/** The processes in the cgroup now. */
+	public Set<Long> members() {
+		Set<Long> members = new LinkedHashSet<>();
+		for (Path directory : directories()) {
+			for (String word : Cgroups.words(directory.resolve("cgroup.procs"))) {
+				if (!word.isEmpty()) {
+					members.add(Long.parseLong(word));
+				}
+			}
+			if (directory.equals(v2)) {
+				break;
+			}
+		}
+		return members;
+	}
+
+	/**
+	 * Sends {@code signal} to every process in the cgroup; returns how many it reached.
+	 */
+	public int signal(int signal) {
+		int reached = 0;
+		for (long pid : members()) {
+			reached += ProcessControl.signalProcess(pid, signal) ? 1 : 0;
+		}
+		return reached;
+	}
+
+	/**
+	 * SIGKILL to every process in the cgroup, none able to fork away meanwhile:
+	 * {@code cgroup.kill} (v2), or freeze, kill every member, thaw (v1).
+	 */
+	public void kill() {
+		if (v2 != null && Files.exists(v2.resolve("cgroup.kill"))) {
+			try {
+				Cgroups.write(v2.resolve("cgroup.kill"), "1");
+				return;
+			}
+			catch (IOException ex) {
+				log.debug("cgroup.kill of {} failed: {}", v2, ex.getMessage());
+			}
+		}
+		Path freezer = v1.get("freezer");
+		if (freezer != null) {
+			try {
+				Cgroups.write(freezer.resolve("freezer.state"), "FROZEN");
+				long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+				while (!Cgroups.read(freezer.resolve("freezer.state")).orElse("").startsWith("FROZEN")
+						&& System.nanoTime() < deadline) {
+					Thread.onSpinWait();
+				}
+				signal(ProcessControl.SIGKILL);
+				Cgroups.write(freezer.resolve("freezer.state"), "THAWED");
+				return;
+			}
+			catch (IOException ex) {
+				log.debug("Freezing {} failed: {}", freezer, ex.getMessage());
+			}
+		}
+		// Neither: kill what is there, again until nothing is left or it stops changing.
+		for (int round = 0; round < 10 && signal(ProcessControl.SIGKILL) > 0; round++) {
+			Thread.onSpinWait();
+		}
+	}
+
+	/** Waits up to {@code millis} for the cgroup to empty; returns whether it did. */
+	public boolean awaitEmpty(long millis) {
+		long deadline = System.nanoTime() + millis * 1_000_000;
+		while (populated()) {
+			if (System.nanoTime() > deadline) {
+				return false;
+			}
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return !populated();
+			}
+		}
+		return true;
+	}
+
+	/** How many times the kernel killed a process of this job for its memory limit. */
+	public long memoryKills() {
+		Path v1Memory = v1.get("memory");
+		if (v1Memory != null) {
+			return Cgroups.keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L);
+		}
+		if (v2 != null) {
+			return Cgroups.keyed(v2.resolve("memory.events")).getOrDefault("oom_kill", 0L);
+		}
+		return 0;
+	}
+
+	/**
+	 * What the job used, from the cgroup's own counters; null fields were not counted.
+	 */
+	public record Usage(Duration cpuUser, Duration cpuSystem, Long peakMemory, Long processes) {
+	}
+
+	public Usage usage() {
+		Duration user = null;
+		Duration system = null;
+		if (v2 != null) {
+			Map<String, Long> cpu = Cgroups.keyed(v2.resolve("cpu.stat"));
+			if (cpu.containsKey("user_usec")) {
+				user = Duration.ofNanos(cpu.get("user_usec") * 1_000);
+				system = Duration.ofNanos(cpu.getOrDefault("system_usec", 0L) * 1_000);
+			}
+		}
+		Path cpuacct = v1.get("cpuacct");
+		if (user == null && cpuacct != null) {
+			Long userNanos = Cgroups.number(cpuacct.resolve("cpuacct.usage_user"));
+			Long systemNanos = Cgroups.number(cpuacct.resolve("cpuacct.usage_sys"));
+			user = (userNanos != null) ? Duration.ofNanos(userNanos) : null;
+			system = (systemNanos != null) ? Duration.ofNanos(systemNanos) : null;
+		}
+		Long peak = null;
+		Path v1Memory = v1.get("memory");
+		if (v1Memory != null) {
+			peak = Cgroups.number(v1Memory.resolve("memory.max_usage_in_bytes"));
+		}
+		else if (v2 != null) {
+			peak = Cgroups.number(v2.resolve("memory.peak"));
+		}
+		Path pids = v1.getOrDefault("pids", v2);
+		Long processes = (pids != null) ? Cgroups.number(pids.resolve("pids.peak")) : null;
+		return new Usage(user, system, peak, processes);
+	}
+
+	/**
+	 * Removes the cgroup's directories; returns whether all are gone (a directory that
+	 * still holds a process, such as an unreaped zombie, stays).
+	 */
+	public boolean remove() {
+		boolean all = true;
+		for (Path directory : directories()) {
+			try {
+				Files.deleteIfExists(directory);
+			}
+			catch (IOException ex) {
+				all = false;
+				log.debug("Could not remove job cgroup {}: {}", directory, ex.getMessage());
+			}
+		}
+		return all;
+	}
+
+}

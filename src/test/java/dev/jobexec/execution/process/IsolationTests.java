@@ -1,0 +1,419 @@
+package dev.jobexec.execution.process;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.jobexec.os.Cgroups;
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.CgroupFiles;
+import dev.jobexec.support.JobexecHttpTest;
+import dev.jobexec.support.ServiceProcess;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
+
+import static dev.jobexec.support.Api.map;
+import static dev.jobexec.support.Api.pid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A cgroup per process job, checked in the kernel's files: {@code /proc/<pid>/cgroup},
+ * the limits and counters in the job's cgroup directories, and {@code /proc} for what is
+ * left. Its own context adds a {@code confined} pool with limits and the shared
+ * {@code pair} pool runs without cgroups ({@code isolation=off}). Root and writable
+ * cgroups are checked for before the context starts.
+ */
+@JobexecHttpTest
+@TestPropertySource(properties = { "jobexec.pools.confined.type=process", "jobexec.pools.confined.max-concurrency=3",
+		"jobexec.pools.confined.kill-grace=1s", "jobexec.pools.confined.limits.memory=256MB",
+		"jobexec.pools.confined.limits.processes=64", "jobexec.pools.confined.limits.cpu=1" })
+class IsolationTests {
+
+	/**
+	 * A job that leaves its process group and session, clears its environment and double
+	 * forks.
+	 */
+	private static final String ESCAPE = "setsid env -i /bin/sh -c '/bin/sleep %d </dev/null >/dev/null 2>&1 & exit 0'";
+
+	@Autowired
+	Api api;
+
+	@Autowired
+	JobIsolation isolation;
+
+	@TempDir
+	Path dir;
+
+	/** Escaped processes the tests found, killed after each test whatever it showed. */
+	private static final List<Long> STRAYS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+	@BeforeAll
+	static void cgroupsHere() {
+		Cgroups cgroups = Cgroups.open();
+		try {
+			CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(java.util.Locale.ROOT));
+		}
+		finally {
+			if (cgroups.usable()) {
+				cgroups.close();
+			}
+		}
+	}
+
+	@BeforeEach
+	void theServiceUsesThem() {
+		assertThat(isolation.snapshot().pools()).containsEntry("confined", "cgroup per job")
+			.containsEntry("pair", "no cgroup");
+	}
+
+	@AfterEach
+	void killStrays() {
+		STRAYS.forEach((pid) -> ProcessControl.signalProcess(pid, ProcessControl.SIGKILL));
+		STRAYS.clear();
+	}
+
+	@Test
+	void theCommandsFirstInstructionRunsInTheJobsCgroup() {
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"pool": "confined", "command": ["/bin/cat", "/proc/self/cgroup"]}
+				"""));
+		assertThat(job).containsEntry("state", "SUCCEEDED");
+		String cgroups = (String) map(job.get("stdout")).get("text");
+		String id = (String) job.get("id");
+		// cat never forks: what it reads is where execve left it, put there before it
+		// ran.
+		assertThat(cgroups.lines().filter((line) -> line.endsWith("/" + id))).as(cgroups)
+			.anyMatch((line) -> line.startsWith("0::"))
+			.anyMatch((line) -> line.matches("\\d+:[^:]*memory[^:]*:.*"))
+			.anyMatch((line) -> line.matches("\\d+:[^:]*pids[^:]*:.*"));
+	}
+
+	@Test
+	void aJobsLimitsAreWrittenToItsCgroupAndItsCgroupIsRemovedWhenItEnds() {
+		Map<String, Object> submitted = api.submit("""
+				{"pool": "confined", "command": ["/bin/sleep", "300"],
+				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
+				""");
+		String id = (String) submitted.get("id");
+		assertThat(map(submitted.get("limits"))).containsEntry("memory", "64MB")
+			.containsEntry("processes", 20)
+			.containsEntry("cpu", 0.5);
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
+		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
+		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
+		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
+
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
+		awaitRemoved(cgroup);
+	}
+
+	@Test
+	void aJobWithoutLimitsGetsItsPools() {
+		String id = api.submitId("""
+				{"pool": "confined", "command": ["/bin/sleep", "300"]}
+				""");
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		assertThat(memoryLimit(cgroup)).isEqualTo(256L << 20);
+		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("64");
+		assertThat(cpuQuota(cgroup)).isEqualTo("100000 100000");
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		api.awaitEnd(id);
+		awaitRemoved(cgroup);
+	}
+
+	@Test
+	void askingForMoreThanThePoolAllowsIsA400NamingTheLimit() {
+		Map<String, Object> problem = api.post("""
+				{"pool": "confined", "command": ["/bin/true"],
+				 "limits": {"memory": "1GB", "processes": 65, "cpu": 2}}
+				""").getResponseBody();
+		assertThat(problem).containsEntry("status", 400);
+		assertThat(map(problem.get("errors"))).containsKeys("limits.memory", "limits.processes", "limits.cpu");
+		assertThat((String) map(problem.get("errors")).get("limits.memory")).contains("256MB");
+
+		Map<String, Object> withoutCgroups = api.post("""
+				{"pool": "pair", "command": ["/bin/true"], "limits": {"memory": "64MB"}}
+				""").getResponseBody();
+		assertThat(withoutCgroups).containsEntry("status", 400);
+		assertThat((String) map(withoutCgroups.get("errors")).get("limits")).contains("cgroup");
+	}
+
+	@Test
+	void aMemoryHogEndsFailedWithTheMemoryReason() {
+		double killsBefore = memoryKills();
+		// tail keeps the last line of its input: /dev/zero has no line end, so it grows
+		// without bound.
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"pool": "confined", "command": ["/usr/bin/tail", "/dev/zero"], "limits": {"memory": "32MB"}}
+				"""));
+		assertThat(job).containsEntry("state", "FAILED")
+			.containsEntry("terminationReason", "MEMORY_LIMIT")
+			.containsEntry("signal", 9);
+		assertThat((String) job.get("error")).contains("memory limit of 32MB");
+		assertThat(((Number) map(job.get("usage")).get("peakMemory")).longValue()).isGreaterThan(16L << 20)
+			.isLessThanOrEqualTo(32L << 20);
+		assertThat(memoryKills()).isEqualTo(killsBefore + 1);
+	}
+
+	@Test
+	void aMemoryHogBelowTheLeaderNamesTheMemoryLimitToo() {
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"pool": "confined", "command": ["/bin/sh", "-c", "head -c 400000000 /dev/zero | tail"],
+				 "limits": {"memory": "32MB"}}
+				"""));
+		assertThat(job).containsEntry("state", "FAILED")
+			.containsEntry("terminationReason", "MEMORY_LIMIT")
+			.containsEntry("exitCode", 137);
+	}
+
+	@Test
+	void aForkBombIsCappedByPidsMaxWhileTheServiceAnswers() {
+		// The classic bomb; its leader waits on a sleep started first, so that the job
+		// runs until its timeout.
+		String id = api.submitId("""
+				{"pool": "confined", "command": ["/bin/bash", "-c", "sleep 300 & s=$!; :() { :|:& }; :; wait $s"],
+				 "limits": {"processes": 16}, "timeout": "PT4S"}
+				""");
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		Path pids = cgroup.get("pids");
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> CgroupFiles.read(pids, "pids.events")
+				.map((events) -> !events.matches("(?s)max 0\\b.*"))
+				.orElse(false));
+		for (int i = 0; i < 10 && CgroupFiles.read(pids, "pids.current").isPresent(); i++) {
+			CgroupFiles.read(pids, "pids.current")
+				.ifPresent((current) -> assertThat(Long.parseLong(current)).isLessThanOrEqualTo(16));
+			long askedAt = System.nanoTime();
+			assertThat(api.statusOf("/actuator/health/liveness")).isEqualTo(200);
+			assertThat(Duration.ofNanos(System.nanoTime() - askedAt)).isLessThan(Duration.ofSeconds(2));
+		}
+		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
+		awaitRemoved(cgroup);
+	}
+
+	@Test
+	void anEscapeFromGroupSessionAndEnvironmentIsKilledAtTheTimeout() {
+		int marker = marker();
+		String id = api
+			.submitId(job("confined", String.format(ESCAPE, marker) + "; sleep 300", "\"timeout\": \"PT2S\""));
+		long escaped = awaitEscaped(id, marker);
+		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
+		assertThat(alive(escaped)).as("the escaped process, when its job timed out").isFalse();
+	}
+
+	@Test
+	void anEscapeFromGroupSessionAndEnvironmentIsKilledAtCancel() {
+		int marker = marker();
+		String id = api.submitId(job("confined", String.format(ESCAPE, marker) + "; sleep 300", null));
+		long escaped = awaitEscaped(id, marker);
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
+		assertThat(alive(escaped)).as("the escaped process, when its job was cancelled").isFalse();
+	}
+
+	@Test
+	void anEscapeFromGroupSessionAndEnvironmentIsKilledAtTheJobsEnd() throws Exception {
+		int marker = marker();
+		Path go = dir.resolve("go");
+		// The leader exits 0 once the test has seen the escaped process.
+		String id = api.submitId(job("confined",
+				String.format(ESCAPE, marker) + "; while [ ! -e " + go + " ]; do sleep 0.05; done", null));
+		long escaped = awaitEscaped(id, marker);
+		Files.createFile(go);
+		assertThat(api.awaitEnd(id)).containsEntry("state", "SUCCEEDED");
+		assertThat(alive(escaped)).as("the escaped process, when its job ended").isFalse();
+	}
+
+	@Test
+	void withoutACgroupTheSameEscapeOutlivesItsJob() {
+		// What isolation=off gives: the reason the cgroup exists.
+		int marker = marker();
+		String id = api.submitId(job("pair", String.format(ESCAPE, marker) + "; sleep 300", "\"timeout\": \"PT1S\""));
+		long escaped = awaitEscaped(id, marker);
+		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
+		assertThat(alive(escaped)).as("the escaped process of a job without a cgroup").isTrue();
+	}
+
+	@Test
+	void usageComesFromTheCgroupOrWithoutOneFromRusage() {
+		String work = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; /bin/sleep 0.1 & /bin/sleep 0.1 & wait";
+		Map<String, Object> confined = api.awaitEnd(api.submitId(job("process", work, null)));
+		Map<String, Object> usage = map(confined.get("usage"));
+		assertThat(usage).containsEntry("source", "cgroup");
+		assertThat(Duration.parse((String) usage.get("cpuUser"))).isPositive();
+		assertThat(Duration.parse((String) usage.get("cpuSystem"))).isGreaterThanOrEqualTo(Duration.ZERO);
+		assertThat(((Number) usage.get("peakMemory")).longValue()).isPositive();
+		assertThat(((Number) usage.get("processes")).longValue()).isGreaterThanOrEqualTo(3);
+
+		Map<String, Object> unconfined = api.awaitEnd(api.submitId(job("pair", work, null)));
+		Map<String, Object> rusage = map(unconfined.get("usage"));
+		assertThat(rusage).containsEntry("source", "rusage").doesNotContainKey("processes");
+		assertThat(Duration.parse((String) rusage.get("cpuUser"))).isPositive();
+		assertThat(((Number) rusage.get("peakMemory")).longValue()).isPositive();
+
+		String scrape = api.scrape();
+		assertThat(scrape)
+			.containsPattern("jobexec_jobs_cpu_seconds_count\\{[^}]*pool=\"process\"[^}]*source=\"cgroup\"")
+			.containsPattern("jobexec_jobs_cpu_seconds_count\\{[^}]*pool=\"pair\"[^}]*source=\"rusage\"")
+			.containsPattern("jobexec_jobs_memory_peak_bytes_count\\{[^}]*pool=\"process\"");
+	}
+
+	@Test
+	void noCgroupIsLeftAfterManyJobs() {
+		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
+		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
+		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			ids.add(api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"/bin/sleep 0.05 & exit " + (i % 2) + "\"]}"));
+		}
+		ids.add(probe);
+		ids.forEach(api::awaitEnd);
+		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+			for (Path directory : run.values()) {
+				for (String id : ids) {
+					assertThat(directory.resolve(id)).doesNotExist();
+				}
+			}
+		});
+	}
+
+	@Test
+	void aCrashedRunsCgroupsAndWhatEscapedIntoThemAreGoneAfterARestart() throws Exception {
+		int marker = marker();
+		long escaped;
+		Map<String, Path> cgroup;
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of())) {
+			Api crashing = service.api();
+			String id = crashing.submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
+			escaped = awaitEscaped(crashing, id, marker);
+			cgroup = cgroupOf(escaped);
+			service.sigkill();
+			service.awaitExit(Duration.ofSeconds(30));
+		}
+		// The crash guard ends what it can tie to the job; the cgroups stay until a run
+		// removes them.
+		assertThat(cgroup.values()).allMatch(Files::isDirectory);
+		try (ServiceProcess restarted = ServiceProcess.start(dir, List.of())) {
+			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
+			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
+			assertThat(cgroup.values()).noneMatch(Files::exists);
+			assertThat(parents(cgroup).values()).noneMatch(Files::exists);
+		}
+	}
+
+	// ---- helpers
+
+	private static String job(String pool, String script, String extra) {
+		return "{\"pool\": \"" + pool + "\", \"command\": [\"/bin/sh\", \"-c\", \"" + script.replace("\"", "\\\"")
+				+ "\"]" + ((extra != null) ? ", " + extra : "") + "}";
+	}
+
+	private static int marker() {
+		return 4_000_000 + ThreadLocalRandom.current().nextInt(1_000_000);
+	}
+
+	/**
+	 * Waits for the job's escaped {@code sleep <marker>}, checks that it really escaped
+	 * (another session, no job id in its environment) and returns its pid.
+	 */
+	private long awaitEscaped(String id, int marker) {
+		return awaitEscaped(api, id, marker);
+	}
+
+	private static long awaitEscaped(Api api, String id, int marker) {
+		long session = pid(api.awaitRunning(id));
+		ProcessTable.Entry escaped = Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> ProcessTable.all()
+				.stream()
+				.filter((entry) -> !entry.isZombie())
+				.filter((entry) -> ProcessTable.cmdline(entry.pid()).equals("/bin/sleep\0" + marker + "\0"))
+				.findFirst(), Optional::isPresent)
+			.orElseThrow();
+		assertThat(ProcessTable.environmentVariable(escaped.pid(), "JOBEXEC_JOB_ID")).as("escaped environment")
+			.isEmpty();
+		assertThat(readSession(escaped.pid())).as("escaped session").isNotEqualTo(session);
+		STRAYS.add(escaped.pid());
+		return escaped.pid();
+	}
+
+	private static long readSession(long pid) {
+		try {
+			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+			return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static boolean alive(long pid) {
+		return ProcessTable.read(pid).filter((entry) -> !entry.isZombie()).isPresent();
+	}
+
+	private static Map<String, Path> cgroupOf(long pid) {
+		Map<String, Path> directories = new java.util.LinkedHashMap<>(CgroupFiles.of(pid));
+		// Only the hierarchies jobexec makes job cgroups in.
+		directories.values().removeIf((directory) -> !directory.toString().contains("/jobexec/"));
+		assertThat(directories).as("job cgroups of process %d", pid).isNotEmpty();
+		return directories;
+	}
+
+	private static Map<String, Path> parents(Map<String, Path> cgroup) {
+		Map<String, Path> parents = new java.util.LinkedHashMap<>();
+		cgroup.forEach((key, directory) -> parents.put(key, directory.getParent()));
+		return parents;
+	}
+
+	private static void awaitRemoved(Map<String, Path> cgroup) {
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(15))
+			.untilAsserted(() -> assertThat(cgroup.values()).noneMatch(Files::exists));
+	}
+
+	private static String file(Map<String, Path> cgroup, String controller, String name) {
+		Path directory = cgroup.getOrDefault(controller, cgroup.get(CgroupFiles.V2));
+		return CgroupFiles.read(directory, name).orElseThrow(() -> new AssertionError(directory + "/" + name));
+	}
+
+	private static long memoryLimit(Map<String, Path> cgroup) {
+		return Long.parseLong(cgroup.containsKey("memory") ? file(cgroup, "memory", "memory.limit_in_bytes")
+				: file(cgroup, CgroupFiles.V2, "memory.max"));
+	}
+
+	/** The CPU quota and period, as cgroup v2's {@code cpu.max} spells them. */
+	private static String cpuQuota(Map<String, Path> cgroup) {
+		if (cgroup.containsKey("cpu")) {
+			return file(cgroup, "cpu", "cpu.cfs_quota_us") + " " + file(cgroup, "cpu", "cpu.cfs_period_us");
+		}
+		return file(cgroup, CgroupFiles.V2, "cpu.max");
+	}
+
+	private double memoryKills() {
+		return api.scrape()
+			.lines()
+			.filter((line) -> line.startsWith("jobexec_jobs_memory_limit_kills_total{")
+					&& line.contains("pool=\"confined\""))
+			.mapToDouble((line) -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+			.sum();
+	}
+
+}
