@@ -83,6 +83,7 @@ class OpenApiConfiguration {
 						.addApiResponse("401", new ApiResponse().$ref("Unauthorized"))));
 			Map<String, Schema> schemas = openApi.getComponents().getSchemas();
 			describeLimits(schemas.get("JobRequest"), limits);
+			((Schema<?>) schemas.get("BatchRequest").getProperties().get("jobs")).maxItems(limits.maxBatchSize());
 			require(schemas.get("PoolSnapshot"), "name", "type", "maxConcurrency", "queueCapacity", "active", "queued",
 					"completed", "rejected", "stuckThreads", "defaultTimeout", "maxTimeout", "killGrace", "accepting");
 			require(schemas.get("TaskView"), "name", "description", "parameters");

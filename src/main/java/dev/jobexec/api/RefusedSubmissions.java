@@ -1,5 +1,7 @@
 package dev.jobexec.api;
 
+import java.util.List;
+
 import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobService;
@@ -19,12 +21,12 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.util.UrlPathHelper;
 
 /**
- * Makes {@code jobexec.jobs.rejected} count every refused {@code POST /api/v1/jobs} once.
- * {@link JobService} counts the refusals it makes; the ones made before it sees the
- * submission (a body that is not JSON, has an unknown field, fails Bean Validation, is
- * too large or of another media type) are counted here, as {@code invalid}, when the
- * problem advice answers them. A request without a valid API key is not counted: it is no
- * one's submission.
+ * Makes {@code jobexec.jobs.rejected} count every refused {@code POST /api/v1/jobs} once
+ * (a batch refused before it was read counts once too). {@link JobService} counts the
+ * refusals it makes; the ones made before it sees the submission (a body that is not
+ * JSON, has an unknown field, fails Bean Validation, is too large or of another media
+ * type) are counted here, as {@code invalid}, when the problem advice answers them. A
+ * request without a valid API key is not counted: it is no one's submission.
  */
 @Component
 @RequiredArgsConstructor
@@ -61,7 +63,8 @@ class RefusedSubmissions {
 		HttpServletRequest http = (request instanceof NativeWebRequest nativeRequest)
 				? nativeRequest.getNativeRequest(HttpServletRequest.class) : null;
 		return http != null && HttpMethod.POST.matches(http.getMethod())
-				&& "/api/v1/jobs".equals(UrlPathHelper.defaultInstance.getPathWithinApplication(http));
+				&& List.of("/api/v1/jobs", "/api/v1/jobs/batch")
+					.contains(UrlPathHelper.defaultInstance.getPathWithinApplication(http));
 	}
 
 }

@@ -17,13 +17,14 @@ import org.springframework.util.unit.DataSize;
  * @param maxLabels most labels
  * @param maxLabelKeyLength longest label key (at most 128)
  * @param maxLabelValueLength longest label value (at most 256)
+ * @param maxBatchSize most jobs in one {@code POST /api/v1/jobs/batch}
  */
 @ConfigurationProperties("jobexec.limits")
 public record JobLimits(@DefaultValue("2MB") DataSize maxRequestSize, @DefaultValue("1MB") DataSize maxStdin,
 		@DefaultValue("1024") int maxArguments, @DefaultValue("32768") int maxArgumentLength,
 		@DefaultValue("64") int maxEnvEntries, @DefaultValue("8192") int maxEnvValueLength,
 		@DefaultValue("32") int maxLabels, @DefaultValue("64") int maxLabelKeyLength,
-		@DefaultValue("256") int maxLabelValueLength) {
+		@DefaultValue("256") int maxLabelValueLength, @DefaultValue("1000") int maxBatchSize) {
 
 	public JobLimits {
 		require(maxRequestSize.toBytes() > 0, "max-request-size must be positive");
@@ -35,6 +36,7 @@ public record JobLimits(@DefaultValue("2MB") DataSize maxRequestSize, @DefaultVa
 		// The store's label columns hold 128 and 256 characters.
 		require(maxLabelKeyLength >= 1 && maxLabelKeyLength <= 128, "max-label-key-length must be 1 to 128");
 		require(maxLabelValueLength >= 1 && maxLabelValueLength <= 256, "max-label-value-length must be 1 to 256");
+		require(maxBatchSize >= 1, "max-batch-size must be positive");
 	}
 
 	private static void require(boolean condition, String message) {

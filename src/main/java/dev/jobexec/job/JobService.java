@@ -173,6 +173,167 @@ public class JobService implements SmartLifecycle {
 		return new Submission(job, false);
 	}
 
+	/** The label every job of a batch carries: the batch's id. */
+	public static final String BATCH_LABEL = "batch";
+
+	/**
+	 * Validates, stores and queues a batch of jobs, all of them or none: every job is
+	 * checked first (a problem names a field by its job's index, such as
+	 * {@code jobs[3].command}, or carries the job's {@code index}), then a place for each
+	 * is reserved in its pool (429 when the batch does not fit), then all are stored in
+	 * one transaction. Each job carries the label {@value #BATCH_LABEL} with the batch's
+	 * id. A refused batch counts each of its jobs as refused.
+	 * @throws InvalidJobException (400), CommandNotAllowedException (403),
+	 * UnknownPoolException or UnknownTaskException (404), PoolFullException (429),
+	 * PoolClosedException or StoreUnavailableException (503)
+	 */
+	public Batch submitBatch(List<JobRequest> requests) {
+		try {
+			validator.checkBatchSize(requests.size());
+		}
+		catch (InvalidJobException ex) {
+			rejectAll(requests, "invalid");
+			throw ex;
+		}
+		String batch = JobIds.next();
+		List<SubmissionValidator.Validated> checked = new java.util.ArrayList<>(requests.size());
+		Map<String, String> errors = new java.util.LinkedHashMap<>();
+		for (int i = 0; i < requests.size(); i++) {
+			JobRequest request = requests.get(i);
+			String prefix = "jobs[" + i + "].";
+			if (request.labels() != null && request.labels().containsKey(BATCH_LABEL)) {
+				errors.put(prefix + "labels",
+						"the label '" + BATCH_LABEL + "' is the batch's id; a job of a batch " + "may not set it");
+			}
+			try {
+				checked.add(validator.validate(request, SubmissionValidator.poolName(request)));
+			}
+			catch (InvalidJobException ex) {
+				if (ex.getBody().getProperties() != null
+						&& ex.getBody().getProperties().get("errors") instanceof Map<?, ?> fields) {
+					fields.forEach((field, message) -> errors.put(prefix + field, String.valueOf(message)));
+				}
+				else {
+					errors.put(prefix.substring(0, prefix.length() - 1), reason(ex));
+				}
+			}
+			catch (CommandNotAllowedException | UnknownPoolException | UnknownTaskException ex) {
+				rejectAll(requests, (ex instanceof CommandNotAllowedException) ? "forbidden" : "invalid");
+				ex.getBody().setProperty("index", i);
+				throw ex;
+			}
+		}
+		if (!errors.isEmpty()) {
+			rejectAll(requests, "invalid");
+			throw new InvalidJobException(errors);
+		}
+		Instant now = Instant.now();
+		List<Job> jobs = new java.util.ArrayList<>(requests.size());
+		for (int i = 0; i < requests.size(); i++) {
+			JobRequest request = requests.get(i);
+			Map<String, String> labels = new java.util.TreeMap<>(
+					(request.labels() != null) ? request.labels() : Map.of());
+			labels.put(BATCH_LABEL, batch);
+			JobRequest labelled = new JobRequest(request.pool(), request.command(), request.task(), request.params(),
+					request.stdin(), request.env(), request.workingDirectory(), request.timeout(), request.daemon(),
+					labels, request.limits());
+			jobs.add(new Job(JobIds.next(), checked.get(i).pool().name(), labelled, checked.get(i).timeout(), now, null,
+					null));
+		}
+		if (lease != null) {
+			submitBatchToCluster(requests, checked, jobs);
+		}
+		else {
+			submitBatchHere(requests, checked, jobs);
+		}
+		return new Batch(batch, jobs);
+	}
+
+	private void submitBatchHere(List<JobRequest> requests, List<SubmissionValidator.Validated> checked,
+			List<Job> jobs) {
+		List<WorkerPool.Reservation> reservations = new java.util.ArrayList<>(jobs.size());
+		try {
+			for (SubmissionValidator.Validated validated : checked) {
+				reservations.add(validated.pool().reserve());
+			}
+		}
+		catch (PoolFullException ex) {
+			reservations.forEach(WorkerPool.Reservation::release);
+			rejectAll(requests, "queue_full");
+			ex.getBody()
+				.setDetail("The batch of " + jobs.size() + " jobs does not fit: pool '"
+						+ checked.get(reservations.size()).pool().name() + "' has room for fewer of them");
+			throw ex;
+		}
+		catch (PoolClosedException ex) {
+			reservations.forEach(WorkerPool.Reservation::release);
+			rejectAll(requests, "shutting_down");
+			throw ex;
+		}
+		try {
+			store.insertAll(jobs);
+		}
+		catch (RuntimeException ex) {
+			reservations.forEach(WorkerPool.Reservation::release);
+			rejectAll(requests, "store_unavailable");
+			throw ex;
+		}
+		for (int i = 0; i < jobs.size(); i++) {
+			events.publishEvent(new JobEvent.Submitted(jobs.get(i).pool()));
+			dispatch(jobs.get(i), checked.get(i), reservations.get(i));
+		}
+	}
+
+	/**
+	 * Cluster mode: the whole batch goes into the shared queue, within each pool's
+	 * queue-capacity across the cluster, and this node claims what it has slots for.
+	 */
+	private void submitBatchToCluster(List<JobRequest> requests, List<SubmissionValidator.Validated> checked,
+			List<Job> jobs) {
+		Map<String, WorkerPool> pools = new java.util.TreeMap<>();
+		checked.forEach((validated) -> pools.put(validated.pool().name(), validated.pool()));
+		Map<String, Integer> capacities = new java.util.TreeMap<>();
+		try {
+			for (WorkerPool pool : pools.values()) {
+				pool.checkOpen();
+				capacities.put(pool.name(), pool.config().queueCapacity());
+			}
+		}
+		catch (PoolClosedException ex) {
+			rejectAll(requests, "shutting_down");
+			throw ex;
+		}
+		String full;
+		try {
+			full = store.admitAll(jobs, capacities);
+		}
+		catch (RuntimeException ex) {
+			rejectAll(requests, "store_unavailable");
+			throw ex;
+		}
+		if (full != null) {
+			rejectAll(requests, "queue_full");
+			PoolFullException refusal = pools.get(full).refuseFull();
+			refusal.getBody()
+				.setDetail("The batch of " + jobs.size() + " jobs does not fit: pool '" + full
+						+ "' has room for fewer of them across the cluster");
+			throw refusal;
+		}
+		jobs.forEach((job) -> events.publishEvent(new JobEvent.Submitted(job.pool())));
+		pools.values().forEach((pool) -> claim(pool, null, ClaimTrigger.SUBMIT));
+	}
+
+	/** Counts each job of a refused batch as refused, with {@code reason}. */
+	private void rejectAll(List<JobRequest> requests, String reason) {
+		for (JobRequest request : requests) {
+			events.publishEvent(new JobEvent.Rejected(poolTag(SubmissionValidator.poolName(request)), reason));
+		}
+	}
+
+	/** A stored batch: its id (the {@value #BATCH_LABEL} label) and its jobs in order. */
+	public record Batch(String id, List<Job> jobs) {
+	}
+
 	/**
 	 * The job first submitted with a key, as it is now, when the request is the same.
 	 * @throws IdempotencyKeyReusedException (422) when it is not

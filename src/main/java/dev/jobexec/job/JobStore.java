@@ -31,6 +31,12 @@ public interface JobStore {
 	void insert(Job job);
 
 	/**
+	 * Stores a batch of submitted jobs in one transaction: all of them or none.
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
+	void insertAll(List<Job> jobs);
+
+	/**
 	 * @throws StoreUnavailableException when the store cannot be written
 	 */
 	void update(Job job);
@@ -65,6 +71,16 @@ public interface JobStore {
 	 * @throws StoreUnavailableException when the store cannot be written
 	 */
 	Admission admit(Job job, int queueCapacity, String startOn, Instant at);
+
+	/**
+	 * Cluster mode: stores a batch of submitted jobs as queued, all of them or none, in
+	 * one transaction: none when one of their pools would then have more unclaimed queued
+	 * jobs across the cluster than its capacity in {@code queueCapacities}. The nodes are
+	 * told that the pools have work.
+	 * @return null when all were stored, otherwise the pool whose queue they do not fit
+	 * @throws StoreUnavailableException when the store cannot be written
+	 */
+	String admitAll(List<Job> jobs, java.util.Map<String, Integer> queueCapacities);
 
 	/** How {@link #admit} stored a job. */
 	enum Admission {

@@ -47,6 +47,17 @@ class SubmissionValidator {
 
 	private final JobIsolation isolation;
 
+	/**
+	 * @throws InvalidJobException when a batch has more jobs than
+	 * {@code jobexec.limits.max-batch-size}
+	 */
+	void checkBatchSize(int jobs) {
+		if (jobs > limits.maxBatchSize()) {
+			throw InvalidJobException.of("jobs", "has " + jobs + " jobs; at most " + limits.maxBatchSize()
+					+ " are allowed (jobexec.limits.max-batch-size)");
+		}
+	}
+
 	/** The pool a request names, or the default pool for its kind. */
 	static String poolName(JobRequest request) {
 		if (request.pool() != null) {

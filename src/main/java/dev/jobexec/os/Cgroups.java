@@ -384,10 +384,11 @@ public final class Cgroups {
 		}
 		text.append("; limits: ").append(limits.isEmpty() ? "none" : String.join(", ", limits));
 		if (!v1Problems.isEmpty() || v2Problem != null) {
-			text.append(" (not used: ")
-				.append(String.join("; ", v1Problems))
-				.append((v2Problem != null) ? "cgroup v2: " + v2Problem : "")
-				.append(")");
+			List<String> problems = new ArrayList<>(v1Problems);
+			if (v2Problem != null) {
+				problems.add("cgroup v2: " + v2Problem);
+			}
+			text.append(" (not used: ").append(String.join("; ", problems)).append(")");
 		}
 		return new Cgroups(layout, v2, v1, limits, text.toString());
 	}

@@ -78,6 +78,46 @@ class JdbcJobStore implements JobStore {
 		write("insert job " + p.id(), refusingATakenKey(p.idempotencyKey(), () -> insertRow(p, params, job.labels())));
 	}
 
+	@Override
+	public void insertAll(List<Job> jobs) {
+		write("insert " + jobs.size() + " jobs", () -> {
+			for (Job job : jobs) {
+				Job.Persisted p = job.persisted();
+				insertRow(p, parameters(p), job.labels());
+			}
+		});
+	}
+
+	@Override
+	public String admitAll(List<Job> jobs, Map<String, Integer> queueCapacities) {
+		Map<String, Integer> counts = new java.util.TreeMap<>();
+		jobs.forEach((job) -> counts.merge(job.pool(), 1, Integer::sum));
+		try {
+			write("insert " + jobs.size() + " jobs", () -> {
+				jdbc.sql("select pg_advisory_xact_lock(?)").param(QUEUE_LOCK).query((rs, n) -> 1).list();
+				for (Map.Entry<String, Integer> pool : counts.entrySet()) {
+					int waiting = jdbc
+						.sql("select count(*) from job where pool = ? and state = 'QUEUED' and instance is null")
+						.param(pool.getKey())
+						.query(Integer.class)
+						.single();
+					if (waiting + pool.getValue() > queueCapacities.get(pool.getKey())) {
+						throw new QueueFull(pool.getKey());
+					}
+				}
+				for (Job job : jobs) {
+					Job.Persisted p = job.persisted();
+					insertRow(p, parameters(p), job.labels());
+				}
+				counts.keySet().forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
+			});
+			return null;
+		}
+		catch (QueueFull ex) {
+			return ex.pool;
+		}
+	}
+
 	private void insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
 		jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
 				+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
@@ -143,7 +183,7 @@ class JdbcJobStore implements JobStore {
 					.query(Integer.class)
 					.single();
 				if (waiting >= queueCapacity) {
-					throw new QueueFull();
+					throw new QueueFull(p.pool());
 				}
 				insertRow(p, params, job.labels());
 				tellNodes(QUEUED_CHANNEL, p.pool());
@@ -278,8 +318,11 @@ class JdbcJobStore implements JobStore {
 	/** The capacity check found the pool's queue full: the insert is not made. */
 	private static final class QueueFull extends RuntimeException {
 
-		QueueFull() {
+		private final String pool;
+
+		QueueFull(String pool) {
 			super(null, null, false, false);
+			this.pool = pool;
 		}
 
 	}

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.NodeTools;
 import dev.jobexec.support.ServiceProcess;
+import lombok.extern.slf4j.Slf4j;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * relies on. A separate service, because the examples leave a stuck thread and cancelled
  * jobs behind that would disturb the tests sharing a context.
  */
+@Slf4j
 class HttpExamplesTests {
 
 	static final Path EXAMPLES = NodeTools.PROJECT.resolve("http-examples");
@@ -64,7 +66,11 @@ class HttpExamplesTests {
 	void everyExampleAnswersWhatItsAssertionsSay() throws Exception {
 		List<String> files;
 		try (Stream<Path> listing = Files.list(EXAMPLES)) {
-			files = listing.filter((file) -> file.toString().endsWith(".http")).map(Path::toString).sorted().toList();
+			files = listing.filter((file) -> file.toString().endsWith(".http"))
+				.filter((file) -> !file.getFileName().toString().equals("isolation.http") || cgroupPerJob())
+				.map(Path::toString)
+				.sorted()
+				.toList();
 		}
 		assertThat(files).hasSizeGreaterThanOrEqualTo(4);
 
@@ -72,6 +78,31 @@ class HttpExamplesTests {
 
 		assertThat(result.exitCode()).as(result.output()).isZero();
 		assertThat(result.output()).containsPattern("\\d+ requests processed \\(\\d+ succeeded\\)");
+	}
+
+	/**
+	 * Whether the service gives process jobs a cgroup each, which isolation.http needs
+	 * (as root on a machine with writable cgroups: in CI, always).
+	 */
+	private static boolean cgroupPerJob() {
+		Map<String, Object> health = service.api()
+			.client()
+			.get()
+			.uri("/actuator/health/isolation")
+			.exchange()
+			.returnResult(Api.JSON)
+			.getResponseBody();
+		Object pool = (health != null && health.get("details") instanceof Map<?, ?> details
+				&& details.get("pools") instanceof Map<?, ?> pools) ? pools.get("process") : null;
+		boolean confined = "cgroup per job".equals(pool);
+		if (!confined) {
+			String reason = "the service gives process jobs no cgroup here: " + health;
+			if (Boolean.parseBoolean(System.getenv("JOBEXEC_REQUIRE_CGROUPS"))) {
+				throw new IllegalStateException(reason + " (JOBEXEC_REQUIRE_CGROUPS is set)");
+			}
+			log.warn("Leaving http-examples/isolation.http out: {}", reason);
+		}
+		return confined;
 	}
 
 	@Test

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.test.web.servlet.client.EntityExchangeResult;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -290,6 +292,28 @@ class ClusterTests {
 			assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(10));
 			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> alive(processes).isEmpty());
 			other.api().client().delete().uri("/api/v1/jobs/" + id).exchange().expectStatus().isEqualTo(409);
+		}
+
+		@Test
+		void aBatchGoesToTheSharedQueueWholeOrNotAtAllAndRunsAcrossNodes() {
+			String sleeper = "{\"pool\": \"spread\", \"command\": [\"/bin/sleep\", \"1\"]}";
+			EntityExchangeResult<Map<String, Object>> answer = b.api()
+				.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(4, sleeper)) + "]}",
+						"Prefer", "wait=60");
+			assertThat(answer.getStatus().value()).isEqualTo(200);
+			List<Map<String, Object>> jobs = Api.list(answer.getResponseBody().get("jobs"));
+			assertThat(jobs).hasSize(4).allSatisfy((job) -> assertThat(job).containsEntry("state", "SUCCEEDED"));
+			assertThat(jobs.stream().map((job) -> job.get("node")).distinct().count()).isGreaterThan(1);
+
+			// The narrow pool's queue holds 5 across the cluster: a batch of 6 is refused
+			// whole.
+			String probe = java.util.UUID.randomUUID().toString();
+			String narrow = "{\"pool\": \"narrow\", \"command\": [\"/bin/true\"], \"labels\": {\"probe\": \"" + probe
+					+ "\"}}";
+			EntityExchangeResult<Map<String, Object>> refused = c.api()
+				.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(6, narrow)) + "]}");
+			assertThat(refused.getStatus().value()).isEqualTo(429);
+			assertThat(a.api().listed("label=probe:{p}", probe)).isEmpty();
 		}
 
 		@Test

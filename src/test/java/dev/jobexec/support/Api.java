@@ -91,14 +91,37 @@ public class Api {
 
 	/** POSTs a job and returns the whole exchange. */
 	public EntityExchangeResult<Map<String, Object>> post(String body, String... headers) {
+		return postTo("/api/v1/jobs", body, headers);
+	}
+
+	/** POSTs a batch of jobs and returns the whole exchange. */
+	public EntityExchangeResult<Map<String, Object>> postBatch(String body, String... headers) {
+		return postTo("/api/v1/jobs/batch", body, headers);
+	}
+
+	private EntityExchangeResult<Map<String, Object>> postTo(String path, String body, String... headers) {
 		RestTestClient.RequestHeadersSpec<?> request = client.post()
-			.uri("/api/v1/jobs")
+			.uri(path)
 			.contentType(MediaType.APPLICATION_JSON)
 			.body(body);
 		for (int i = 0; i < headers.length; i += 2) {
 			request.header(headers[i], headers[i + 1]);
 		}
 		return request.exchange().returnResult(JSON);
+	}
+
+	/**
+	 * The jobs of one page of {@code GET /api/v1/jobs?<query>}, which must answer 200.
+	 */
+	public List<Map<String, Object>> listed(String query, Object... variables) {
+		return list(client.get()
+			.uri("/api/v1/jobs?" + query, variables)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(JSON)
+			.getResponseBody()
+			.get("items"));
 	}
 
 	/** POSTs a job that must be accepted with 202, and returns it. */

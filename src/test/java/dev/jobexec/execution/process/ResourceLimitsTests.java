@@ -20,7 +20,10 @@ import org.springframework.beans.factory.annotation.Autowired;
 import static dev.jobexec.support.Api.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every job process starts with the configured rlimits; a fork bomb is contained. */
+/**
+ * Every job process starts with the configured rlimits, through the spawn helper or
+ * without it; a fork bomb is contained.
+ */
 @JobexecHttpTest
 class ResourceLimitsTests {
 
@@ -37,6 +40,38 @@ class ResourceLimitsTests {
 				"""));
 		assertThat(job).containsEntry("state", "SUCCEEDED");
 		assertThat(map(job.get("stdout")).get("text")).isEqualTo("512\n0\n");
+	}
+
+	@Test
+	void withoutTheSpawnHelperJobsStartBehindPrlimitAndStillEndAsAWhole() throws Exception {
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(),
+				"--jobexec.process.spawn-helper=" + dir.resolve("no-such-helper"),
+				"--jobexec.process.limits.open-files=256", "--jobexec.pools.process.kill-grace=1s")) {
+			Api fallback = service.api();
+			fallback.client()
+				.get()
+				.uri("/actuator/health/isolation")
+				.exchange()
+				.expectStatus()
+				.isOk()
+				.expectBody()
+				.jsonPath("$.details.spawn")
+				.value((spawn) -> assertThat((String) spawn).startsWith("posix_spawn, then prlimit"))
+				.jsonPath("$.details.layout")
+				.isEqualTo("none");
+			Map<String, Object> limits = fallback.awaitState(
+					fallback.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"ulimit -n; ulimit -c\"]}"), "SUCCEEDED");
+			assertThat(map(limits.get("stdout")).get("text")).isEqualTo("256\n0\n");
+			assertThat(map(limits.get("usage"))).containsEntry("source", "rusage");
+
+			String family = fallback.submitId("""
+					{"command": ["/bin/sh", "-c", "sleep 300 & sleep 300 & wait"], "timeout": "PT1S"}
+					""");
+			long pgid = Api.pid(fallback.awaitRunning(family));
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ProcessTable.liveMembers(pgid).size() >= 3);
+			assertThat(fallback.awaitEnd(family)).containsEntry("state", "TIMED_OUT");
+			assertThat(ProcessTable.liveMembers(pgid)).isEmpty();
+		}
 	}
 
 	@Test
