@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  * e2e    N C BODY [POOL]  submit N jobs with C concurrent submitters, then wait until all are terminal
  * submit N C BODY SECS    submit up to N jobs with C concurrent submitters (at most SECS seconds)
  * stream C SECS BODY      closed loop: C clients each submit with Prefer: wait=60 and wait for the end
+ * sync   N C PATH BODY WARM  N POSTs of BODY to PATH by C clients, each answered when its command has ended
+ *                         (another service at BENCH_URL, e.g. webhook); WARM: a GET path that runs nothing
  * kill   N BODY           kill latency of jobexec: group death time minus (startedAt + timeout)
  * floor  N SECONDS        kill latency floor: own process group, kill(-pgid, SIGTERM) at the deadline
  * </pre>
@@ -72,6 +74,7 @@ public class BenchClient {
 					(args.length > 4) ? args[4] : "process");
 			case "submit" -> submit(Integer.parseInt(args[1]), Integer.parseInt(args[2]), args[3],
 					Double.parseDouble(args[4]));
+			case "sync" -> sync(Integer.parseInt(args[1]), Integer.parseInt(args[2]), args[3], args[4], args[5]);
 			case "stream" -> stream(Integer.parseInt(args[1]), Double.parseDouble(args[2]), args[3]);
 			case "kill" -> kill(Integer.parseInt(args[1]), args[2]);
 			case "floor" -> floor(Integer.parseInt(args[1]), Double.parseDouble(args[2]));
@@ -83,7 +86,11 @@ public class BenchClient {
 	// ---- HTTP ----
 
 	static HttpResponse<String> post(String body, String prefer) throws IOException, InterruptedException {
-		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(BASE + "/api/v1/jobs"))
+		return post("/api/v1/jobs", body, prefer);
+	}
+
+	static HttpResponse<String> post(String path, String body, String prefer) throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(BASE + path))
 			.timeout(Duration.ofSeconds(120))
 			.header("X-API-Key", KEY)
 			.header("Content-Type", "application/json")
@@ -255,6 +262,32 @@ public class BenchClient {
 		});
 		double seconds = (System.nanoTime() - start) / 1e9;
 		System.out.printf("accepted=%d seconds=%.3f per_s=%.1f statuses=%s%n", done.get(), seconds,
+				done.get() / seconds, counts(statuses));
+	}
+
+	/**
+	 * The synchronous peer of e2e for another service that runs a command per request and answers
+	 * once it has ended: after the same client warm-up (3 s of GETs of WARM, which runs nothing), C
+	 * clients POST BODY to PATH, N requests in all; the clock stops at the last answer. Only 200s
+	 * count as done.
+	 */
+	static void sync(int n, int concurrency, String path, String body, String warmPath) throws Exception {
+		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+		warmClient(concurrency, warmPath);
+		AtomicInteger next = new AtomicInteger();
+		AtomicInteger done = new AtomicInteger();
+		long start = System.nanoTime();
+		runAll(concurrency, () -> {
+			while (next.getAndIncrement() < n) {
+				HttpResponse<String> response = post(path, body, null);
+				statuses.computeIfAbsent(response.statusCode(), (s) -> new AtomicInteger()).incrementAndGet();
+				if (response.statusCode() == 200) {
+					done.incrementAndGet();
+				}
+			}
+		});
+		double seconds = (System.nanoTime() - start) / 1e9;
+		System.out.printf("jobs=%d seconds=%.3f jobs_per_s=%.1f statuses=%s%n", done.get(), seconds,
 				done.get() / seconds, counts(statuses));
 	}
 

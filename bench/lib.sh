@@ -26,8 +26,11 @@
 #                            Starts the service on DATA_DIR (a path under bench_work; a new one is a fresh, empty
 #                            store) on a free loopback port, with bench_launch_opts and the Spring arguments
 #                            --server.address=127.0.0.1, the port, the data dir, API key bench_key,
-#                            bench_service_args (the script's own, every start and the training run alike) and
-#                            SPRING_ARG; its output goes to DATA_DIR.log. Waits until /actuator/health/readiness
+#                            bench_service_args (the script's own, every start and the training run alike),
+#                            $BENCH_SERVICE_ARGS (split at white space; the same for every start, e.g.
+#                            --jobexec.pools.process.isolation=off; a property given twice gets both values, so
+#                            only for properties the script does not set) and SPRING_ARG; its output goes to
+#                            DATA_DIR.log. Waits until /actuator/health/readiness
 #                            answers 200 (at most $BENCH_READY_TIMEOUT s, default 300); if the service exits or
 #                            the deadline passes, prints the end of its log, stops it and exits 1. Sets bench_pid
 #                            (the JVM itself), bench_port, bench_url, bench_service_log and bench_startup_ms
@@ -244,8 +247,9 @@ bench__alive() {
   [ "${fields[0]}" != Z ] && [ "${fields[19]}" = "$bench__pid_start" ]
 }
 bench_start() {
-  local data=$1 start deadline reason=
+  local data=$1 start deadline reason='' extra_args=()
   shift
+  read -r -a extra_args <<<"${BENCH_SERVICE_ARGS:-}"
   [ -z "$bench_pid" ] || bench_die "bench_start: the service already runs (pid $bench_pid)"
   [ -n "$bench_app_jar" ] || bench_die "bench_start: call bench_prepare_launch first"
   if [ -n "$bench_fixed_port" ]; then
@@ -261,7 +265,8 @@ bench_start() {
   deadline=$((start + ${BENCH_READY_TIMEOUT:-300} * 1000000000))
   "$bench_java" ${bench_launch_opts[@]+"${bench_launch_opts[@]}"} ${bench__extra_jvm_opts[@]+"${bench__extra_jvm_opts[@]}"} \
     -jar "$bench_app_jar" --server.address=127.0.0.1 --server.port="$bench_port" --jobexec.data-dir="$data" \
-    --jobexec.security.api-keys="$bench_key" ${bench_service_args[@]+"${bench_service_args[@]}"} "$@" \
+    --jobexec.security.api-keys="$bench_key" ${bench_service_args[@]+"${bench_service_args[@]}"} \
+    ${extra_args[@]+"${extra_args[@]}"} "$@" \
     >>"$bench_service_log" 2>&1 &
   bench_pid=$!
   # The start time of that pid, so that bench_stop never signals another process that got the pid later.

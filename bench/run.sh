@@ -3,7 +3,8 @@
 # (progress goes to stderr). Starts the packaged service (a copy of the jar, a fresh temp data dir, a random
 # free port, API key bench-key-0123456789abcdef) and measures:
 #   1. process jobs end to end (/bin/true over HTTP at concurrency C) vs ProcessBuilder, C posix_spawn and
-#      Python subprocess at the same concurrency;
+#      Python subprocess at the same concurrency, and vs webhook (adnanh/webhook, a Go HTTP command runner: one
+#      hook running /bin/true, answered once it has ended) driven by the same load generator at the same C;
 #   2. thread jobs: echo submissions per second (wrk) vs GET /actuator/health/liveness with the same wrk
 #      settings, and echo jobs end to end (Prefer: wait) vs Python multiprocessing.Pool;
 #   3. kill latency: group death past the deadline (startedAt + timeout) vs the same group killed directly;
@@ -15,13 +16,16 @@
 # (-Dspring.aot.enabled=true, when the jar was built with -Paot) and a JDK AOT cache (-XX:AOTCache) from one
 # training run made here first. The training run is not part of any figure; its duration is in the notes.
 # BENCH_JVM_OPTS adds JVM options to every start, the training run included (e.g.
-# BENCH_JVM_OPTS=-XX:TieredStopAtLevel=1).
+# BENCH_JVM_OPTS=-XX:TieredStopAtLevel=1); BENCH_SERVICE_ARGS adds Spring arguments to every start, the training
+# run included (e.g. BENCH_SERVICE_ARGS=--jobexec.pools.process.isolation=off; properties the script sets
+# itself, listed in bench/README.md, cannot be overridden this way).
 # Usage: bench/run.sh [--quick]   (--quick: smaller counts and shorter runs, under two minutes on 2 cores;
 #   the full run takes 5 to 10 minutes). Packages the jar with the Maven wrapper first, with -Paot (Spring AOT)
 #   on JDK 25 (the AOT processing makes that about 30 s even when nothing changed);
 #   BENCH_JAR=path/to.jar measures that jar instead, for before/after figures.
 # Needs: JDK 25 (see bench/lib.sh), curl, wrk (installed with apt-get when missing and running as root).
-# Optional: cc (C baseline), python3 (Python baselines). Only ever talks to 127.0.0.1.
+# Optional: cc (C baseline), python3 (Python baselines), webhook (installed with apt-get when missing and running
+# as root; without it the webhook row says so). Only ever talks to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=$PWD/bench
@@ -56,8 +60,11 @@ t0=$(date +%s%N)
 # The work dir; on exit lib.sh stops the service (SIGTERM, then SIGKILL) and removes the dir.
 bench_make_work
 work=$bench_work
-stream_pid=
-bench_on_exit() { [ -z "$stream_pid" ] || kill "$stream_pid" 2>/dev/null || true; }
+stream_pid=; webhook_pid=
+bench_on_exit() {
+  [ -z "$stream_pid" ] || kill "$stream_pid" 2>/dev/null || true
+  [ -z "$webhook_pid" ] || kill "$webhook_pid" 2>/dev/null || true
+}
 
 # ---- tools ----
 if ! command -v wrk >/dev/null; then
@@ -87,6 +94,17 @@ if command -v python3 >/dev/null && python3 -c 'import multiprocessing, concurre
   have_py=1
 else
   notes+=("Python baselines skipped: no \`python3\`.")
+fi
+if ! command -v webhook >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "installing webhook with apt-get ..."
+  { export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq webhook || { apt-get update -qq && apt-get install -y -qq webhook; }; } \
+    >"$work/apt-webhook.log" 2>&1 || log "   webhook could not be installed ($(tail -1 "$work/apt-webhook.log"))"
+fi
+have_webhook=0; webhook_version=
+if command -v webhook >/dev/null; then
+  have_webhook=1
+  webhook_version=$(webhook -version 2>&1 | awk '{ print $NF; exit }')
 fi
 
 # ---- helpers ----
@@ -119,6 +137,51 @@ wait_pool_idle() {
     sleep 0.2
   done
   calc "%.1f" "($(date +%s%N) - $start) / 1e9"
+}
+
+# webhook (scenario 1): one hook, POST /hooks/true, running /bin/true. include-command-output-in-response makes
+# webhook answer once the command has ended (by default it answers at once and runs the command afterwards).
+cat >"$work/hooks.json" <<'EOF'
+[{"id": "true", "execute-command": "/bin/true", "include-command-output-in-response": true}]
+EOF
+webhook_body='{"command":["/bin/true"]}'
+# start_webhook LOG [OPTION...]: webhook on a free loopback port with those hooks, until GET / answers 200;
+# sets webhook_pid and webhook_url. stop_webhook: SIGTERM to it, and waits for it.
+start_webhook() {
+  local log_file=$1 port
+  shift
+  port=$(bench_free_port)
+  webhook_url=http://127.0.0.1:$port
+  webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$port" "$@" >"$log_file" 2>&1 &
+  webhook_pid=$!
+  for _ in $(seq 1 200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$webhook_url/")" = 200 ] && return 0
+    kill -0 "$webhook_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  stop_webhook
+  return 1
+}
+stop_webhook() {
+  [ -n "$webhook_pid" ] || return 0
+  kill "$webhook_pid" 2>/dev/null || true
+  wait "$webhook_pid" 2>/dev/null || true
+  webhook_pid=
+}
+# webhook_check N: N POSTs to a verbose webhook, one at a time; succeeds when all N were answered 200 and its
+# log shows N executions of /bin/true that finished. Prints what it saw.
+webhook_check() {
+  local ok=0 execs finished
+  start_webhook "$work/webhook-check.log" -verbose || { echo "webhook did not start"; return 1; }
+  for _ in $(seq 1 "$1"); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$webhook_body" \
+      "$webhook_url/hooks/true")" = 200 ] && ok=$((ok + 1))
+  done
+  stop_webhook
+  execs=$(grep -c 'executing /bin/true' "$work/webhook-check.log" || true)
+  finished=$(grep -c 'finished handling true' "$work/webhook-check.log" || true)
+  echo "requests=$1 answered_200=$ok executions=$execs finished=$finished"
+  [ "$ok" = "$1" ] && [ "$execs" = "$1" ] && [ "$finished" = "$1" ]
 }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$bench_pid/status"; }
@@ -183,6 +246,10 @@ log "starting the service ..."
 start_service "$work/data"
 startups=("$startup_ms")
 log "ready in ${startup_ms} ms at $base_url (pid $bench_pid)"
+# How the process pool's jobs are confined (the isolation health component; absent in older builds).
+isolation=$(api "$base_url/actuator/health/isolation" | sed -n 's/.*"pools":{[^}]*"process":"\([^"]*\)".*/\1/p')
+isolation=${isolation:-unknown (no isolation health component)}
+log "process pool: $isolation"
 if grep -q '^\[[0-9.]*s\]\[error\]\[aot\]' "$work/data.log"; then  # a cache the JVM cannot use: it starts without
   grep '\[error\]\[aot\]' "$work/data.log" | head -5 >&2
   notes+=("The JVM rejected the JDK AOT cache (\`[error][aot]\` in its log), so the start-up figures are without it.")
@@ -202,6 +269,28 @@ pb_rate=$(value jobs_per_s "$pb")
 c_rate=; py_rate=
 if [ "$have_cc" = 1 ]; then c=$("$work/spawn_baseline" "$n_spawn" "$C"); log "   C posix_spawn: $c"; c_rate=$(value jobs_per_s "$c"); fi
 if [ "$have_py" = 1 ]; then py=$(python3 "$bench/baselines.py" spawn "$n_spawn" "$C"); log "   Python subprocess: $py"; py_rate=$(value jobs_per_s "$py"); fi
+wh_rate=; wh_text="– (no \`webhook\`: apt-get install -y webhook)"
+if [ "$have_webhook" = 1 ]; then
+  # First a check that every request runs /bin/true (verbose webhook, its log counted), then the measured
+  # run on a quiet webhook (verbose logging would cost it time): the client of jobexec's figure, same N and C.
+  if check=$(webhook_check 10); then
+    log "   webhook check: $check"
+    if start_webhook "$work/webhook.log"; then
+      wh=$(BENCH_URL=$webhook_url BENCH_KEY='' "$java" -cp "$work/classes" BenchClient sync "$n_spawn" "$C" /hooks/true \
+        "$webhook_body" /)
+      stop_webhook
+      log "   webhook: $wh"
+      wh_rate=$(value jobs_per_s "$wh")
+      wh_text="$wh_rate (webhook $webhook_version: hook running \`/bin/true\`, answered once it ended; same client, C=$C)"
+      notes+=("Scenario 1, webhook: jobexec's jobs are submitted without waiting (202, queued in the pool of $C) and its clock stops when all are terminal; webhook answers each request once its command has ended, so its $C clients never run ahead of the commands. Both run at most $C commands at a time.")
+      [ "$(value statuses "$wh")" = "200:$n_spawn" ] || notes+=("Scenario 1, webhook: not every request was answered 200: $(value statuses "$wh") (only 200s count).")
+    else
+      wh_text="– (webhook did not start: $(tail -1 "$work/webhook.log"))"
+    fi
+  else
+    log "   webhook check failed: $check"; wh_text="– (webhook check failed: $check)"
+  fi
+fi
 je=$(client e2e "$n_spawn" "$C" '{"command":["/bin/true"]}'); log "   jobexec: $je"
 je_rate=$(value jobs_per_s "$je")
 [ "$(value states "$je")" = "SUCCEEDED:$n_spawn" ] || notes+=("Scenario 1: not every job succeeded: $(value states "$je").")
@@ -210,6 +299,7 @@ row "$s1 vs ProcessBuilder" "$je_rate" "$je_rate" "$pb_rate (Java ProcessBuilder
 if [ "$have_cc" = 1 ]; then
   row "$s1 vs C" "$je_rate" "$je_rate" "$c_rate (C posix_spawn + waitpid)" "$c_rate" higher "≥ 0.6× C" ratio 0.6
 fi
+row "$s1 vs webhook" "$je_rate" "$je_rate" "$wh_text" "$wh_rate" higher "≥ 0.8× webhook" ratio 0.8
 if [ "$have_py" = 1 ]; then
   row "$s1 vs Python" "$je_rate" "$je_rate" "$py_rate (Python subprocess.run, ThreadPoolExecutor($C))" "$py_rate" higher "–" none
 fi
@@ -315,7 +405,7 @@ echo
 echo "- machine: $(nproc) CPUs, $cpu_model, $mem_total memory, Linux $(uname -r)"
 echo "- java: $java_version ($java_home); wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')$([ "$have_py" = 1 ] && echo "; $(python3 --version 2>&1)")$([ "$have_cc" = 1 ] && echo "; cc $(cc -dumpversion)")"
 echo "- load average before → after: $load_before → $load_after (other work on the machine makes every figure noisy)"
-echo "- service: pools process (max-concurrency $C), thread (64), one (1); queues 200000; H2 store in a fresh temp dir; extracted jar, Spring AOT $spring_aot, JDK AOT cache $([ -s "$aot_cache" ] && echo on || echo off); $total_s s for the whole run"
+echo "- service: pools process (max-concurrency $C; $isolation), thread (64), one (1); queues 200000; H2 store in a fresh temp dir; extracted jar, Spring AOT $spring_aot, JDK AOT cache $([ -s "$aot_cache" ] && echo on || echo off)$([ -z "${BENCH_SERVICE_ARGS:-}" ] || echo "; BENCH_SERVICE_ARGS: \`$BENCH_SERVICE_ARGS\`"); $total_s s for the whole run"
 echo
 echo "| scenario | jobexec | baseline | ratio | ratio is | target | met |"
 echo "|---|---|---|---|---|---|---|"
