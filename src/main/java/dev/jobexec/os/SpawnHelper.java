@@ -155,6 +155,10 @@ public final class SpawnHelper implements AutoCloseable {
 			catch (HelperGoneException ex) {
 				log.warn("The spawn helper ({}) stopped answering ({}); starting it again", binary, ex.getMessage());
 				shutDownHelper();
+				if (startedUnreported(request)) {
+					throw new IOException("the spawn helper stopped while starting the job, whose process may "
+							+ "have run; it was killed, and the job is not started twice");
+				}
 				launch();
 				return exchange(request, body);
 			}
@@ -162,6 +166,28 @@ public final class SpawnHelper implements AutoCloseable {
 		finally {
 			lock.unlock();
 		}
+	}
+
+	/**
+	 * Whether the helper that stopped had already started the job's process: with a
+	 * cgroup v2 directory, a process in it says so, and it is killed there. Without one
+	 * this cannot be told, and the job is started again.
+	 */
+	private static boolean startedUnreported(Request request) {
+		if (request.cgroupV2() == null) {
+			return false;
+		}
+		List<String> members = Cgroups.words(request.cgroupV2().resolve("cgroup.procs"));
+		if (members.stream().allMatch(String::isEmpty)) {
+			return false;
+		}
+		try {
+			Cgroups.write(request.cgroupV2().resolve("cgroup.kill"), "1");
+		}
+		catch (IOException killFailed) {
+			log.warn("Could not kill the unreported process in {}: {}", request.cgroupV2(), killFailed.getMessage());
+		}
+		return true;
 	}
 
 	@Override
