@@ -123,11 +123,7 @@ class BatchController {
 		Duration wait = JobController.preferredWait(prefer);
 		List<Job> now = batch.jobs();
 		if (wait != null) {
-			long deadline = System.nanoTime() + wait.toNanos();
-			now = batch.jobs()
-				.stream()
-				.map((job) -> jobs.await(job, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))))
-				.toList();
+			now = jobs.awaitAll(batch.jobs(), wait);
 			if (now.stream().allMatch((job) -> job.state().isTerminal())) {
 				headers.set("Preference-Applied", "wait=" + wait.toSeconds());
 				return ResponseEntity.ok().headers(headers).body(view(batch.id(), now));

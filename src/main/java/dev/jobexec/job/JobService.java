@@ -201,9 +201,13 @@ public class JobService implements SmartLifecycle {
 		for (int i = 0; i < requests.size(); i++) {
 			JobRequest request = requests.get(i);
 			String prefix = "jobs[" + i + "].";
+			String labelsProblem = validator.batchLabelsProblem(request.labels());
 			if (request.labels() != null && request.labels().containsKey(BATCH_LABEL)) {
 				errors.put(prefix + "labels",
-						"the label '" + BATCH_LABEL + "' is the batch's id; a job of a batch " + "may not set it");
+						"the label '" + BATCH_LABEL + "' is the batch's id; a job of a batch may not set it");
+			}
+			else if (labelsProblem != null) {
+				errors.put(prefix + "labels", labelsProblem);
 			}
 			try {
 				checked.add(validator.validate(request, SubmissionValidator.poolName(request)));
@@ -614,6 +618,26 @@ public class JobService implements SmartLifecycle {
 		if (watch != null && !watch.isDone()) {
 			// Another waiter on the same job falls back to reading the store.
 			claimedHere.remove(job.id(), watch);
+		}
+		return current;
+	}
+
+	/**
+	 * The jobs once all have ended, or as they are when {@code wait} has elapsed, in
+	 * order. Each is waited for in turn within one deadline; a job another node runs is
+	 * read from the store when its turn comes, so one that ended meanwhile costs one
+	 * read.
+	 */
+	public List<Job> awaitAll(List<Job> jobs, Duration wait) {
+		long deadline = System.nanoTime() + Math.max(0, Math.min(wait.toNanos(), Duration.ofDays(1).toNanos()));
+		List<Job> current = new java.util.ArrayList<>(jobs);
+		for (int i = 0; i < current.size(); i++) {
+			Job job = current.get(i);
+			if (!job.whenTerminal().isDone() && !active.containsKey(job.id()) && lease != null) {
+				job = store.find(job.id()).orElse(job);
+			}
+			long left = deadline - System.nanoTime();
+			current.set(i, (job.state().isTerminal() || left <= 0) ? job : await(job, Duration.ofNanos(left)));
 		}
 		return current;
 	}

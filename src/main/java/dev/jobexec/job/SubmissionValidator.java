@@ -58,6 +58,17 @@ class SubmissionValidator {
 		}
 	}
 
+	/**
+	 * Why a job of a batch may not have these labels, or null: the batch adds one, which
+	 * must fit {@code jobexec.limits.max-labels} too (a job is checked again when another
+	 * node claims it, or after a restart).
+	 */
+	String batchLabelsProblem(Map<String, String> labels) {
+		int count = (labels != null) ? labels.size() : 0;
+		return (count >= limits.maxLabels()) ? "has " + count + " labels; a job of a batch may have at most "
+				+ (limits.maxLabels() - 1) + ", as the batch adds one (jobexec.limits.max-labels)" : null;
+	}
+
 	/** The pool a request names, or the default pool for its kind. */
 	static String poolName(JobRequest request) {
 		if (request.pool() != null) {

@@ -376,7 +376,9 @@ public final class Cgroups {
 		}
 		StringBuilder text = new StringBuilder(describe(layout)).append(": a cgroup per job");
 		if (v2 != null) {
-			text.append(" under ").append(v2.getParent()).append(" (cgroup.kill");
+			text.append(" under ")
+				.append(v2.getParent())
+				.append(Files.exists(v2.resolve("cgroup.kill")) ? " (cgroup.kill" : " (cgroup.freeze, then SIGKILL");
 			text.append(v2Controllers.isEmpty() ? "" : ", " + String.join(", ", v2Controllers)).append(")");
 		}
 		if (!v1.isEmpty()) {
@@ -448,7 +450,18 @@ public final class Cgroups {
 			boolean isRoot = !Files.exists(own.resolve("cgroup.type"));
 			if (!isRoot && !enable(own, offered)) {
 				Path leaf = Files.createDirectories(own.resolve("jobexec-service"));
-				write(leaf.resolve("cgroup.procs"), Long.toString(ProcessTable.SELF));
+				// Every process of the cgroup: the service and whatever it started
+				// already.
+				for (String pid : words(own.resolve("cgroup.procs"))) {
+					if (!pid.isEmpty()) {
+						try {
+							write(leaf.resolve("cgroup.procs"), pid);
+						}
+						catch (IOException ex) {
+							log.debug("Could not move process {} into {}: {}", pid, leaf, ex.getMessage());
+						}
+					}
+				}
 				log.info("Moved the service into {} so that its cgroup can hand controllers to job cgroups", leaf);
 				if (!enable(own, offered)) {
 					return Set.of();

@@ -70,7 +70,7 @@ public final class JobCgroup {
 	 * The v1 {@code cgroup.procs} files the job's first process joins before it execs.
 	 */
 	public List<Path> v1Procs() {
-		return v1.values().stream().map((directory) -> directory.resolve("cgroup.procs")).toList();
+		return v1.values().stream().distinct().map((directory) -> directory.resolve("cgroup.procs")).toList();
 	}
 
 	/** Every directory of this cgroup, v2 first. */
@@ -79,7 +79,7 @@ public final class JobCgroup {
 		if (v2 != null) {
 			directories.add(v2);
 		}
-		directories.addAll(v1.values());
+		v1.values().stream().distinct().forEach(directories::add);
 		return directories;
 	}
 
@@ -87,7 +87,8 @@ public final class JobCgroup {
 		if (v2 != null) {
 			Files.createDirectory(v2);
 		}
-		for (Path directory : v1.values()) {
+		// A co-mounted hierarchy (cpu,cpuacct) gives two controllers one directory.
+		for (Path directory : v1.values().stream().distinct().toList()) {
 			Files.createDirectory(directory);
 		}
 		if (memoryBytes != null) {
@@ -187,6 +188,19 @@ public final class JobCgroup {
 				log.debug("cgroup.kill of {} failed: {}", v2, ex.getMessage());
 			}
 		}
+		if (v2 != null && Files.exists(v2.resolve("cgroup.freeze"))) {
+			// Before cgroup.kill (Linux 5.14): frozen, nothing forks away while it is
+			// killed.
+			try {
+				Cgroups.write(v2.resolve("cgroup.freeze"), "1");
+				signal(ProcessControl.SIGKILL);
+				Cgroups.write(v2.resolve("cgroup.freeze"), "0");
+				return;
+			}
+			catch (IOException ex) {
+				log.debug("Freezing {} failed: {}", v2, ex.getMessage());
+			}
+		}
 		Path freezer = v1.get("freezer");
 		if (freezer != null) {
 			try {
@@ -228,7 +242,29 @@ public final class JobCgroup {
 		return true;
 	}
 
-	/** How many times the kernel killed a process of this job for its memory limit. */
+	/**
+	 * Whether the kernel killed a process of this job because the job reached its own
+	 * memory limit: it has one, it was reached ({@code memory.events} {@code max}, or v1
+	 * {@code memory.failcnt} or a peak at the limit), and a process was killed for
+	 * memory. An OOM kill by the host or an enclosing cgroup, without the job at its
+	 * limit, is not one.
+	 */
+	public boolean killedAtMemoryLimit() {
+		if (memoryLimit == null || memoryKills() == 0) {
+			return false;
+		}
+		Path v1Memory = v1.get("memory");
+		if (v1Memory != null) {
+			// v1 counts a failed charge in failcnt, but not always (not with memsw set to
+			// the same limit): a peak within 5 % of the limit says it was reached too.
+			Long failures = Cgroups.number(v1Memory.resolve("memory.failcnt"));
+			Long peak = Cgroups.number(v1Memory.resolve("memory.max_usage_in_bytes"));
+			return (failures != null && failures > 0) || (peak != null && peak >= memoryLimit - memoryLimit / 20);
+		}
+		return Cgroups.keyed(v2.resolve("memory.events")).getOrDefault("max", 0L) > 0;
+	}
+
+	/** How many times the kernel killed a process of this job for memory. */
 	public long memoryKills() {
 		Path v1Memory = v1.get("memory");
 		if (v1Memory != null) {

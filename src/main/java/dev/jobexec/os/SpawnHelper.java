@@ -155,9 +155,14 @@ public final class SpawnHelper implements AutoCloseable {
 			catch (HelperGoneException ex) {
 				log.warn("The spawn helper ({}) stopped answering ({}); starting it again", binary, ex.getMessage());
 				shutDownHelper();
-				if (startedUnreported(request)) {
-					throw new IOException("the spawn helper stopped while starting the job, whose process may "
-							+ "have run; it was killed, and the job is not started twice");
+				if (ex.requestSent) {
+					// It may have cloned the job's process already: a second start could
+					// run
+					// it twice, so the start fails (and what is in its cgroup is killed).
+					killUnreported(request);
+					launch();
+					throw new IOException("the spawn helper stopped while starting the job; it was not started "
+							+ "again, as its process may have begun");
 				}
 				launch();
 				return exchange(request, body);
@@ -169,17 +174,14 @@ public final class SpawnHelper implements AutoCloseable {
 	}
 
 	/**
-	 * Whether the helper that stopped had already started the job's process: with a
-	 * cgroup v2 directory, a process in it says so, and it is killed there. Without one
-	 * this cannot be told, and the job is started again.
+	 * Kills whatever the helper that stopped may have started for {@code request}: what
+	 * is in the job's cgroup v2 directory. Without one, a process it cloned is ended by
+	 * the reaper once its job has ended (it carries the job's id).
 	 */
-	private static boolean startedUnreported(Request request) {
-		if (request.cgroupV2() == null) {
-			return false;
-		}
-		List<String> members = Cgroups.words(request.cgroupV2().resolve("cgroup.procs"));
-		if (members.stream().allMatch(String::isEmpty)) {
-			return false;
+	private static void killUnreported(Request request) {
+		if (request.cgroupV2() == null
+				|| Cgroups.words(request.cgroupV2().resolve("cgroup.procs")).stream().allMatch(String::isEmpty)) {
+			return;
 		}
 		try {
 			Cgroups.write(request.cgroupV2().resolve("cgroup.kill"), "1");
@@ -187,7 +189,6 @@ public final class SpawnHelper implements AutoCloseable {
 		catch (IOException killFailed) {
 			log.warn("Could not kill the unreported process in {}: {}", request.cgroupV2(), killFailed.getMessage());
 		}
-		return true;
 	}
 
 	@Override
@@ -276,7 +277,7 @@ public final class SpawnHelper implements AutoCloseable {
 				throw new IOException(describe(request, reply));
 			}
 			if (reply.pid() <= 0 || reply.pidFd() < 0) {
-				throw new HelperGoneException("no pid or pidfd in the reply");
+				throw new HelperGoneException("no pid or pidfd in the reply", true);
 			}
 			Spawner.Spawned spawned = new Spawner.Spawned(reply.pid(), (in != null) ? in[1] : -1, out[0], err[0]);
 			if (in != null) {
@@ -358,7 +359,7 @@ public final class SpawnHelper implements AutoCloseable {
 					if (errno == Libc.EINTR) {
 						continue;
 					}
-					throw new HelperGoneException("sendmsg: " + Libc.strerror(errno));
+					throw new HelperGoneException("sendmsg: " + Libc.strerror(errno), false);
 				}
 				offset += sent;
 			}
@@ -387,7 +388,7 @@ public final class SpawnHelper implements AutoCloseable {
 			while (received < 0 && Libc.errno(state) == Libc.EINTR);
 			if (received != REPLY_SIZE) {
 				throw new HelperGoneException((received < 0) ? "recvmsg: " + Libc.strerror(Libc.errno(state))
-						: "the helper closed its socket");
+						: "the helper closed its socket", true);
 			}
 			int pidFd = -1;
 			long controlLength = message.get(LONG, 40);
@@ -463,11 +464,17 @@ public final class SpawnHelper implements AutoCloseable {
 		buffer.putInt(bytes.length).put(bytes);
 	}
 
-	/** The helper did not answer as it should: it is started again once. */
+	/**
+	 * The helper did not answer as it should: it is started again, and the request sent
+	 * again if it had not reached the helper ({@code requestSent} false).
+	 */
 	private static final class HelperGoneException extends IOException {
 
-		HelperGoneException(String message) {
+		private final boolean requestSent;
+
+		HelperGoneException(String message, boolean requestSent) {
 			super(message);
+			this.requestSent = requestSent;
 		}
 
 	}

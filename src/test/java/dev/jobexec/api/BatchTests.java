@@ -100,6 +100,14 @@ class BatchTests {
 			.returnResult(Api.JSON)
 			.getResponseBody();
 		assertThat(pool).containsEntry("queued", 0).containsEntry("active", 0);
+
+		// Nothing of the refused batch holds a place: one that fits exactly is accepted.
+		EntityExchangeResult<Map<String, Object>> fits = api
+			.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(2, job)) + "]}");
+		assertThat(fits.getStatus().value()).isEqualTo(202);
+		list(fits.getResponseBody().get("jobs"))
+			.forEach((accepted) -> api.client().delete().uri("/api/v1/jobs/{id}", accepted.get("id")).exchange());
+		list(fits.getResponseBody().get("jobs")).forEach((accepted) -> api.awaitEnd((String) accepted.get("id")));
 	}
 
 	@Test
@@ -110,6 +118,15 @@ class BatchTests {
 				""").getResponseBody();
 		assertThat(invalid).containsEntry("status", 400);
 		assertThat(map(invalid.get("errors"))).containsOnlyKeys("jobs[1].workingDirectory", "jobs[2].labels");
+
+		// The batch adds a label, which must fit jobexec.limits.max-labels (8 here) too.
+		String eight = IntStream.range(0, 8)
+			.mapToObj((i) -> "\"k" + i + "\": \"v\"")
+			.collect(Collectors.joining(", ", "{", "}"));
+		Map<String, Object> full = api
+			.postBatch("{\"jobs\": [{\"command\": [\"/bin/true\"], \"labels\": " + eight + "}]}")
+			.getResponseBody();
+		assertThat((String) map(full.get("errors")).get("jobs[0].labels")).contains("at most 7");
 
 		Map<String, Object> empty = api.postBatch("{\"jobs\": [{\"command\": []}]}").getResponseBody();
 		assertThat(empty).containsEntry("status", 400);

@@ -305,15 +305,38 @@ class ClusterTests {
 			assertThat(jobs).hasSize(4).allSatisfy((job) -> assertThat(job).containsEntry("state", "SUCCEEDED"));
 			assertThat(jobs.stream().map((job) -> job.get("node")).distinct().count()).isGreaterThan(1);
 
-			// The narrow pool's queue holds 5 across the cluster: a batch of 6 is refused
-			// whole.
+			// The narrow pool's queue holds 5 across the cluster. With every node busy
+			// and 3
+			// queued through node a, a batch of 3 through node c does not fit and is
+			// refused
+			// whole; a batch of 2 fits.
+			List<String> blockers = new java.util.ArrayList<>();
+			for (ServiceProcess node : nodes) {
+				String blocker = node.api().submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+				node.api().awaitState(blocker, "RUNNING");
+				blockers.add(blocker);
+			}
+			String waiting = "{\"pool\": \"narrow\", \"command\": [\"/bin/true\"]}";
+			List<String> queued = new java.util.ArrayList<>();
+			for (int i = 0; i < 3; i++) {
+				queued.add(a.api().submitId(waiting));
+			}
 			String probe = java.util.UUID.randomUUID().toString();
 			String narrow = "{\"pool\": \"narrow\", \"command\": [\"/bin/true\"], \"labels\": {\"probe\": \"" + probe
 					+ "\"}}";
 			EntityExchangeResult<Map<String, Object>> refused = c.api()
-				.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(6, narrow)) + "]}");
+				.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(3, narrow)) + "]}");
 			assertThat(refused.getStatus().value()).isEqualTo(429);
 			assertThat(a.api().listed("label=probe:{p}", probe)).isEmpty();
+			EntityExchangeResult<Map<String, Object>> fits = c.api()
+				.postBatch("{\"jobs\": [" + String.join(", ", java.util.Collections.nCopies(2, narrow)) + "]}");
+			assertThat(fits.getStatus().value()).isEqualTo(202);
+			assertThat(a.api().listed("label=probe:{p}", probe)).hasSize(2);
+			blockers.forEach((id) -> a.api().client().delete().uri("/api/v1/jobs/" + id).exchange());
+			queued.forEach((id) -> assertThat(b.api().awaitEnd(id)).containsEntry("state", "SUCCEEDED"));
+			Api.list(fits.getResponseBody().get("jobs"))
+				.forEach((job) -> assertThat(b.api().awaitEnd((String) job.get("id"))).containsEntry("state",
+						"SUCCEEDED"));
 		}
 
 		@Test

@@ -72,6 +72,12 @@ public final class JobIsolation implements AutoCloseable {
 			.values()
 			.stream()
 			.anyMatch((pool) -> pool.type() == PoolType.PROCESS && pool.isolation() != Isolation.OFF);
+		// Cgroups first: on a delegated v2 hierarchy the service moves every process of
+		// its cgroup into a leaf, which must not leave the helper behind.
+		Cgroups cgroups = Cgroups.none("isolation is off for every process pool");
+		if (anyCgroups) {
+			cgroups = Cgroups.open();
+		}
 		SpawnHelper helper = null;
 		String problem = null;
 		try {
@@ -84,18 +90,17 @@ public final class JobIsolation implements AutoCloseable {
 			log.warn("The spawn helper is unavailable, so process jobs start through posix_spawn and prlimit (two "
 					+ "execs per job) and without a cgroup each: {}", problem);
 		}
-		Cgroups cgroups = Cgroups.none("isolation is off for every process pool");
-		if (helper != null && anyCgroups) {
-			cgroups = Cgroups.open();
+		if (helper == null) {
 			if (cgroups.usable()) {
-				int removed = cgroups.removeDeadRuns();
-				if (removed > 0) {
-					log.warn("Killed and removed {} job cgroups left by a run of the service that is gone", removed);
-				}
+				cgroups.close();
 			}
-		}
-		else if (helper == null) {
 			cgroups = Cgroups.none("the spawn helper is unavailable: " + problem);
+		}
+		else if (cgroups.usable()) {
+			int removed = cgroups.removeDeadRuns();
+			if (removed > 0) {
+				log.warn("Killed and removed {} job cgroups left by a run of the service that is gone", removed);
+			}
 		}
 		log.info("Process jobs: {}; {}", (helper != null) ? "spawn helper (one exec per job)" : "posix_spawn + prlimit",
 				cgroups.description());

@@ -197,7 +197,7 @@ final class ProcessJob implements RunningJob {
 		}
 		processes.ended(spec.jobId(), (long) pid);
 		ResourceUsage usage = usage(reaped);
-		boolean memoryKilled = cgroup != null && cgroup.memoryKills() > 0;
+		boolean memoryKilled = cgroup != null && cgroup.killedAtMemoryLimit();
 		if (cgroup != null) {
 			removeCgroup(0);
 		}
