@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -87,7 +88,16 @@ public final class SpawnHelper implements AutoCloseable {
 	private static final MethodHandle RECVMSG = Libc.find("recvmsg", FunctionDescriptor.of(LONG, INT, ADDRESS, INT),
 			CAPTURE_ERRNO);
 
+	/**
+	 * How long a job's process may take from its clone to its exec (the helper answers
+	 * only then) before the start fails: a {@code chdir} or {@code execve} on a hung file
+	 * system would otherwise hold up every start.
+	 */
+	static final Duration REPLY_DEADLINE = Duration.ofSeconds(30);
+
 	private final Path binary;
+
+	private final Duration replyDeadline;
 
 	private final ReentrantLock lock = new ReentrantLock();
 
@@ -96,8 +106,9 @@ public final class SpawnHelper implements AutoCloseable {
 
 	private int helperPid;
 
-	private SpawnHelper(Path binary) {
+	private SpawnHelper(Path binary, Duration replyDeadline) {
 		this.binary = binary;
+		this.replyDeadline = replyDeadline;
 	}
 
 	/**
@@ -105,7 +116,12 @@ public final class SpawnHelper implements AutoCloseable {
 	 * @throws IOException with the reason when it cannot be started
 	 */
 	public static SpawnHelper start(Path binary) throws IOException {
-		SpawnHelper helper = new SpawnHelper(binary);
+		return start(binary, REPLY_DEADLINE);
+	}
+
+	/** The same, with another deadline for a reply (tests). */
+	static SpawnHelper start(Path binary, Duration replyDeadline) throws IOException {
+		SpawnHelper helper = new SpawnHelper(binary, replyDeadline);
 		helper.lock.lock();
 		try {
 			helper.launch();
@@ -157,12 +173,12 @@ public final class SpawnHelper implements AutoCloseable {
 				shutDownHelper();
 				if (ex.requestSent) {
 					// It may have cloned the job's process already: a second start could
-					// run
-					// it twice, so the start fails (and what is in its cgroup is killed).
+					// run it twice, so the start fails (and what is in its cgroup is
+					// killed).
 					killUnreported(request);
 					launch();
-					throw new IOException("the spawn helper stopped while starting the job; it was not started "
-							+ "again, as its process may have begun");
+					throw new IOException("the spawn helper failed while starting the job (" + ex.getMessage()
+							+ "); it was not started again, as its process may have begun");
 				}
 				launch();
 				return exchange(request, body);
@@ -367,6 +383,16 @@ public final class SpawnHelper implements AutoCloseable {
 	}
 
 	private Reply receive() throws IOException {
+		try (Poller poller = new Poller(1, 1)) {
+			poller.add(socket, Poller.POLLIN);
+			long deadline = System.nanoTime() + replyDeadline.toNanos();
+			while (poller.poll((int) Math.max(1, Math.min(1_000, (deadline - System.nanoTime()) / 1_000_000))) == 0) {
+				if (System.nanoTime() >= deadline) {
+					throw new HelperGoneException("the job's process did not reach its exec within " + replyDeadline
+							+ " (a hung chdir or execve?)", true);
+				}
+			}
+		}
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment data = arena.allocate(REPLY_SIZE, 4);
 			MemorySegment control = arena.allocate(CMSG_HEADER + 8, 8);
