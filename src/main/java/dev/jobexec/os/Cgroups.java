@@ -56,7 +56,11 @@ public final class Cgroups {
 
 	private static final Path OWN = Path.of("/proc/self/cgroup");
 
-	private static final List<String> CONTROLLERS = List.of("memory", "pids", "cpu", "cpuacct", "freezer");
+	/**
+	 * In the order a dead run's cgroups are cleaned up: the freezer first, which kills as
+	 * one.
+	 */
+	private static final List<String> CONTROLLERS = List.of("freezer", "memory", "pids", "cpu", "cpuacct");
 
 	private static final AtomicInteger RUNS = new AtomicInteger();
 
