@@ -80,20 +80,25 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public void insertAll(List<Job> jobs) {
-		write("insert " + jobs.size() + " jobs", () -> {
-			for (Job job : jobs) {
-				Job.Persisted p = job.persisted();
-				insertRow(p, parameters(p), job.labels());
-			}
-		});
+		write("insert " + jobs.size() + " jobs", () -> insertRows(jobs));
 	}
 
 	@Override
 	public String admitAll(List<Job> jobs, Map<String, Integer> queueCapacities) {
+		return queue("insert " + jobs.size() + " jobs", jobs, queueCapacities, null);
+	}
+
+	/**
+	 * Stores {@code jobs} as queued in one transaction, unless one of their pools would
+	 * then hold more unclaimed queued jobs across the cluster than its capacity; the
+	 * count and the insert are serialised across nodes. Returns null when they were
+	 * stored, otherwise the pool they do not fit.
+	 */
+	private String queue(String what, List<Job> jobs, Map<String, Integer> queueCapacities, String idempotencyKey) {
 		Map<String, Integer> counts = new java.util.TreeMap<>();
 		jobs.forEach((job) -> counts.merge(job.pool(), 1, Integer::sum));
 		try {
-			write("insert " + jobs.size() + " jobs", () -> {
+			write(what, refusingATakenKey(idempotencyKey, () -> {
 				jdbc.sql("select pg_advisory_xact_lock(?)").param(QUEUE_LOCK).query((rs, n) -> 1).list();
 				for (Map.Entry<String, Integer> pool : counts.entrySet()) {
 					int waiting = jdbc
@@ -105,16 +110,20 @@ class JdbcJobStore implements JobStore {
 						throw new QueueFull(pool.getKey());
 					}
 				}
-				for (Job job : jobs) {
-					Job.Persisted p = job.persisted();
-					insertRow(p, parameters(p), job.labels());
-				}
+				insertRows(jobs);
 				counts.keySet().forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
-			});
+			}));
 			return null;
 		}
 		catch (QueueFull ex) {
 			return ex.pool;
+		}
+	}
+
+	private void insertRows(List<Job> jobs) {
+		for (Job job : jobs) {
+			Job.Persisted p = job.persisted();
+			insertRow(p, parameters(p), job.labels());
 		}
 	}
 
@@ -173,26 +182,8 @@ class JdbcJobStore implements JobStore {
 					refusingATakenKey(p.idempotencyKey(), () -> insertRow(p, started, job.labels())));
 			return Admission.STARTED;
 		}
-		Map<String, Object> params = parameters(p);
-		try {
-			write("insert job " + p.id(), refusingATakenKey(p.idempotencyKey(), () -> {
-				jdbc.sql("select pg_advisory_xact_lock(?)").param(QUEUE_LOCK).query((rs, n) -> 1).list();
-				int waiting = jdbc
-					.sql("select count(*) from job where pool = ? and state = 'QUEUED' and instance is null")
-					.param(p.pool())
-					.query(Integer.class)
-					.single();
-				if (waiting >= queueCapacity) {
-					throw new QueueFull(p.pool());
-				}
-				insertRow(p, params, job.labels());
-				tellNodes(QUEUED_CHANNEL, p.pool());
-			}));
-			return Admission.QUEUED;
-		}
-		catch (QueueFull ex) {
-			return Admission.FULL;
-		}
+		String full = queue("insert job " + p.id(), List.of(job), Map.of(p.pool(), queueCapacity), p.idempotencyKey());
+		return (full == null) ? Admission.QUEUED : Admission.FULL;
 	}
 
 	@Override
