@@ -126,7 +126,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # would swallow it), so graceful shutdown and the drain run.
 # No tini/dumb-init: the service makes itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER) and
 # reaps the zombies and orphans of its jobs, which is exactly what an init as PID 1 must do.
-# --enable-native-access: the FFM calls (the spawn helper's socket, posix_spawn, poll, kill, waitpid, prctl)
+# --enable-native-access: the FFM calls (the spawn helper's socket, posix_spawn, poll, kill, wait4, prctl)
 #   without JDK 25's warning.
 # -XX:MaxRAMPercentage=75: size the heap from the container's memory limit, leaving the rest for
 #   metaspace, thread stacks and direct buffers (job processes are charged to the same cgroup,

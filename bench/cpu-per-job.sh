@@ -6,7 +6,8 @@
 # trained first) on a free port with a fresh data dir (pool process at max-concurrency 2), warms it up with
 # WARM jobs, then runs N `/bin/true` jobs with BenchClient's e2e mode and prints the CPU ticks (10 ms) the
 # service used meanwhile: per long-lived thread kind, the whole process (which also holds the job watcher
-# threads, which come and go), and its reaped children (the job processes: prlimit and the command).
+# threads, which come and go), and its reaped children (the job processes: the command, behind prlimit only
+# without the spawn helper).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh

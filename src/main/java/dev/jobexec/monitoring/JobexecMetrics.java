@@ -141,7 +141,7 @@ class JobexecMetrics implements MeterBinder {
 			.description("Live processes the service is responsible for: job processes and all they started")
 			.register(registry);
 		FunctionCounter.builder("jobexec.reaper.zombies.reaped", reaper, Reaper::zombiesReaped)
-			.description("Zombie children no Process owned, reaped with waitpid")
+			.description("Zombie children no Process owned, reaped with wait4")
 			.register(registry);
 		FunctionCounter.builder("jobexec.reaper.orphans.killed", reaper, Reaper::orphansKilled)
 			.description("Orphaned processes of ended jobs terminated with the ladder")

@@ -45,9 +45,6 @@ public final class ProcessControl {
 	/** struct rusage: two timevals (user, system), then ru_maxrss in kilobytes. */
 	private static final long RUSAGE_SIZE = 144;
 
-	private static final MethodHandle WAITPID = Libc.find("waitpid", FunctionDescriptor.of(INT, INT, ADDRESS, INT),
-			CAPTURE_ERRNO);
-
 	private ProcessControl() {
 	}
 
@@ -71,24 +68,24 @@ public final class ProcessControl {
 	}
 
 	/**
-	 * Reaps one zombie child with {@code waitpid(pid, WNOHANG)}. Call it only for a pid
+	 * Reaps one zombie child with {@code wait4(pid, WNOHANG)}. Call it only for a pid
 	 * that nothing else waits for (a job's watcher, a {@link Process}), or that would
 	 * lose the exit status. Returns whether a zombie was reaped (false when the child is
 	 * still running or is not a child of this process).
 	 */
 	public static boolean reapZombie(long pid) {
-		return waitNoHang(pid) >= 0;
+		return waitNoHang(pid, MemorySegment.NULL) >= 0;
 	}
 
 	/**
-	 * {@code waitpid(pid, WNOHANG)} for a child of this process that only the caller
-	 * waits for: its raw wait status once it has ended (and is reaped by this call), or
-	 * null while it runs.
+	 * {@code wait4(pid, WNOHANG)} for a child of this process that only the caller waits
+	 * for: its raw wait status once it has ended (and is reaped by this call), or null
+	 * while it runs.
 	 * @throws IllegalStateException when {@code pid} is not (or no longer) a child of
 	 * this process
 	 */
 	public static Integer reap(long pid) {
-		int status = waitNoHang(pid);
+		int status = waitNoHang(pid, MemorySegment.NULL);
 		if (status == NOT_A_CHILD) {
 			throw new IllegalStateException("process " + pid + " is not a child of this service (or was reaped)");
 		}
@@ -109,32 +106,14 @@ public final class ProcessControl {
 	 * this process
 	 */
 	public static Reaped reapWithUsage(long pid) {
-		if (pid <= 1) {
-			throw new IllegalArgumentException("refusing to wait for process " + pid);
-		}
-		MethodHandle wait4 = Libc.require(WAIT4, "wait4");
 		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment state = Libc.callState(arena);
-			MemorySegment status = arena.allocate(INT);
 			MemorySegment usage = arena.allocate(RUSAGE_SIZE, 8);
-			while (true) {
-				int rc = Libc.call("wait4",
-						() -> (int) wait4.invokeExact(state, Math.toIntExact(pid), status, WNOHANG, usage));
-				if (rc == pid) {
-					return new Reaped(status.get(INT, 0), micros(usage, 0), micros(usage, 16), usage.get(LONG, 32));
-				}
-				if (rc == 0) {
-					return null;
-				}
-				int errno = Libc.errno(state);
-				if (errno == Libc.ECHILD) {
-					throw new IllegalStateException(
-							"process " + pid + " is not a child of this service (or was reaped)");
-				}
-				if (errno != Libc.EINTR) {
-					throw new IllegalStateException("wait4(" + pid + ") failed with errno " + errno);
-				}
+			int status = waitNoHang(pid, usage);
+			if (status == NOT_A_CHILD) {
+				throw new IllegalStateException("process " + pid + " is not a child of this service (or was reaped)");
 			}
+			return (status == RUNNING) ? null
+					: new Reaped(status, micros(usage, 0), micros(usage, 16), usage.get(LONG, 32));
 		}
 	}
 
@@ -143,20 +122,21 @@ public final class ProcessControl {
 	}
 
 	/**
-	 * {@code waitpid(pid, WNOHANG)}, retried when interrupted: the raw wait status,
-	 * RUNNING or NOT_A_CHILD.
+	 * {@code wait4(pid, WNOHANG)}, retried when interrupted: the raw wait status, RUNNING
+	 * or NOT_A_CHILD; the child's rusage into {@code usage} (or nowhere, for
+	 * {@link MemorySegment#NULL}).
 	 */
-	private static int waitNoHang(long pid) {
+	private static int waitNoHang(long pid, MemorySegment usage) {
 		if (pid <= 1) {
 			throw new IllegalArgumentException("refusing to wait for process " + pid);
 		}
-		MethodHandle waitpid = Libc.require(WAITPID, "waitpid");
+		MethodHandle wait4 = Libc.require(WAIT4, "wait4");
 		try (Arena arena = Arena.ofConfined()) {
 			MemorySegment state = Libc.callState(arena);
 			MemorySegment status = arena.allocate(INT);
 			while (true) {
-				int rc = Libc.call("waitpid",
-						() -> (int) waitpid.invokeExact(state, Math.toIntExact(pid), status, WNOHANG));
+				int rc = Libc.call("wait4",
+						() -> (int) wait4.invokeExact(state, Math.toIntExact(pid), status, WNOHANG, usage));
 				if (rc == pid) {
 					return status.get(INT, 0);
 				}
@@ -168,7 +148,7 @@ public final class ProcessControl {
 					return NOT_A_CHILD;
 				}
 				if (errno != Libc.EINTR) {
-					throw new IllegalStateException("waitpid(" + pid + ") failed with errno " + errno);
+					throw new IllegalStateException("wait4(" + pid + ") failed with errno " + errno);
 				}
 			}
 		}

@@ -146,19 +146,6 @@ public final class ProcessTable {
 		}
 	}
 
-	/**
-	 * The cgroup v2 path of this process ({@code 0::/path} in {@code /proc/self/cgroup}),
-	 * or {@code /} when it has none.
-	 */
-	public static String ownCgroup() throws IOException {
-		return Files.readAllLines(PROC.resolve("self").resolve("cgroup"))
-			.stream()
-			.filter((line) -> line.startsWith("0::"))
-			.map((line) -> line.substring(3))
-			.findFirst()
-			.orElse("/");
-	}
-
 	/** Whether this machine has a {@code /proc} to read processes from. */
 	public static boolean available() {
 		return Files.isDirectory(PROC.resolve("self"));
