@@ -247,24 +247,36 @@ public final class SpawnHelper implements AutoCloseable {
 		if (helperPid > 0) {
 			int pid = helperPid;
 			helperPid = 0;
-			long deadline = System.nanoTime() + 2_000_000_000L;
-			try {
-				while (ProcessControl.reap(pid) == null) {
-					if (System.nanoTime() > deadline) {
-						ProcessControl.signalProcess(pid, ProcessControl.SIGKILL);
-						deadline = Long.MAX_VALUE;
-					}
-					Thread.onSpinWait();
-					Thread.sleep(1);
-				}
-			}
-			catch (IllegalStateException ex) {
-				// Already reaped (by the reaper, which reaps unowned zombies).
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
+			if (!awaitReaped(pid, Duration.ofSeconds(2))) {
+				ProcessControl.signalProcess(pid, ProcessControl.SIGKILL);
+				awaitReaped(pid, Duration.ofMinutes(1));
 			}
 		}
+	}
+
+	/**
+	 * Reaps the child {@code pid} once it has ended, waiting up to {@code within};
+	 * returns whether it is gone (reaped here, or already by the reaper, which reaps
+	 * unowned zombies).
+	 */
+	private static boolean awaitReaped(int pid, Duration within) {
+		long deadline = System.nanoTime() + within.toNanos();
+		try {
+			while (ProcessControl.reap(pid) == null) {
+				if (System.nanoTime() > deadline) {
+					return false;
+				}
+				Thread.sleep(1);
+			}
+		}
+		catch (IllegalStateException ex) {
+			// Reaped already.
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+		return true;
 	}
 
 	private Started exchange(Request request, byte[] body) throws IOException {
@@ -288,7 +300,7 @@ public final class SpawnHelper implements AutoCloseable {
 				if (reply.pid() > 0) {
 					// The child exits with 127 right after reporting; it is ours to reap.
 					Poller.close(reply.pidFd());
-					awaitFailedChild(reply.pid());
+					awaitReaped(reply.pid(), Duration.ofSeconds(5));
 				}
 				throw new IOException(describe(request, reply));
 			}
@@ -311,21 +323,6 @@ public final class SpawnHelper implements AutoCloseable {
 					Poller.close(pipe[1]);
 				}
 			}
-		}
-	}
-
-	private static void awaitFailedChild(int pid) {
-		long deadline = System.nanoTime() + 5_000_000_000L;
-		try {
-			while (ProcessControl.reap(pid) == null && System.nanoTime() < deadline) {
-				Thread.sleep(1);
-			}
-		}
-		catch (IllegalStateException ex) {
-			// Reaped already.
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
 		}
 	}
 
