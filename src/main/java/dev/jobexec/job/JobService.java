@@ -202,11 +202,7 @@ public class JobService implements SmartLifecycle {
 			JobRequest request = requests.get(i);
 			String prefix = "jobs[" + i + "].";
 			String labelsProblem = validator.batchLabelsProblem(request.labels());
-			if (request.labels() != null && request.labels().containsKey(BATCH_LABEL)) {
-				errors.put(prefix + "labels",
-						"the label '" + BATCH_LABEL + "' is the batch's id; a job of a batch may not set it");
-			}
-			else if (labelsProblem != null) {
+			if (labelsProblem != null) {
 				errors.put(prefix + "labels", labelsProblem);
 			}
 			try {

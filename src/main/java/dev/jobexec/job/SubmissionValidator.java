@@ -59,11 +59,15 @@ class SubmissionValidator {
 	}
 
 	/**
-	 * Why a job of a batch may not have these labels, or null: the batch adds one, which
-	 * must fit {@code jobexec.limits.max-labels} too (a job is checked again when another
-	 * node claims it, or after a restart).
+	 * Why a job of a batch may not have these labels, or null: the batch adds its own
+	 * ({@link JobService#BATCH_LABEL}), which the job may not set, and which must fit
+	 * {@code jobexec.limits.max-labels} too (a job is checked again when another node
+	 * claims it, or after a restart).
 	 */
 	String batchLabelsProblem(Map<String, String> labels) {
+		if (labels != null && labels.containsKey(JobService.BATCH_LABEL)) {
+			return "the label '" + JobService.BATCH_LABEL + "' is the batch's id; a job of a batch may not set it";
+		}
 		int count = (labels != null) ? labels.size() : 0;
 		return (count >= limits.maxLabels()) ? "has " + count + " labels; a job of a batch may have at most "
 				+ (limits.maxLabels() - 1) + ", as the batch adds one (jobexec.limits.max-labels)" : null;
