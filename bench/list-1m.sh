@@ -46,7 +46,8 @@ if [ ! -f "$h2" ]; then
   h2=$work/h2-$h2_version.jar
   unzip -p "$work/jobexec.jar" "BOOT-INF/lib/h2-$h2_version.jar" >"$h2"
 fi
-h2_url="jdbc:h2:file:$data/store/jobexec"
+# Filled with the compression the service writes with (JobStoreEnvironment), so that reads decompress as they would.
+h2_url="jdbc:h2:file:$data/store/jobexec;COMPRESS=TRUE"
 h2_sql() { "$java" -cp "$h2" org.h2.tools.Shell -url "$h2_url" -user sa -password '' -sql "$1"; }
 
 # start_service [SPRING_ARG...]: the service on $data (both starts log to $data.log), until readiness answers 200.
@@ -130,7 +131,7 @@ h2_sql "select label_value team, count(*) jobs from job_label where label_value 
 # The URL the service builds itself (JobStoreEnvironment; keep the two in step), plus the result reuse
 # setting, which H2 only takes from the URL or a SET statement.
 start_service \
-  --spring.datasource.url="jdbc:h2:retry:$data/store/jobexec;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;OPTIMIZE_REUSE_RESULTS=$reuse_results" \
+  --spring.datasource.url="jdbc:h2:retry:$data/store/jobexec;DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE;RETENTION_TIME=5000;OPTIMIZE_REUSE_RESULTS=$reuse_results" \
   --spring.datasource.username=sa --spring.datasource.password=
 
 json() { if command -v jq >/dev/null; then jq -r "$1"; else python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"; fi; }

@@ -36,6 +36,7 @@ class JobStoreHealthIndicator extends AbstractHealthIndicator {
 		footprint.now()
 			.ifPresent((now) -> builder.withDetail("fileBytes", now.fileBytes())
 				.withDetail("liveBytes", now.liveBytes())
+				.withDetail("journalBytes", now.journalBytes())
 				.withDetail("writtenBytes", now.writtenBytes()));
 	}
 

@@ -165,12 +165,18 @@ class JobexecMetrics implements MeterBinder {
 				.baseUnit("bytes")
 				.description("Live data in the embedded store's file, as H2 estimates it from its fill rates")
 				.register(registry);
+			Gauge
+				.builder("jobexec.store.journal.size", footprint,
+						(store) -> bytes(store, StoreFootprint.Footprint::journalBytes))
+				.baseUnit("bytes")
+				.description("Size of the embedded store's journal: what its file does not hold yet")
+				.register(registry);
 			FunctionCounter
 				.builder("jobexec.store.written", footprint,
 						(store) -> bytes(store, StoreFootprint.Footprint::writtenBytes))
 				.baseUnit("bytes")
-				.description("Bytes written to the embedded store's file since the service opened it; per job: "
-						+ "its rate over the rate of jobexec.jobs.finished")
+				.description("Bytes written to the embedded store's file and journal since the service opened them; "
+						+ "per job: " + "its rate over the rate of jobexec.jobs.finished")
 				.register(registry);
 		}
 		FunctionTimer.builder("jobexec.reaper.scan", reaper, Reaper::scans, Reaper::scanSeconds, TimeUnit.SECONDS)

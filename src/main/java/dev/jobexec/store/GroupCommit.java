@@ -1,9 +1,11 @@
 package dev.jobexec.store;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -13,7 +15,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * only once its own write is committed, so a write is as durable when {@link #run}
  * returns as it was with a transaction of its own; what is saved is one commit (an H2
  * chunk written to the file, a PostgreSQL WAL flush) per write. A batch that fails is
- * retried one write at a time, so that one bad write fails alone.
+ * retried one write at a time, so that one bad write fails alone. Where the store keeps a
+ * {@link StoreJournal}, each transaction appends the redo records of its writes to it
+ * before it commits: a journal that cannot be written rolls the transaction back.
  */
 final class GroupCommit {
 
@@ -26,8 +30,29 @@ final class GroupCommit {
 
 	private final ReentrantLock lock = new ReentrantLock();
 
+	private final StoreJournal journal;
+
 	GroupCommit(TransactionTemplate transactions) {
+		this(transactions, null);
+	}
+
+	GroupCommit(TransactionTemplate transactions, StoreJournal journal) {
 		this.transactions = transactions;
+		this.journal = journal;
+	}
+
+	/**
+	 * Runs {@code action} while no transaction of this group commit is under way: every
+	 * write that has returned is committed and journaled, and none is half done.
+	 */
+	void exclusively(Runnable action) {
+		lock.lock();
+		try {
+			action.run();
+		}
+		finally {
+			lock.unlock();
+		}
 	}
 
 	/**
@@ -36,6 +61,17 @@ final class GroupCommit {
 	 * @throws RuntimeException whatever {@code sql} or the commit threw for this write
 	 */
 	void run(Runnable sql) {
+		run(() -> {
+			sql.run();
+			return null;
+		});
+	}
+
+	/**
+	 * Like {@link #run(Runnable)}, for a write whose effect the journal must keep:
+	 * {@code sql} returns its redo record (null for none).
+	 */
+	void run(Supplier<StoreJournal.Redo> sql) {
 		Write write = new Write(sql);
 		pending.add(write);
 		while (!write.done) {
@@ -63,7 +99,8 @@ final class GroupCommit {
 			return;
 		}
 		try {
-			transactions.executeWithoutResult((status) -> batch.forEach((write) -> write.sql.run()));
+			transactions
+				.executeWithoutResult((status) -> journal(batch.stream().map((write) -> write.sql.get()).toList()));
 			batch.forEach((write) -> write.done = true);
 		}
 		catch (RuntimeException ex) {
@@ -73,7 +110,7 @@ final class GroupCommit {
 			}
 			for (Write write : batch) {
 				try {
-					transactions.executeWithoutResult((status) -> write.sql.run());
+					transactions.executeWithoutResult((status) -> journal(Collections.singletonList(write.sql.get())));
 					write.done = true;
 				}
 				catch (RuntimeException alone) {
@@ -92,9 +129,15 @@ final class GroupCommit {
 		}
 	}
 
+	private void journal(List<StoreJournal.Redo> redos) {
+		if (journal != null) {
+			journal.append(redos);
+		}
+	}
+
 	private static final class Write {
 
-		private final Runnable sql;
+		private final Supplier<StoreJournal.Redo> sql;
 
 		private RuntimeException failure;
 
@@ -104,7 +147,7 @@ final class GroupCommit {
 		 */
 		private volatile boolean done;
 
-		Write(Runnable sql) {
+		Write(Supplier<StoreJournal.Redo> sql) {
 			this.sql = sql;
 		}
 

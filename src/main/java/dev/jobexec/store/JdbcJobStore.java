@@ -40,11 +40,40 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Slf4j
 class JdbcJobStore implements JobStore {
 
-	private static final String COLUMNS = """
-			id, pool, kind, state, request, timeout_ms, daemon, submitted_at, started_at, finished_at, pid,
-			pid_start_ticks, instance, exit_code, signal, result, error, stdout_text, stdout_bytes, stdout_truncated,
-			stderr_text, stderr_bytes, stderr_truncated, termination_reason, idempotency_key, request_digest,
-			resource_usage""";
+	/**
+	 * Each column of a job row and the name of its statement parameter, in the order the
+	 * statements and the journal's records list them.
+	 */
+	private static final Map<String, String> PARAMETERS = parameterNames("id", "id", "pool", "pool", "kind", "kind",
+			"state", "state", "request", "request", "timeout_ms", "timeoutMs", "daemon", "daemon", "submitted_at",
+			"submittedAt", "started_at", "startedAt", "finished_at", "finishedAt", "pid", "pid", "pid_start_ticks",
+			"pidStartTicks", "instance", "instance", "exit_code", "exitCode", "signal", "signal", "result", "result",
+			"error", "error", "stdout_text", "stdoutText", "stdout_bytes", "stdoutBytes", "stdout_truncated",
+			"stdoutTruncated", "stderr_text", "stderrText", "stderr_bytes", "stderrBytes", "stderr_truncated",
+			"stderrTruncated", "termination_reason", "terminationReason", "idempotency_key", "idempotencyKey",
+			"request_digest", "requestDigest", "resource_usage", "usage");
+
+	private static final List<String> JOB_COLUMNS_IN_ORDER = List.copyOf(PARAMETERS.keySet());
+
+	/** Every column a state change can touch. */
+	private static final List<String> STATE_COLUMNS = List.of("state", "started_at", "finished_at", "pid",
+			"pid_start_ticks", "instance", "exit_code", "signal", "result", "error", "stdout_text", "stdout_bytes",
+			"stdout_truncated", "stderr_text", "stderr_bytes", "stderr_truncated", "termination_reason",
+			"resource_usage");
+
+	private static Map<String, String> parameterNames(String... pairs) {
+		Map<String, String> names = new java.util.LinkedHashMap<>();
+		for (int i = 0; i < pairs.length; i += 2) {
+			names.put(pairs[i], pairs[i + 1]);
+		}
+		return java.util.Collections.unmodifiableMap(names);
+	}
+
+	private static final String COLUMNS = String.join(", ", JOB_COLUMNS_IN_ORDER);
+
+	private static final String INSERT = "insert into job (" + COLUMNS + ") values ("
+			+ PARAMETERS.values().stream().map((name) -> ":" + name).collect(java.util.stream.Collectors.joining(", "))
+			+ ")";
 
 	/** The unique index that gives each Idempotency-Key to one job (V4 migration). */
 	private static final String IDEMPOTENCY_KEY_INDEX = "job_idempotency_key";
@@ -54,6 +83,15 @@ class JdbcJobStore implements JobStore {
 		.map((column) -> "j." + column.trim())
 		.collect(java.util.stream.Collectors.joining(", "));
 
+	/**
+	 * Quiet this long, the embedded store's file is compacted (once per quiet period).
+	 */
+	private static final Duration IDLE = Duration.ofSeconds(10);
+
+	private static final Duration IDLE_COMPACTION = Duration.ofSeconds(1);
+
+	private static final Duration STOP_COMPACTION = Duration.ofSeconds(5);
+
 	private final JdbcClient jdbc;
 
 	private final TransactionTemplate transactions;
@@ -62,13 +100,80 @@ class JdbcJobStore implements JobStore {
 
 	private final GroupCommit groupCommit;
 
+	private final StoreJournal journal;
+
 	private volatile String writeProblem;
 
 	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
+		this(jdbc, transactions, json, null);
+	}
+
+	/**
+	 * A store whose writes are made durable by {@code journal} before they return (the
+	 * embedded H2 store), or by the database's own commit when it is null.
+	 */
+	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json, StoreJournal journal) {
 		this.jdbc = jdbc;
 		this.transactions = transactions;
 		this.json = json;
-		this.groupCommit = new GroupCommit(transactions);
+		this.journal = journal;
+		this.groupCommit = new GroupCommit(transactions, journal);
+	}
+
+	/** The columns of a job row, in the order the journal's job records hold them. */
+	static List<String> jobColumns() {
+		return JOB_COLUMNS_IN_ORDER;
+	}
+
+	/**
+	 * The columns a state change writes, in the order the journal's records hold them.
+	 */
+	static List<String> stateColumns() {
+		return STATE_COLUMNS;
+	}
+
+	/** The journal of the embedded store, if this store has one. */
+	Optional<StoreJournal> journal() {
+		return Optional.ofNullable(journal);
+	}
+
+	/**
+	 * Has the embedded store write everything committed so far to its file and drop the
+	 * journal it no longer needs; nothing for a store without a journal.
+	 */
+	void checkpoint() {
+		if (journal != null) {
+			guarded("checkpoint the store", () -> {
+				journal.checkpoint(groupCommit::exclusively);
+				return null;
+			});
+			journal.compactWhenIdle(IDLE, IDLE_COMPACTION);
+		}
+	}
+
+	/**
+	 * The last checkpoint, when the service stops: the next start finds the file up to
+	 * date and nothing to replay (unless this fails; then the journal is kept for it).
+	 */
+	void close() {
+		if (journal != null) {
+			try {
+				checkpoint();
+			}
+			catch (RuntimeException ex) {
+				log.warn("The last checkpoint of the embedded store failed; the next start replays its journal: {}",
+						ex.getMessage());
+				journal.close();
+				return;
+			}
+			try {
+				journal.compact(STOP_COMPACTION);
+			}
+			catch (RuntimeException ex) {
+				log.warn("Could not compact the embedded store at the stop: {}", ex.getMessage());
+			}
+			journal.close();
+		}
 	}
 
 	@Override
@@ -110,8 +215,9 @@ class JdbcJobStore implements JobStore {
 						throw new QueueFull(pool.getKey());
 					}
 				}
-				insertRows(jobs);
+				StoreJournal.Redo inserted = insertRows(jobs);
 				counts.keySet().forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
+				return inserted;
 			}));
 			return null;
 		}
@@ -120,34 +226,31 @@ class JdbcJobStore implements JobStore {
 		}
 	}
 
-	private void insertRows(List<Job> jobs) {
-		for (Job job : jobs) {
+	private StoreJournal.Redo insertRows(List<Job> jobs) {
+		return StoreJournal.Redo.all(jobs.stream().map((job) -> {
 			Job.Persisted p = job.persisted();
-			insertRow(p, parameters(p), job.labels());
-		}
+			return insertRow(p, parameters(p), job.labels());
+		}).toList());
 	}
 
-	private void insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
-		jdbc.sql("insert into job (" + COLUMNS + ") values (:id, :pool, :kind, :state, :request, :timeoutMs, "
-				+ ":daemon, :submittedAt, :startedAt, :finishedAt, :pid, :pidStartTicks, :instance, :exitCode, "
-				+ ":signal, :result, :error, :stdoutText, :stdoutBytes, :stdoutTruncated, :stderrText, "
-				+ ":stderrBytes, :stderrTruncated, :terminationReason, :idempotencyKey, :requestDigest, :usage)")
-			.params(params)
-			.update();
+	private StoreJournal.Redo insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
+		jdbc.sql(INSERT).params(params).update();
 		for (Map.Entry<String, String> label : labels.entrySet()) {
 			jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
 				.params(p.id(), label.getKey(), label.getValue())
 				.update();
 		}
+		return StoreJournal.Redo.job(values(params, JOB_COLUMNS_IN_ORDER), labels);
 	}
 
-	/** Every column a state change can touch. */
-	private static final String SET_STATE = """
-			state = :state, started_at = :startedAt, finished_at = :finishedAt, pid = :pid,
-			  pid_start_ticks = :pidStartTicks, instance = :instance, exit_code = :exitCode, signal = :signal,
-			  result = :result, error = :error, stdout_text = :stdoutText, stdout_bytes = :stdoutBytes,
-			  stdout_truncated = :stdoutTruncated, stderr_text = :stderrText, stderr_bytes = :stderrBytes,
-			  stderr_truncated = :stderrTruncated, termination_reason = :terminationReason, resource_usage = :usage""";
+	/** The values of {@code columns} among statement parameters, in that order. */
+	private static List<Object> values(Map<String, Object> params, List<String> columns) {
+		return columns.stream().map((column) -> params.get(PARAMETERS.get(column))).toList();
+	}
+
+	private static final String SET_STATE = STATE_COLUMNS.stream()
+		.map((column) -> column + " = :" + PARAMETERS.get(column))
+		.collect(java.util.stream.Collectors.joining(", "));
 
 	/**
 	 * Serialises the capacity check and insert of queued jobs across the cluster (a
@@ -159,8 +262,10 @@ class JdbcJobStore implements JobStore {
 	@Override
 	public void update(Job job) {
 		Map<String, Object> params = parameters(job.persisted());
-		write("update job " + job.id(),
-				() -> jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update());
+		write("update job " + job.id(), () -> {
+			jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update();
+			return StoreJournal.Redo.state(job.id(), values(params, STATE_COLUMNS));
+		});
 	}
 
 	@Override
@@ -215,12 +320,15 @@ class JdbcJobStore implements JobStore {
 		Map<String, Object> params = parameters(job.persisted());
 		params.put("node", node);
 		int[] matched = new int[1];
-		write("update job " + job.id(), () -> matched[0] = jdbc
-			.sql("update job set " + SET_STATE
-					+ " where id = :id and instance = :node and state in ('QUEUED', 'RUNNING') and exists (select 1 "
-					+ "from node where id = :node and state <> 'DEAD' and lease_expires_at > clock_timestamp())")
-			.params(params)
-			.update());
+		write("update job " + job.id(), () -> {
+			matched[0] = jdbc
+				.sql("update job set " + SET_STATE
+						+ " where id = :id and instance = :node and state in ('QUEUED', 'RUNNING') and exists (select "
+						+ "1 from node where id = :node and state <> 'DEAD' and lease_expires_at > clock_timestamp())")
+				.params(params)
+				.update();
+			return null; // cluster mode: PostgreSQL, no journal
+		});
 		return matched[0] == 1;
 	}
 
@@ -400,17 +508,20 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public int deleteFinishedBefore(Instant cutoff, int batch) {
-		return guarded("delete finished jobs", () -> transactions.execute((status) -> {
+		int[] deleted = new int[1];
+		write("delete finished jobs", () -> {
 			List<String> ids = jdbc.sql("select id from job where finished_at < ? order by finished_at limit ?")
 				.params(utc(cutoff), batch)
 				.query(String.class)
 				.list();
 			if (ids.isEmpty()) {
-				return 0;
+				return null;
 			}
 			jdbc.sql("delete from job_label where job_id in (:ids)").param("ids", ids).update();
-			return jdbc.sql("delete from job where id in (:ids)").param("ids", ids).update();
-		}));
+			deleted[0] = jdbc.sql("delete from job where id in (:ids)").param("ids", ids).update();
+			return StoreJournal.Redo.deleted(ids);
+		});
+		return deleted[0];
 	}
 
 	@Override
@@ -421,7 +532,16 @@ class JdbcJobStore implements JobStore {
 	@Override
 	public boolean probeWrite() {
 		try {
-			jdbc.sql("update store_probe set touched_at = ? where id = 1").param(utc(Instant.now())).update();
+			if (journal != null) {
+				// H2 writes its file later; what must be writable now is the journal.
+				groupCommit.run(() -> {
+					jdbc.sql("update store_probe set touched_at = ? where id = 1").param(utc(Instant.now())).update();
+					return StoreJournal.Redo.probe();
+				});
+			}
+			else {
+				jdbc.sql("update store_probe set touched_at = ? where id = 1").param(utc(Instant.now())).update();
+			}
 			writeProblem = null;
 			return true;
 		}
@@ -437,10 +557,11 @@ class JdbcJobStore implements JobStore {
 	 * store is not reported unwritable. H2 and PostgreSQL both name the index in their
 	 * message (H2 in upper case).
 	 */
-	private static Runnable refusingATakenKey(String idempotencyKey, Runnable sql) {
+	private static Supplier<StoreJournal.Redo> refusingATakenKey(String idempotencyKey,
+			Supplier<StoreJournal.Redo> sql) {
 		return () -> {
 			try {
-				sql.run();
+				return sql.get();
 			}
 			catch (DuplicateKeyException ex) {
 				String message = ex.getMostSpecificCause().getMessage();
@@ -456,7 +577,7 @@ class JdbcJobStore implements JobStore {
 	/**
 	 * Runs {@code sql} as part of the next group commit; returns once it is committed.
 	 */
-	private void write(String what, Runnable sql) {
+	private void write(String what, Supplier<StoreJournal.Redo> sql) {
 		guarded(what, () -> {
 			groupCommit.run(sql);
 			return null;

@@ -1,5 +1,7 @@
 package dev.jobexec.store;
 
+import javax.sql.DataSource;
+
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -11,12 +13,22 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /** Wires the JDBC job store and its retention. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(JobStoreProperties.class)
+@EnableConfigurationProperties({ JobStoreProperties.class, StoreProperties.class })
 class StoreConfiguration {
 
+	/**
+	 * On the embedded H2 store, the journal left by the last run is replayed here, after
+	 * the migrations and before anything reads the store.
+	 */
 	@Bean
-	JdbcJobStore jobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
-		return new JdbcJobStore(jdbc, transactions, json);
+	JdbcJobStore jobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json, DataSource dataSource) {
+		return new JdbcJobStore(jdbc, transactions, json,
+				StoreJournal.open(dataSource, transactions, JdbcJobStore.jobColumns(), JdbcJobStore.stateColumns()));
+	}
+
+	@Bean
+	StoreCheckpoints storeCheckpoints(JdbcJobStore store, StoreProperties properties) {
+		return new StoreCheckpoints(store, properties);
 	}
 
 	/**
@@ -24,8 +36,9 @@ class StoreConfiguration {
 	 * fix at build time).
 	 */
 	@Bean
-	StoreFootprint storeFootprint(JdbcClient jdbc, Environment environment) {
-		return new StoreFootprint(jdbc, environment.getProperty("spring.datasource.url", "").startsWith("jdbc:h2:"));
+	StoreFootprint storeFootprint(JdbcClient jdbc, Environment environment, JdbcJobStore store) {
+		return new StoreFootprint(jdbc, environment.getProperty("spring.datasource.url", "").startsWith("jdbc:h2:"),
+				store.journal().orElse(null));
 	}
 
 	@Bean

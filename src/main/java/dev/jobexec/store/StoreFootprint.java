@@ -10,11 +10,12 @@ import lombok.extern.slf4j.Slf4j;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * How much room the embedded store takes and how much it writes, as H2's MVStore reports
- * it: the file's size, the live data in it, and the bytes written to it since the service
- * opened it. Write and space amplification show as written bytes per job and as file size
- * against live size. Empty for PostgreSQL, whose files and WAL the server keeps. Read at
- * most every few seconds, however often meters and health ask.
+ * How much room the embedded store takes and how much it writes, as H2's MVStore and the
+ * store's journal report it: the file's size, the live data in it, the journal's size,
+ * and the bytes written to both since the service opened them. Write and space
+ * amplification show as written bytes per job and as file size against live size. Empty
+ * for PostgreSQL, whose files and WAL the server keeps. Read at most every few seconds,
+ * however often meters and health ask.
  */
 @Slf4j
 public class StoreFootprint {
@@ -25,13 +26,16 @@ public class StoreFootprint {
 
 	private final boolean embedded;
 
+	private final StoreJournal journal;
+
 	private volatile Footprint last;
 
 	private volatile long readAt;
 
-	StoreFootprint(JdbcClient jdbc, boolean embedded) {
+	StoreFootprint(JdbcClient jdbc, boolean embedded, StoreJournal journal) {
 		this.jdbc = jdbc;
 		this.embedded = embedded;
+		this.journal = journal;
 	}
 
 	/**
@@ -60,7 +64,10 @@ public class StoreFootprint {
 			// of the chunks that is live.
 			long live = file * Long.parseLong(info.get("info.FILL_RATE"))
 					* Long.parseLong(info.get("info.CHUNKS_FILL_RATE")) / 10_000;
-			last = new Footprint(file, live, Long.parseLong(info.get("info.FILE_WRITE_BYTES")));
+			long journalSize = (journal != null) ? journal.sizeOnDisk() : 0;
+			long journalWritten = (journal != null) ? journal.appendedBytes() : 0;
+			last = new Footprint(file, live, journalSize,
+					Long.parseLong(info.get("info.FILE_WRITE_BYTES")) + journalWritten);
 			readAt = at;
 			return Optional.of(last);
 		}
@@ -72,9 +79,10 @@ public class StoreFootprint {
 
 	/**
 	 * The embedded store's file size, the live data in it (estimated by H2 from its fill
-	 * rates), and the bytes written to the file since the service opened it.
+	 * rates), the size of its journal, and the bytes written to the file and the journal
+	 * since the service opened them.
 	 */
-	public record Footprint(long fileBytes, long liveBytes, long writtenBytes) {
+	public record Footprint(long fileBytes, long liveBytes, long journalBytes, long writtenBytes) {
 	}
 
 }

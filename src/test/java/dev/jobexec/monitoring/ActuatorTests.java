@@ -62,7 +62,7 @@ class ActuatorTests {
 	}
 
 	@Test
-	void theEmbeddedStoresFileLiveDataAndWrittenBytesAreInHealthAndMetrics() throws InterruptedException {
+	void theEmbeddedStoresFileLiveDataJournalAndWrittenBytesAreInHealthAndMetrics() throws InterruptedException {
 		long before = written();
 		api.awaitEnd(api.submitId("{\"command\":[\"/bin/echo\",\"footprint\"]}"));
 		// The footprint is read at most every 5 s.
@@ -80,8 +80,11 @@ class ActuatorTests {
 		long live = ((Number) details.get("liveBytes")).longValue();
 		assertThat(live).isPositive().isLessThanOrEqualTo(file);
 		assertThat(((Number) details.get("writtenBytes")).longValue()).isPositive();
+		// The journal holds at least its current segment's header.
+		assertThat(((Number) details.get("journalBytes")).longValue()).isPositive();
 		String scrape = api.scrape();
-		assertThat(scrape).contains("jobexec_store_file_size_bytes ", "jobexec_store_live_size_bytes ");
+		assertThat(scrape).contains("jobexec_store_file_size_bytes ", "jobexec_store_live_size_bytes ",
+				"jobexec_store_journal_size_bytes ");
 	}
 
 	/** jobexec_store_written_bytes_total as scraped now. */

@@ -46,8 +46,12 @@ abstract class JobStoreContractTests {
 	void migrate() {
 		dataSource = newDataSource();
 		Flyway.configure().dataSource(dataSource).load().migrate();
-		store = new JdbcJobStore(JdbcClient.create(dataSource),
-				new TransactionTemplate(new DataSourceTransactionManager(dataSource)), JsonMapper.builder().build());
+		store = newStore(dataSource, new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
+	}
+
+	/** The store as the service builds it on this database. */
+	protected JdbcJobStore newStore(DataSource dataSource, TransactionTemplate transactions) {
+		return new JdbcJobStore(JdbcClient.create(dataSource), transactions, JsonMapper.builder().build());
 	}
 
 	@Test
