@@ -57,7 +57,7 @@ RUN apt-get update \
 
 # A fixed, non-root uid (10001, clear of the image's own users) so that volume ownership is
 # predictable and jobs — which run as this user — cannot touch the system.
-# The data directory holds the embedded job store (<data-dir>/store), the job working
+# The data directory holds the embedded job store (<data-dir>/store: its file and journal), the job working
 # directories (<data-dir>/work/<pool>) and the spawn helper the service copies out of its jar at
 # start (<data-dir>/bin): mount a volume here to keep it across containers.
 # Per-job cgroups: as this user, with the read-only /sys/fs/cgroup a container gets by default, the

@@ -1,7 +1,6 @@
 package dev.jobexec.store;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
@@ -99,8 +98,7 @@ final class GroupCommit {
 			return;
 		}
 		try {
-			transactions
-				.executeWithoutResult((status) -> journal(batch.stream().map((write) -> write.sql.get()).toList()));
+			commit(batch);
 			batch.forEach((write) -> write.done = true);
 		}
 		catch (RuntimeException ex) {
@@ -110,7 +108,7 @@ final class GroupCommit {
 			}
 			for (Write write : batch) {
 				try {
-					transactions.executeWithoutResult((status) -> journal(Collections.singletonList(write.sql.get())));
+					commit(List.of(write));
 					write.done = true;
 				}
 				catch (RuntimeException alone) {
@@ -129,9 +127,23 @@ final class GroupCommit {
 		}
 	}
 
-	private void journal(List<StoreJournal.Redo> redos) {
-		if (journal != null) {
-			journal.append(redos);
+	/**
+	 * Runs {@code writes} in one transaction; their journal records are appended before
+	 * the commit, and dropped again if the commit fails.
+	 */
+	private void commit(List<Write> writes) {
+		if (journal == null) {
+			transactions.executeWithoutResult((status) -> writes.forEach((write) -> write.sql.get()));
+			return;
+		}
+		long end = journal.end();
+		try {
+			transactions.executeWithoutResult(
+					(status) -> journal.append(writes.stream().map((write) -> write.sql.get()).toList()));
+		}
+		catch (RuntimeException | Error ex) {
+			journal.retract(end);
+			throw ex;
 		}
 	}
 

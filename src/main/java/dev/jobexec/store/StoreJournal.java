@@ -56,6 +56,9 @@ final class StoreJournal {
 
 	private static final String SUFFIX = ".journal";
 
+	/** Chunks less full than this (percent) are rewritten by a compaction. */
+	private static final int COMPACTION_FILL_RATE = 90;
+
 	/** The most a compaction step rewrites or moves. */
 	private static final int COMPACTION_WRITE = 16 << 20;
 
@@ -84,6 +87,12 @@ final class StoreJournal {
 	private long segment;
 
 	private long segmentRecords;
+
+	/** The current segment's size. */
+	private long segmentEnd;
+
+	/** Why appends fail until the next segment, or null. */
+	private String broken;
 
 	private volatile long appendedBytes;
 
@@ -118,7 +127,9 @@ final class StoreJournal {
 		if (database == null || !database.isPersistent()) {
 			return null;
 		}
-		Path dir = Path.of(database.getDatabasePath() + SUFFIX);
+		// The path as given in the URL, after any of H2's file system prefixes
+		// ("retry:", "nio:" ...), which are not part of the file's name.
+		Path dir = Path.of(database.getDatabasePath().replaceFirst("^([a-zA-Z][a-zA-Z0-9]*:)+(?=/)", "") + SUFFIX);
 		StoreJournal journal = new StoreJournal(dir, dataSource, transactions, jobColumns, stateColumns);
 		try {
 			Files.createDirectories(dir);
@@ -126,7 +137,7 @@ final class StoreJournal {
 			List<Path> left = journal.segments();
 			if (!left.isEmpty()) {
 				long records = journal.replay(left);
-				journal.jdbc.sql("checkpoint").update();
+				journal.jdbc.sql("checkpoint sync").update();
 				log.info("Replayed {} records of the store journal ({} segments) left by the last run", records,
 						left.size());
 				for (Path path : left) {
@@ -160,7 +171,9 @@ final class StoreJournal {
 
 	/**
 	 * Appends the records of one transaction, before it commits; called with the group
-	 * commit's lock held. Null records are skipped.
+	 * commit's lock held. Null records are skipped. A failed append leaves nothing of
+	 * itself behind: a record cut short in the middle of the journal would end the replay
+	 * there.
 	 * @throws DataAccessResourceFailureException when the journal cannot be written (the
 	 * transaction must then roll back)
 	 */
@@ -178,19 +191,52 @@ final class StoreJournal {
 		if (count == 0) {
 			return;
 		}
+		if (broken != null) {
+			throw new DataAccessResourceFailureException(broken);
+		}
+		long start = segmentEnd;
 		try {
 			ByteBuffer buffer = ByteBuffer.wrap(frames.toByteArray());
 			while (buffer.hasRemaining()) {
 				channel.write(buffer);
 			}
+			segmentEnd += frames.size();
 			segmentRecords += count;
 			appendedBytes += frames.size();
 			lastAppend = System.nanoTime();
 		}
 		catch (IOException ex) {
+			retract(start);
 			// Not chained: the failure's own message ("No space left on device") would
 			// stand for the whole problem in health and in the client's 503.
 			throw new DataAccessResourceFailureException("cannot write the store journal in " + dir + ": " + ex);
+		}
+	}
+
+	/** Where the next record will start: what {@link #retract} cuts back to. */
+	long end() {
+		return segmentEnd;
+	}
+
+	/**
+	 * Drops what was appended after {@code end}, for a transaction that did not commit;
+	 * called with the group commit's lock held, so nothing else was appended since. If
+	 * the segment cannot be cut, no more is appended to it: writes fail until the next
+	 * checkpoint starts a new segment and drops this one.
+	 */
+	void retract(long end) {
+		if (channel == null || segmentEnd == end && broken == null) {
+			return;
+		}
+		try {
+			channel.truncate(end);
+			channel.position(end);
+			segmentEnd = end;
+		}
+		catch (IOException ex) {
+			broken = "cannot write the store journal in " + dir + ": a failed write could not be undone (" + ex
+					+ "); writes fail until the next checkpoint";
+			log.error("The store journal segment {}: {}", segment, broken);
 		}
 	}
 
@@ -212,7 +258,7 @@ final class StoreJournal {
 				replay(segments());
 				database = now;
 			}
-			if (segmentRecords > 0) {
+			if (segmentRecords > 0 || broken != null) {
 				closed[0] = segment;
 				startSegment(segment + 1);
 			}
@@ -271,13 +317,18 @@ final class StoreJournal {
 		long until = System.nanoTime() + maxTime.toNanos();
 		store.setRetentionTime(0);
 		try {
-			boolean rewrote;
+			// Until the file stops shrinking: what a rewrite writes is itself in chunks
+			// a little short of full, which another pass would rewrite again.
+			long size = file.size();
+			boolean shrank;
 			do {
-				rewrote = store.compact(100, COMPACTION_WRITE);
+				boolean rewrote = store.compact(COMPACTION_FILL_RATE, COMPACTION_WRITE);
 				store.commit();
-				file.compactMoveChunks(100, COMPACTION_WRITE, store);
+				file.compactMoveChunks(COMPACTION_FILL_RATE, COMPACTION_WRITE, store);
+				shrank = rewrote && file.size() < size;
+				size = file.size();
 			}
-			while (rewrote && System.nanoTime() - until < 0);
+			while (shrank && System.nanoTime() - until < 0);
 		}
 		finally {
 			store.setRetentionTime(retention);
@@ -300,11 +351,14 @@ final class StoreJournal {
 		Path path = dir.resolve("%020d%s".formatted(number, SUFFIX));
 		try {
 			FileChannel next = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-			next.write(ByteBuffer.wrap(header()));
+			byte[] header = header();
+			next.write(ByteBuffer.wrap(header));
 			close();
 			channel = next;
 			segment = number;
 			segmentRecords = 0;
+			segmentEnd = header.length;
+			broken = null;
 		}
 		catch (IOException ex) {
 			throw new DataAccessResourceFailureException("cannot start a store journal segment " + path + ": " + ex);

@@ -197,6 +197,50 @@ class StoreJournalTests {
 		assertThat(store.probeWrite()).isFalse();
 	}
 
+	@Test
+	void aTransactionWhoseCommitFailsTakesItsRecordsBackOutOfTheJournal() throws IOException {
+		DataSource real = dataSource();
+		boolean[] failNextCommit = { false };
+		// The real database, whose commit fails once when told to: what H2 does when its
+		// database is closed under a transaction.
+		DataSource failing = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+				new Class<?>[] { DataSource.class }, (proxy, method, args) -> {
+					Object result = method.invoke(real, args);
+					if (!(result instanceof java.sql.Connection connection)) {
+						return result;
+					}
+					return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+							new Class<?>[] { java.sql.Connection.class }, (p, m, a) -> {
+								if (m.getName().equals("commit") && failNextCommit[0]) {
+									failNextCommit[0] = false;
+									throw new java.sql.SQLException("commit failed");
+								}
+								try {
+									return m.invoke(connection, a);
+								}
+								catch (java.lang.reflect.InvocationTargetException ex) {
+									throw ex.getCause();
+								}
+							});
+				});
+		JdbcJobStore store = store(failing);
+		Job kept = JobFixtures.newJob("process", request(Map.of()), Duration.ofMinutes(1), now());
+		store.insert(kept);
+		long size = Files.size(segments().getLast());
+		Job refused = JobFixtures.newJob("process", request(Map.of()), Duration.ofMinutes(1), now());
+		failNextCommit[0] = true;
+		assertThatExceptionOfType(StoreUnavailableException.class).isThrownBy(() -> store.insert(refused));
+		assertThat(Files.size(segments().getLast())).as("the journal after the failed commit").isEqualTo(size);
+		Job after = JobFixtures.newJob("process", request(Map.of()), Duration.ofMinutes(1), now());
+		store.insert(after);
+		crash(real);
+
+		JdbcJobStore restarted = store(dataSource());
+		assertThat(restarted.find(refused.id())).as("answered 503, so never stored").isEmpty();
+		assertThat(restarted.find(kept.id())).isPresent();
+		assertThat(restarted.find(after.id())).isPresent();
+	}
+
 	/** Each job inserted, started and finished, with a label and some output. */
 	private List<Job> writeLifecycles(JdbcJobStore store, int count) {
 		List<Job> jobs = new ArrayList<>();
@@ -228,11 +272,12 @@ class StoreJournalTests {
 	}
 
 	/**
-	 * The same H2 file each time; H2 keeps its database open between connections and
-	 * writes its file only when told to (or when it closes normally).
+	 * The same H2 file each time, through the file system the service uses ("retry:", a
+	 * prefix the journal's directory must not carry); H2 keeps its database open between
+	 * connections and writes its file only when told to (or when it closes normally).
 	 */
 	private DataSource dataSource() {
-		DataSource dataSource = new SimpleDriverDataSource(new org.h2.Driver(), "jdbc:h2:file:"
+		DataSource dataSource = new SimpleDriverDataSource(new org.h2.Driver(), "jdbc:h2:retry:"
 				+ dir.resolve("store/jobexec") + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1;WRITE_DELAY=2000000000",
 				"sa", "");
 		opened.add(dataSource);
