@@ -545,7 +545,7 @@ class JdbcJobStore implements JobStore {
 			writeProblem = null;
 			return true;
 		}
-		catch (DataAccessException ex) {
+		catch (DataAccessException | TransactionException ex) {
 			writeProblem = ex.getMostSpecificCause().getMessage();
 			return false;
 		}
