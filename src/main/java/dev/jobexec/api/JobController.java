@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.jobexec.execution.CapturedOutput;
+import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.job.InvalidJobException;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobRequest;
@@ -31,6 +32,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import lombok.RequiredArgsConstructor;
 
+import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -74,6 +76,8 @@ class JobController {
 	private final JobService jobs;
 
 	private final SubmissionForwarder forwarder;
+
+	private final OutputFiles outputFiles;
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(operationId = "submitJob", summary = "Submit a job",
@@ -249,29 +253,50 @@ class JobController {
 	}
 
 	@GetMapping(path = "/{id}/stdout", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(operationId = "getJobStdout", summary = "Captured standard output",
-			description = "Head and tail when truncated; empty until the job ends.")
-	@ApiResponse(responseCode = "200", description = "The text")
+	@Operation(operationId = "getJobStdout", summary = "Standard output", description = OUTPUT_DESCRIPTION)
+	@ApiResponse(responseCode = "200", description = "The output")
+	@ApiResponse(responseCode = "206", description = "The range asked for, from the output file",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+	@ApiResponse(responseCode = "416", description = "A range outside the output file",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
-	String stdout(@PathVariable String id) {
-		return text(jobs.get(id).stdout());
+	ResponseEntity<?> stdout(@PathVariable String id) {
+		return output(jobs.get(id), "stdout");
 	}
 
 	@GetMapping(path = "/{id}/stderr", produces = MediaType.TEXT_PLAIN_VALUE)
-	@Operation(operationId = "getJobStderr", summary = "Captured standard error",
-			description = "Head and tail when truncated; empty until the job ends.")
-	@ApiResponse(responseCode = "200", description = "The text")
+	@Operation(operationId = "getJobStderr", summary = "Standard error", description = OUTPUT_DESCRIPTION)
+	@ApiResponse(responseCode = "200", description = "The output")
+	@ApiResponse(responseCode = "206", description = "The range asked for, from the output file",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+	@ApiResponse(responseCode = "416", description = "A range outside the output file",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
-	String stderr(@PathVariable String id) {
-		return text(jobs.get(id).stderr());
+	ResponseEntity<?> stderr(@PathVariable String id) {
+		return output(jobs.get(id), "stderr");
 	}
 
-	private static String text(CapturedOutput output) {
-		return (output != null) ? output.text() : "";
+	private static final String OUTPUT_DESCRIPTION = "A process job's output as it is kept in its output file "
+			+ "on the node that runs it (the whole stream up to jobexec.process.max-output-file, growing while the "
+			+ "job runs), with Range requests; elsewhere, and for thread jobs, the head and tail kept in the store, "
+			+ "empty until the job ends.";
+
+	/**
+	 * The stream's output file as a resource (Spring MVC answers a Range with 206 and the
+	 * part asked for), or the head and tail the store keeps.
+	 */
+	private ResponseEntity<?> output(Job job, String stream) {
+		MediaType text = new MediaType(MediaType.TEXT_PLAIN, java.nio.charset.StandardCharsets.UTF_8);
+		java.util.Optional<java.nio.file.Path> file = outputFiles.find(job.id(), stream);
+		if (file.isPresent()) {
+			return ResponseEntity.ok().contentType(text).body(new FileSystemResource(file.get()));
+		}
+		CapturedOutput output = stream.equals("stdout") ? job.stdout() : job.stderr();
+		return ResponseEntity.ok().contentType(text).body((output != null) ? output.text() : "");
 	}
 
 	static Duration preferredWait(String prefer) {

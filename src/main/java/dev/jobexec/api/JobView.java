@@ -80,16 +80,20 @@ public record JobView(
 	}
 
 	/**
-	 * Captured output of one stream: the kept text (head and tail), the total size, and
-	 * whether bytes were dropped.
+	 * Captured output of one stream: the kept text (head and tail), the total size,
+	 * whether bytes were dropped from the text, and how much the output file keeps.
 	 */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	public record Output(@Schema(description = "Kept text; omitted in lists") String text, long bytes,
-			boolean truncated) {
+			boolean truncated,
+			@Schema(description = "Bytes of the stream kept whole in the job's output file, from its first byte, "
+					+ "and served by /stdout and /stderr (with Range); absent without a file") Long kept,
+			@Schema(description = "Why the output file stopped short of the stream, other than its size limit "
+					+ "(such as a full disk)") String keptError) {
 
 		static Output of(CapturedOutput output, boolean withText) {
-			return (output == null) ? null
-					: new Output(withText ? output.text() : null, output.bytes(), output.truncated());
+			return (output == null) ? null : new Output(withText ? output.text() : null, output.bytes(),
+					output.truncated(), output.kept(), output.keptError());
 		}
 
 	}

@@ -51,7 +51,9 @@ class JdbcJobStore implements JobStore {
 			"error", "error", "stdout_text", "stdoutText", "stdout_bytes", "stdoutBytes", "stdout_truncated",
 			"stdoutTruncated", "stderr_text", "stderrText", "stderr_bytes", "stderrBytes", "stderr_truncated",
 			"stderrTruncated", "termination_reason", "terminationReason", "idempotency_key", "idempotencyKey",
-			"request_digest", "requestDigest", "resource_usage", "usage");
+			"request_digest", "requestDigest", "resource_usage", "usage", "stdout_kept", "stdoutKept",
+			"stdout_kept_error", "stdoutKeptError", "stderr_kept", "stderrKept", "stderr_kept_error",
+			"stderrKeptError");
 
 	private static final List<String> JOB_COLUMNS_IN_ORDER = List.copyOf(PARAMETERS.keySet());
 
@@ -59,7 +61,7 @@ class JdbcJobStore implements JobStore {
 	private static final List<String> STATE_COLUMNS = List.of("state", "started_at", "finished_at", "pid",
 			"pid_start_ticks", "instance", "exit_code", "signal", "result", "error", "stdout_text", "stdout_bytes",
 			"stdout_truncated", "stderr_text", "stderr_bytes", "stderr_truncated", "termination_reason",
-			"resource_usage");
+			"resource_usage", "stdout_kept", "stdout_kept_error", "stderr_kept", "stderr_kept_error");
 
 	private static Map<String, String> parameterNames(String... pairs) {
 		Map<String, String> names = new java.util.LinkedHashMap<>();
@@ -649,6 +651,8 @@ class JdbcJobStore implements JobStore {
 		params.put(stream + "Text", (output != null) ? output.text() : null);
 		params.put(stream + "Bytes", (output != null) ? output.bytes() : null);
 		params.put(stream + "Truncated", (output != null) ? output.truncated() : null);
+		params.put(stream + "Kept", (output != null) ? output.kept() : null);
+		params.put(stream + "KeptError", (output != null) ? output.keptError() : null);
 	}
 
 	private Job row(ResultSet rs, int rowNum) throws SQLException {
@@ -670,7 +674,8 @@ class JdbcJobStore implements JobStore {
 	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {
 		Long bytes = rs.getObject(stream + "_bytes", Long.class);
 		return (bytes == null) ? null
-				: new CapturedOutput(rs.getString(stream + "_text"), bytes, rs.getBoolean(stream + "_truncated"));
+				: new CapturedOutput(rs.getString(stream + "_text"), bytes, rs.getBoolean(stream + "_truncated"),
+						rs.getObject(stream + "_kept", Long.class), rs.getString(stream + "_kept_error"));
 	}
 
 	private static Instant instant(ResultSet rs, String column) throws SQLException {

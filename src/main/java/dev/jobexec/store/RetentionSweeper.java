@@ -6,6 +6,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.job.JobStore;
 import lombok.extern.slf4j.Slf4j;
 
@@ -13,7 +14,7 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Deletes finished jobs older than {@code jobexec.retention.finished}, in batches, in the
- * background.
+ * background, and the files that kept their output.
  */
 @Slf4j
 public class RetentionSweeper implements SmartLifecycle {
@@ -26,9 +27,12 @@ public class RetentionSweeper implements SmartLifecycle {
 
 	private ScheduledExecutorService thread;
 
-	RetentionSweeper(JobStore store, JobStoreProperties properties) {
+	private final OutputFiles outputFiles;
+
+	RetentionSweeper(JobStore store, JobStoreProperties properties, OutputFiles outputFiles) {
 		this.store = store;
 		this.properties = properties;
+		this.outputFiles = outputFiles;
 	}
 
 	/** Jobs deleted since start. */
@@ -44,6 +48,9 @@ public class RetentionSweeper implements SmartLifecycle {
 			deleted.addAndGet(batch);
 		}
 		while (batch == properties.batchSize() && !Thread.currentThread().isInterrupted());
+		if (outputFiles != null) {
+			outputFiles.sweep(cutoff);
+		}
 	}
 
 	@Override

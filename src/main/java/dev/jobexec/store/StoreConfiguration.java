@@ -2,8 +2,10 @@ package dev.jobexec.store;
 
 import javax.sql.DataSource;
 
+import dev.jobexec.execution.OutputFiles;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -42,8 +44,9 @@ class StoreConfiguration {
 	}
 
 	@Bean
-	RetentionSweeper retentionSweeper(JdbcJobStore store, JobStoreProperties properties) {
-		return new RetentionSweeper(store, properties);
+	RetentionSweeper retentionSweeper(JdbcJobStore store, JobStoreProperties properties,
+			ObjectProvider<OutputFiles> outputFiles) {
+		return new RetentionSweeper(store, properties, outputFiles.getIfAvailable());
 	}
 
 }

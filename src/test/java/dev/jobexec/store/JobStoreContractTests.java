@@ -69,11 +69,12 @@ abstract class JobStoreContractTests {
 		assertThat(store.find(job.id()).orElseThrow().persisted().pidStartTicks()).isEqualTo(123456L);
 		assertThat(store.find(job.id()).orElseThrow().persisted().instance()).isEqualTo("instance-1");
 
-		JobFixtures.finish(job,
-				new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null, "killed by signal 9 (SIGKILL)",
-						new CapturedOutput("out ünïcode\n", 14, false),
-						new CapturedOutput("head\n[...]\ntail", 5_000_000, true), null, new ResourceUsage(
-								Duration.ofMillis(12), Duration.ofMillis(4), 1_835_008L, 3L, ResourceUsage.CGROUP)),
+		JobFixtures.finish(job, new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 137, 9, null,
+				"killed by signal 9 (SIGKILL)", new CapturedOutput("out ünïcode\n", 14, false, 14L, null),
+				new CapturedOutput("head\n[...]\ntail", 5_000_000, true, 65_536L,
+						"the output file stopped at 65536 bytes: No space left on device"),
+				null,
+				new ResourceUsage(Duration.ofMillis(12), Duration.ofMillis(4), 1_835_008L, 3L, ResourceUsage.CGROUP)),
 				Instant.now().truncatedTo(ChronoUnit.MICROS));
 		store.update(job);
 		Job found = store.find(job.id()).orElseThrow();

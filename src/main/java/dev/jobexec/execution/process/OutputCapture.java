@@ -9,7 +9,8 @@ import dev.jobexec.execution.CapturedOutput;
 
 /**
  * A bounded sink for one output stream: keeps the first and the last bytes up to a limit,
- * counts everything, and never makes the writer wait.
+ * counts everything, and passes the bytes on to the job's {@link OutputFile}, if it has
+ * one.
  */
 final class OutputCapture {
 
@@ -29,13 +30,23 @@ final class OutputCapture {
 
 	private long total;
 
+	private final OutputFile file;
+
 	OutputCapture(int limit) {
+		this(limit, null);
+	}
+
+	OutputCapture(int limit, OutputFile file) {
 		this.headLimit = limit / 2;
 		this.tailLimit = limit - headLimit;
+		this.file = file;
 	}
 
 	synchronized void write(byte[] bytes, int offset, int length) {
 		total += length;
+		if (file != null) {
+			file.write(bytes, offset, length);
+		}
 		int toHead = Math.min(length, headLimit - headLength);
 		if (toHead > 0) {
 			if (headLength + toHead > head.length) {
@@ -88,7 +99,15 @@ final class OutputCapture {
 			}
 			text.append(decode(ordered, 0, tailLength));
 		}
-		return new CapturedOutput(text.toString(), total, truncated);
+		return (file != null) ? new CapturedOutput(text.toString(), total, truncated, file.kept(), file.error())
+				: new CapturedOutput(text.toString(), total, truncated);
+	}
+
+	/** The stream has ended: its file is complete. */
+	synchronized void close() {
+		if (file != null) {
+			file.close();
+		}
 	}
 
 	private static String decode(byte[] bytes, int offset, int length) {

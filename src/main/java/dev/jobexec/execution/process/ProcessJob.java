@@ -85,7 +85,8 @@ final class ProcessJob implements RunningJob {
 	private boolean groupGone;
 
 	ProcessJob(ExecutionSpec spec, Spawner.Spawned spawned, int pidFd, JobCgroup cgroup, Duration killGrace,
-			int maxOutput, ScheduledExecutorService timer, JobProcesses processes, ExecutionListener listener) {
+			OutputCapture stdout, OutputCapture stderr, ScheduledExecutorService timer, JobProcesses processes,
+			ExecutionListener listener) {
 		this.spec = spec;
 		this.pid = spawned.pid();
 		this.cgroup = cgroup;
@@ -93,8 +94,8 @@ final class ProcessJob implements RunningJob {
 		this.timer = timer;
 		this.processes = processes;
 		this.listener = listener;
-		this.stdout = new OutputCapture(maxOutput);
-		this.stderr = new OutputCapture(maxOutput);
+		this.stdout = stdout;
+		this.stderr = stderr;
 		byte[] input = (spawned.stdin() >= 0) ? spec.stdin().getBytes(StandardCharsets.UTF_8) : new byte[0];
 		this.pipes = new JobPipes(spawned, pidFd, input, stdout, stderr);
 	}
@@ -282,6 +283,8 @@ final class ProcessJob implements RunningJob {
 							: (signal != null) ? "killed by signal " + signal + " (" + signalName(signal) + ")"
 									: "exited with code " + exit;
 		};
+		stdout.close();
+		stderr.close();
 		return ExecutionOutcome.processEnded(ending, (status < 0) ? null : exit, signal, error, stdout.snapshot(),
 				stderr.snapshot(), terminated, usage);
 	}

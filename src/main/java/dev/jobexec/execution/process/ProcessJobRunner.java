@@ -14,6 +14,7 @@ import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.ExecutionProperties;
+import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.execution.ExecutionSpec;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.ResourceLimits;
@@ -47,8 +48,11 @@ final class ProcessJobRunner implements JobRunner {
 
 	private final JobIsolation isolation;
 
+	private final OutputFiles outputFiles;
+
 	ProcessJobRunner(String pool, ExecutionProperties.Pool config, ProcessProperties properties,
-			ScheduledExecutorService timer, JobProcesses processes, JobIsolation isolation) {
+			ScheduledExecutorService timer, JobProcesses processes, JobIsolation isolation, OutputFiles outputFiles) {
+		this.outputFiles = outputFiles;
 		this.pool = pool;
 		this.config = config;
 		this.properties = properties;
@@ -63,6 +67,17 @@ final class ProcessJobRunner implements JobRunner {
 			throw new IllegalStateException("cannot create the base directory of pool '" + pool + "': "
 					+ config.baseDirectory() + " (set jobexec.pools." + pool + ".base-directory)", ex);
 		}
+	}
+
+	/** A stream's capture, which also keeps it whole in a file unless files are off. */
+	private OutputCapture capture(String jobId, String stream) {
+		int limit = (int) properties.maxOutput().toBytes();
+		if (!outputFiles.enabled()) {
+			return new OutputCapture(limit);
+		}
+		outputFiles.writing(jobId, stream);
+		return new OutputCapture(limit, new OutputFile(outputFiles.path(jobId, stream), outputFiles.limit(),
+				() -> outputFiles.written(jobId, stream)));
 	}
 
 	@Override
@@ -118,7 +133,7 @@ final class ProcessJobRunner implements JobRunner {
 		long pid = spawned.pid();
 		processes.started(spec.jobId(), pid);
 		ProcessJob job = new ProcessJob(spec, spawned, pidFd, cgroup, config.killGrace(),
-				(int) properties.maxOutput().toBytes(), timer, processes, listener);
+				capture(spec.jobId(), "stdout"), capture(spec.jobId(), "stderr"), timer, processes, listener);
 		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
 		job.supervise();
 		try {

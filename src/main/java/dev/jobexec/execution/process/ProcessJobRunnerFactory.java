@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.ScheduledExecutorService;
 
 import dev.jobexec.execution.ExecutionProperties;
+import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.execution.JobRunner;
 import dev.jobexec.execution.JobRunnerFactory;
 import dev.jobexec.execution.PoolType;
@@ -30,12 +31,15 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 
 	private final JobIsolation isolation;
 
+	private final OutputFiles outputFiles;
+
 	ProcessJobRunnerFactory(ProcessProperties properties, ScheduledExecutorService jobexecTimer, JobProcesses processes,
-			JobIsolation isolation) {
+			JobIsolation isolation, OutputFiles outputFiles) {
 		this.properties = properties;
 		this.timer = jobexecTimer;
 		this.processes = processes;
 		this.isolation = isolation;
+		this.outputFiles = outputFiles;
 	}
 
 	@Override
@@ -46,7 +50,7 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 	@Override
 	public JobRunner create(String poolName, ExecutionProperties.Pool config) {
 		isolation.admitPool(poolName, config);
-		return new ProcessJobRunner(poolName, config, properties, timer, processes, isolation);
+		return new ProcessJobRunner(poolName, config, properties, timer, processes, isolation, outputFiles);
 	}
 
 	private static void requireExecutable(String name, Path path) {
@@ -84,6 +88,11 @@ class ProcessJobRunnerFactory implements JobRunnerFactory {
 				}
 			}
 			return isolation;
+		}
+
+		@Bean
+		OutputFiles outputFiles(ProcessProperties properties, ExecutionProperties execution) {
+			return new OutputFiles(execution.dataDir().resolve("output"), properties.maxOutputFile());
 		}
 
 	}

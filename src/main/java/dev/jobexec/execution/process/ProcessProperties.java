@@ -17,8 +17,11 @@ import org.springframework.util.unit.DataSize;
  * ({@code *} within a directory, {@code **} across directories), matched against the
  * command's real path; anything else is refused with 403. The default is a development
  * default that allows shells.
- * @param maxOutput bytes kept per stream and job (half from the head, half from the
- * tail); the rest is counted and dropped
+ * @param maxOutput bytes kept per stream and job (half from the head, half from the tail)
+ * in the store; the rest is counted and dropped
+ * @param maxOutputFile bytes of each stream kept whole in a file under
+ * {@code <data-dir>/output}, from the first byte, and served by {@code /stdout} and
+ * {@code /stderr}; 0 keeps no files
  * @param path the {@code PATH} a job sees, and where a command given by bare name is
  * looked up
  * @param allowedEnvOverrides variables that are refused by default (the loader's
@@ -37,10 +40,10 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("jobexec.process")
 public record ProcessProperties(@DefaultValue( {
 		"/usr/bin/*", "/bin/*", "/usr/local/bin/*" }) List<String> allowedCommands,
-		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("/usr/local/bin:/usr/bin:/bin") String path,
-		@DefaultValue({}) List<String> allowedEnvOverrides, @DefaultValue Limits limits, String runAs,
-		@DefaultValue("/usr/bin/prlimit") Path prlimit, @DefaultValue("/usr/bin/setpriv") Path setpriv,
-		Path spawnHelper){
+		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("64MB") DataSize maxOutputFile,
+		@DefaultValue("/usr/local/bin:/usr/bin:/bin") String path, @DefaultValue({}) List<String> allowedEnvOverrides,
+		@DefaultValue Limits limits, String runAs, @DefaultValue("/usr/bin/prlimit") Path prlimit,
+		@DefaultValue("/usr/bin/setpriv") Path setpriv, Path spawnHelper){
 
 	/**
 	 * Resource limits a job process starts with; its children inherit them. Unset means
@@ -116,6 +119,9 @@ public record ProcessProperties(@DefaultValue( {
 	public ProcessProperties {
 		if (maxOutput.isNegative() || maxOutput.toBytes() > Integer.MAX_VALUE / 2) {
 			throw new IllegalArgumentException("jobexec.process.max-output must be between 0 and 1GB");
+		}
+		if (maxOutputFile.isNegative()) {
+			throw new IllegalArgumentException("jobexec.process.max-output-file must not be negative");
 		}
 	}
 

@@ -19,9 +19,10 @@ class CommandPolicyTests {
 	Path dir;
 
 	private CommandPolicy policy(String... rules) {
-		return new CommandPolicy(new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), "/usr/bin:/bin",
-				List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
-				Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv"), null));
+		return new CommandPolicy(
+				new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), DataSize.ofMegabytes(64),
+						"/usr/bin:/bin", List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
+						Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv"), null));
 	}
 
 	@Test
