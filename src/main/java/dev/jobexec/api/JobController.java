@@ -254,9 +254,10 @@ class JobController {
 
 	@GetMapping(path = "/{id}/stdout", produces = MediaType.TEXT_PLAIN_VALUE)
 	@Operation(operationId = "getJobStdout", summary = "Standard output", description = OUTPUT_DESCRIPTION)
-	@ApiResponse(responseCode = "200", description = "The output")
+	@ApiResponse(responseCode = "200", description = "The output",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "206", description = "The range asked for, from the output file",
-			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "416", description = "A range outside the output file",
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
 	@ApiResponse(responseCode = "404", description = "No such job",
@@ -268,9 +269,10 @@ class JobController {
 
 	@GetMapping(path = "/{id}/stderr", produces = MediaType.TEXT_PLAIN_VALUE)
 	@Operation(operationId = "getJobStderr", summary = "Standard error", description = OUTPUT_DESCRIPTION)
-	@ApiResponse(responseCode = "200", description = "The output")
+	@ApiResponse(responseCode = "200", description = "The output",
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "206", description = "The range asked for, from the output file",
-			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "416", description = "A range outside the output file",
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
 	@ApiResponse(responseCode = "404", description = "No such job",

@@ -27,7 +27,7 @@ final class GroupCommit {
 
 	private final ConcurrentLinkedQueue<Write> pending = new ConcurrentLinkedQueue<>();
 
-	private final ReentrantLock lock = new ReentrantLock();
+	private final ReentrantLock lock;
 
 	private final StoreJournal journal;
 
@@ -38,6 +38,7 @@ final class GroupCommit {
 	GroupCommit(TransactionTemplate transactions, StoreJournal journal) {
 		this.transactions = transactions;
 		this.journal = journal;
+		this.lock = (journal != null) ? journal.writers() : new ReentrantLock();
 	}
 
 	/**

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -65,7 +66,15 @@ final class StoreJournal {
 	/** Records applied per transaction when the journal is replayed. */
 	private static final int REPLAY_BATCH = 500;
 
+	/** The journals open in this JVM, by directory. */
+	private static final Map<Path, StoreJournal> OPEN = new java.util.HashMap<>();
+
 	private final Path dir;
+
+	private final ReentrantLock writers = new ReentrantLock();
+
+	/** The stores writing to this journal; guarded by {@link #OPEN}. */
+	private int users = 1;
 
 	private final DataSource dataSource;
 
@@ -129,7 +138,30 @@ final class StoreJournal {
 		}
 		// The path as given in the URL, after any of H2's file system prefixes
 		// ("retry:", "nio:" ...), which are not part of the file's name.
-		Path dir = Path.of(database.getDatabasePath().replaceFirst("^([a-zA-Z][a-zA-Z0-9]*:)+(?=/)", "") + SUFFIX);
+		Path dir = Path.of(database.getDatabasePath().replaceFirst("^([a-zA-Z][a-zA-Z0-9]*:)+(?=/)", "") + SUFFIX)
+			.toAbsolutePath()
+			.normalize();
+		synchronized (OPEN) {
+			StoreJournal open = OPEN.get(dir);
+			if (open != null && open.database == database) {
+				// Another store of this JVM on the same database (H2 shares it within
+				// a JVM): one journal, one writers' lock.
+				open.users++;
+				return open;
+			}
+			if (open != null) {
+				// Left by a store whose database is gone without closing it (a test's
+				// crash): what it wrote is replayed below, like any run's.
+				open.closeChannel();
+			}
+			StoreJournal journal = openNew(dir, database, dataSource, transactions, jobColumns, stateColumns);
+			OPEN.put(dir, journal);
+			return journal;
+		}
+	}
+
+	private static StoreJournal openNew(Path dir, Database database, DataSource dataSource,
+			TransactionTemplate transactions, List<String> jobColumns, List<String> stateColumns) {
 		StoreJournal journal = new StoreJournal(dir, dataSource, transactions, jobColumns, stateColumns);
 		try {
 			Files.createDirectories(dir);
@@ -335,8 +367,29 @@ final class StoreJournal {
 		}
 	}
 
-	/** Closes the current segment; what it holds stays for the next start. */
+	/**
+	 * The lock under which writes commit and append, and a checkpoint starts a segment:
+	 * one per journal, shared by every store that writes to it.
+	 */
+	ReentrantLock writers() {
+		return writers;
+	}
+
+	/**
+	 * Closes the current segment, once the last store that writes to it is done; what it
+	 * holds stays for the next start.
+	 */
 	void close() {
+		synchronized (OPEN) {
+			if (--users > 0) {
+				return;
+			}
+			OPEN.remove(dir, this);
+		}
+		closeChannel();
+	}
+
+	private void closeChannel() {
 		try {
 			if (channel != null) {
 				channel.close();
@@ -353,7 +406,7 @@ final class StoreJournal {
 			FileChannel next = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
 			byte[] header = header();
 			next.write(ByteBuffer.wrap(header));
-			close();
+			closeChannel();
 			channel = next;
 			segment = number;
 			segmentRecords = 0;

@@ -241,6 +241,24 @@ class StoreJournalTests {
 		assertThat(restarted.find(after.id())).isPresent();
 	}
 
+	@Test
+	void twoStoresOnOneDatabaseInOneJvmShareOneJournalAndItsLock() throws IOException {
+		DataSource dataSource = dataSource();
+		JdbcJobStore one = store(dataSource);
+		JdbcJobStore other = store(dataSource);
+		assertThat(one.journal().orElseThrow()).isSameAs(other.journal().orElseThrow());
+		List<Job> jobs = new ArrayList<>(writeLifecycles(one, 3));
+		one.close();
+		jobs.addAll(writeLifecycles(other, 3));
+		assertThat(segments()).hasSize(1);
+		crash(dataSource);
+
+		JdbcJobStore restarted = store(dataSource());
+		for (Job job : jobs) {
+			assertThat(restarted.find(job.id()).orElseThrow().persisted()).isEqualTo(job.persisted());
+		}
+	}
+
 	/** Each job inserted, started and finished, with a label and some output. */
 	private List<Job> writeLifecycles(JdbcJobStore store, int count) {
 		List<Job> jobs = new ArrayList<>();
