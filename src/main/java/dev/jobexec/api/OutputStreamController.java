@@ -62,6 +62,9 @@ class OutputStreamController {
 	/** How often a running job's files are looked at for more. */
 	private static final Duration POLL = Duration.ofMillis(100);
 
+	/** How often a job without output files here is looked at. */
+	private static final Duration WAIT_FOR_FILE = Duration.ofSeconds(1);
+
 	/** A comment this often keeps proxies from closing a quiet stream. */
 	private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
@@ -109,6 +112,9 @@ class OutputStreamController {
 		long[] start = position((lastEventId != null) ? "Last-Event-ID" : "from",
 				(lastEventId != null) ? lastEventId : from);
 		Job job = jobs.get(id);
+		// Events sent before Spring MVC has set the response up (a few milliseconds) are
+		// held by the emitter until then; after that each send writes through, and waits
+		// for a slow client.
 		SseEmitter emitter = new SseEmitter(MAX_STREAM.toMillis());
 		AtomicBoolean gone = new AtomicBoolean();
 		emitter.onCompletion(() -> gone.set(true));
@@ -159,7 +165,9 @@ class OutputStreamController {
 				quietSince = System.nanoTime();
 			}
 			try {
-				Thread.sleep(POLL);
+				// A job with no file here yet (queued, or running on another node, whose
+				// state is read from the store) is looked at less often.
+				Thread.sleep((stdout.isEmpty() && stderr.isEmpty()) ? WAIT_FOR_FILE : POLL);
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -177,12 +185,12 @@ class OutputStreamController {
 		if (file.isEmpty()) {
 			return false;
 		}
+		if (java.nio.file.Files.size(file.get()) <= position[index]) {
+			return false;
+		}
 		byte[] bytes;
 		try (RandomAccessFile in = new RandomAccessFile(file.get().toFile(), "r")) {
 			long size = in.length();
-			if (size <= position[index]) {
-				return false;
-			}
 			bytes = new byte[(int) Math.min(CHUNK, size - position[index])];
 			in.seek(position[index]);
 			in.readFully(bytes);

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpStatus;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -27,10 +28,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A process job's output kept whole in a file and served with Range, over real HTTP, on a
  * real file system: the output directory is a 4 MB tmpfs of its own, so that a full disk
- * is a real one. Files keep up to 1 MB per stream here.
+ * is a real one. Files keep up to 1 MB per stream here. The context is closed after the
+ * class: its reaper would otherwise reap the shared context's orphans, which the reaper
+ * tests count.
  */
 @JobexecHttpTest
 @TestPropertySource(properties = "jobexec.process.max-output-file=1MB")
+@DirtiesContext
 class OutputFileTests {
 
 	private static final long LIMIT = 1 << 20;
