@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +31,8 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -77,6 +81,13 @@ class OutputStreamController {
 
 	private final JsonMapper json;
 
+	/**
+	 * The streams open now: ended when the service stops, so that they do not hold it.
+	 */
+	private final Set<SseEmitter> open = ConcurrentHashMap.newKeySet();
+
+	private volatile boolean stopping;
+
 	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json) {
 		this.jobs = jobs;
 		this.outputFiles = outputFiles;
@@ -117,9 +128,14 @@ class OutputStreamController {
 		// for a slow client.
 		SseEmitter emitter = new SseEmitter(MAX_STREAM.toMillis());
 		AtomicBoolean gone = new AtomicBoolean();
-		emitter.onCompletion(() -> gone.set(true));
-		emitter.onError((ex) -> gone.set(true));
-		emitter.onTimeout(() -> gone.set(true));
+		emitter.onCompletion(() -> ended(emitter, gone));
+		emitter.onError((ex) -> ended(emitter, gone));
+		emitter.onTimeout(() -> ended(emitter, gone));
+		open.add(emitter);
+		if (stopping) {
+			emitter.complete();
+			return emitter;
+		}
 		Thread.ofVirtual().name("jobexec-output-" + id).start(() -> {
 			try {
 				follow(job.id(), start, emitter, gone);
@@ -137,9 +153,33 @@ class OutputStreamController {
 		return emitter;
 	}
 
+	private void ended(SseEmitter emitter, AtomicBoolean gone) {
+		gone.set(true);
+		open.remove(emitter);
+	}
+
+	/**
+	 * The service is stopping: every open stream ends now (a graceful stop would
+	 * otherwise wait for them, up to an hour); clients reconnect with Last-Event-ID, to
+	 * this node once it is back or to another.
+	 */
+	@EventListener(ContextClosedEvent.class)
+	void closing() {
+		stopping = true;
+		for (SseEmitter emitter : open) {
+			try {
+				emitter.send(SseEmitter.event().comment("the service is stopping; reconnect with Last-Event-ID"));
+			}
+			catch (IOException | IllegalStateException ex) {
+				// gone already
+			}
+			emitter.complete();
+		}
+	}
+
 	private void follow(String id, long[] position, SseEmitter emitter, AtomicBoolean gone) throws IOException {
 		long quietSince = System.nanoTime();
-		while (!gone.get()) {
+		while (!gone.get() && !stopping) {
 			// The state first: once it is terminal, the files are complete.
 			Job job = jobs.get(id);
 			boolean ended = job.state().isTerminal();
