@@ -2,6 +2,7 @@ package dev.jobexec.api;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.jobexec.cluster.Node;
+import dev.jobexec.cluster.NodeRegistry;
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.job.InvalidJobException;
@@ -31,9 +34,12 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -88,10 +94,14 @@ class OutputStreamController {
 
 	private volatile boolean stopping;
 
-	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json) {
+	private final NodeRegistry registry;
+
+	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json,
+			ObjectProvider<NodeRegistry> registry) {
 		this.jobs = jobs;
 		this.outputFiles = outputFiles;
 		this.json = json;
+		this.registry = registry.getIfAvailable();
 	}
 
 	@GetMapping(path = "/{id}/output", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
@@ -101,9 +111,10 @@ class OutputStreamController {
 					+ "`<stdout offset>:<stderr offset>` reached after it; then `end` with the job (without its "
 					+ "text). Resume with `Last-Event-ID` (or `?from=`): the stream goes on from those offsets, with "
 					+ "no gap and no duplicate. A process job's output is read from its output file on the node "
-					+ "that runs it, while it runs and after (up to jobexec.process.max-output-file); elsewhere, "
-					+ "and for thread jobs, the head and tail the store keeps are sent once the job has ended, "
-					+ "from offset 0 only.")
+					+ "that runs it, while it runs and after (up to jobexec.process.max-output-file); any other "
+					+ "node redirects there (307) while that node is live. Without a file (thread jobs, a node "
+					+ "that is gone, swept files), the head and tail the store keeps are sent once the job has "
+					+ "ended, from offset 0 only.")
 	@ApiResponse(responseCode = "200", description = "The event stream",
 			content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
 					schema = @Schema(type = "string",
@@ -115,7 +126,10 @@ class OutputStreamController {
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
-	SseEmitter output(@PathVariable String id,
+	@ApiResponse(responseCode = "307",
+			description = "Cluster mode: the job runs (or ran) on another live node, whose advertised URL is in "
+					+ "Location (with the position as `from`); follow it with the same API key")
+	ResponseEntity<SseEmitter> output(@PathVariable String id,
 			@Parameter(description = "The id of the last event received") @RequestHeader(name = "Last-Event-ID",
 					required = false) String lastEventId,
 			@Parameter(description = "Where to start, as an event id; Last-Event-ID wins") @RequestParam(
@@ -123,6 +137,12 @@ class OutputStreamController {
 		long[] start = position((lastEventId != null) ? "Last-Event-ID" : "from",
 				(lastEventId != null) ? lastEventId : from);
 		Job job = jobs.get(id);
+		Optional<String> runningAt = nodeRunning(job);
+		if (runningAt.isPresent()) {
+			return ResponseEntity.status(HttpStatus.TEMPORARY_REDIRECT)
+				.location(URI.create(runningAt.get() + "/api/v1/jobs/" + job.id() + "/output?from=" + id(start)))
+				.build();
+		}
 		// Events sent before Spring MVC has set the response up (a few milliseconds) are
 		// held by the emitter until then; after that each send writes through, and waits
 		// for a slow client.
@@ -134,7 +154,7 @@ class OutputStreamController {
 		open.add(emitter);
 		if (stopping) {
 			emitter.complete();
-			return emitter;
+			return ResponseEntity.ok(emitter);
 		}
 		Thread.ofVirtual().name("jobexec-output-" + id).start(() -> {
 			try {
@@ -150,7 +170,24 @@ class OutputStreamController {
 				emitter.completeWithError(ex);
 			}
 		});
-		return emitter;
+		return ResponseEntity.ok(emitter);
+	}
+
+	/**
+	 * Cluster mode: the advertised URL of the live node that runs or ran {@code job},
+	 * when that is another node (its output files are there).
+	 */
+	private Optional<String> nodeRunning(Job job) {
+		String node = job.persisted().instance();
+		if (registry == null || !registry.enabled() || node == null || node.equals(registry.nodeId())
+				|| outputFiles.find(job.id(), "stdout").isPresent()) {
+			return Optional.empty();
+		}
+		return registry.nodes()
+			.stream()
+			.filter((candidate) -> candidate.id().equals(node) && candidate.state().equals("ACTIVE"))
+			.map(Node::url)
+			.findFirst();
 	}
 
 	private void ended(SseEmitter emitter, AtomicBoolean gone) {

@@ -361,6 +361,33 @@ class ClusterTests {
 		}
 
 		@Test
+		void aJobsLiveOutputAskedOfAnotherNodeIsRedirectedToTheNodeThatRunsIt() throws Exception {
+			String id = b.api()
+				.submitId(
+						"{\"pool\":\"reports\",\"command\":[\"/bin/sh\",\"-c\",\"echo first; sleep 2; echo second\"]}");
+			b.api().awaitState(id, "RUNNING");
+			java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+			java.net.http.HttpResponse<String> redirect = http.send(java.net.http.HttpRequest
+				.newBuilder(java.net.URI.create(c.baseUrl() + "/api/v1/jobs/" + id + "/output"))
+				.header("X-API-Key", Api.KEY)
+				.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+			assertThat(redirect.statusCode()).isEqualTo(307);
+			String location = redirect.headers().firstValue("Location").orElseThrow();
+			// a's advertised URL: its host name and port.
+			assertThat(java.net.URI.create(location).getPort()).isEqualTo(java.net.URI.create(a.baseUrl()).getPort());
+			assertThat(location).endsWith("/api/v1/jobs/" + id + "/output?from=0:0");
+			String events = http
+				.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(location))
+					.header("X-API-Key", Api.KEY)
+					.build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+				.body();
+			assertThat(events)
+				.contains("id:6:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":0,\"text\":\"first\\n\"}")
+				.contains("id:13:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":6,\"text\":\"second\\n\"}")
+				.contains("event:end");
+		}
+
+		@Test
 		void aPoolServedByOtherNodesOnlyIsRunThereWhicheverNodeReceivesTheSubmission() {
 			Map<String, Object> job = b.api()
 				.post("{\"pool\":\"reports\",\"command\":[\"/bin/echo\",\"report\"]}", "Prefer", "wait=20")
