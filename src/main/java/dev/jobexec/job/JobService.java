@@ -32,6 +32,8 @@ import lombok.extern.slf4j.Slf4j;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 import org.springframework.web.ErrorResponseException;
 
@@ -829,6 +831,18 @@ public class JobService implements SmartLifecycle {
 			claims.stop();
 		}
 		closed.complete(null);
+	}
+
+	/**
+	 * Cluster mode: the node claims nothing more once it begins to stop, before the drain
+	 * (which stops first) waits for its running jobs. A job claimed after the drain had
+	 * ended ran on a node about to leave the cluster, and was settled LOST.
+	 */
+	@EventListener(ContextClosedEvent.class)
+	void stopClaiming() {
+		if (claims != null) {
+			claims.stop();
+		}
 	}
 
 	@Override
