@@ -3,8 +3,6 @@ package dev.jobexec.api;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -283,7 +281,8 @@ class OutputStreamController {
 		Map<String, Object> data = new LinkedHashMap<>();
 		data.put("stream", stream);
 		data.put("offset", offset);
-		data.put("text", decode(bytes));
+		// The String constructor decodes invalid bytes as U+FFFD.
+		data.put("text", new String(bytes, StandardCharsets.UTF_8));
 		emitter.send(SseEmitter.event().id(id(position)).name(stream).data(json.writeValueAsString(data)));
 		return true;
 	}
@@ -343,19 +342,6 @@ class OutputStreamController {
 			}
 		}
 		return end;
-	}
-
-	private static String decode(byte[] bytes) {
-		try {
-			return StandardCharsets.UTF_8.newDecoder()
-				.onMalformedInput(CodingErrorAction.REPLACE)
-				.onUnmappableCharacter(CodingErrorAction.REPLACE)
-				.decode(ByteBuffer.wrap(bytes))
-				.toString();
-		}
-		catch (java.nio.charset.CharacterCodingException ex) {
-			throw new IllegalStateException(ex);
-		}
 	}
 
 }
