@@ -86,11 +86,16 @@ class JdbcJobStore implements JobStore {
 		.collect(java.util.stream.Collectors.joining(", "));
 
 	/**
-	 * Quiet this long, the embedded store's file is compacted (once per quiet period).
+	 * Quiet this long, the embedded store's file is compacted (until it stops shrinking,
+	 * once per quiet period).
 	 */
 	private static final Duration IDLE = Duration.ofSeconds(10);
 
-	private static final Duration IDLE_COMPACTION = Duration.ofSeconds(1);
+	/**
+	 * The most one checkpoint spends compacting (a write that arrives waits for it); the
+	 * next one goes on while it is still quiet and the file still shrinks.
+	 */
+	private static final Duration IDLE_COMPACTION = Duration.ofMillis(250);
 
 	private static final Duration STOP_COMPACTION = Duration.ofSeconds(5);
 

@@ -25,6 +25,33 @@ class JobStoreEnvironment implements EnvironmentPostProcessor {
 		return Path.of(dataDir).toAbsolutePath().normalize().resolve("store").resolve("jobexec");
 	}
 
+	/**
+	 * The URL of the embedded store in {@code file}.
+	 * <ul>
+	 * <li>DB_CLOSE_ON_EXIT=FALSE: H2 must not close the store in its own shutdown hook
+	 * while the service is still draining jobs and writing their final states.</li>
+	 * <li>retry: H2 on a plain FileChannel closes the whole database when a thread is
+	 * interrupted during file I/O, and job threads are interrupted by design (timeouts,
+	 * cancels); this file system reopens the channel instead.</li>
+	 * <li>WRITE_DELAY: H2 never writes its file by itself. What makes each write durable
+	 * before it returns is the store's journal ({@link StoreJournal}); its checkpoint has
+	 * H2 write everything at once, compressed, while no write is under way. H2's own
+	 * background writer stores its maps one after the other while transactions commit,
+	 * and a crash just after could leave a committed row marked as its transaction's with
+	 * no undo log to settle it: a row its index points to that no read finds ("Row not
+	 * found in primary index" at the next start). With WRITE_DELAY=0 every commit wrote a
+	 * chunk of its own: about 100 KB per job.</li>
+	 * <li>COMPRESS=TRUE: pages are written compressed (LZF), a third of the bytes.</li>
+	 * <li>RETENTION_TIME=5000: freed space is reused after 5 s instead of 45 s, which
+	 * bounds the file under load; 45 s covers a disk that has not written what it was
+	 * given, and the checkpoints fsync the file every second.</li>
+	 * </ul>
+	 */
+	static String h2Url(Path file) {
+		return "jdbc:h2:retry:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=" + Integer.MAX_VALUE
+				+ ";COMPRESS=TRUE;RETENTION_TIME=5000";
+	}
+
 	@Override
 	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
 		if (environment.containsProperty("spring.datasource.url")) {
@@ -38,25 +65,9 @@ class JobStoreEnvironment implements EnvironmentPostProcessor {
 			throw new UncheckedIOException("cannot create the job store directory " + file.getParent()
 					+ " (set jobexec.data-dir to a writable directory)", ex);
 		}
-		// DB_CLOSE_ON_EXIT=FALSE: H2 must not close the store in its own shutdown hook
-		// while the service is still draining jobs and writing their final states.
-		// retry: H2 on a plain FileChannel closes the whole database when a thread is
-		// interrupted during file I/O, and job threads are interrupted by design
-		// (timeouts, cancels); this file system reopens the channel instead.
-		// H2 writes committed changes to its file in the background (WRITE_DELAY, 500 ms
-		// by default), many commits in one chunk; what makes each write durable before
-		// it returns is the store's journal (StoreJournal). With WRITE_DELAY=0 every
-		// commit wrote a chunk of its own: about 100 KB per job.
-		// COMPRESS=TRUE: pages are written compressed (LZF), a third of the bytes.
-		// RETENTION_TIME=5000: freed space is reused after 5 s instead of 45 s, which
-		// bounds
-		// the file under load; 45 s covers a disk that has not written what it was given,
-		// and the checkpoints fsync the file every second (StoreJournal#checkpoint).
 		environment.getPropertySources()
-			.addLast(new MapPropertySource("jobexecStore",
-					Map.of("spring.datasource.url",
-							"jdbc:h2:retry:" + file + ";DB_CLOSE_ON_EXIT=FALSE;COMPRESS=TRUE;RETENTION_TIME=5000",
-							"spring.datasource.username", "sa", "spring.datasource.password", "")));
+			.addLast(new MapPropertySource("jobexecStore", Map.of("spring.datasource.url", h2Url(file),
+					"spring.datasource.username", "sa", "spring.datasource.password", "")));
 	}
 
 }

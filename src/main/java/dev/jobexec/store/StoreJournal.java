@@ -274,39 +274,36 @@ final class StoreJournal {
 
 	/**
 	 * Has H2 write everything committed so far to its file, then deletes the segments it
-	 * covers. {@code writers} runs its argument while no write is under way. If H2 has
-	 * reopened its database since (it does after a failed write to its file), the changes
-	 * it kept only in memory are gone from it: the journal is replayed into the new one
-	 * first.
+	 * covers. {@code writers} runs its argument while no write is under way: H2 stores
+	 * there (and only there, in the writers' turn, or when it runs out of memory in a
+	 * writer's own turn), the fsync follows outside. If H2 has reopened its database
+	 * since (it does after a failed write to its file), the changes it kept only in
+	 * memory are gone from it: the journal is replayed into the new one first.
 	 */
 	void checkpoint(java.util.function.Consumer<Runnable> writers) {
 		long[] closed = { -1 };
-		boolean[] reopened = { false };
+		boolean[] stored = { false };
 		writers.accept(() -> {
 			Database now = database(dataSource);
 			if (now != database) {
-				reopened[0] = true;
 				log.warn("The embedded store was reopened after a failure; replaying its journal into it");
 				replay(segments());
 				database = now;
+				stored[0] = true;
 			}
 			if (segmentRecords > 0 || broken != null) {
 				closed[0] = segment;
 				startSegment(segment + 1);
+				stored[0] = true;
+			}
+			if (stored[0]) {
+				database.getStore().flush();
 			}
 		});
-		if (closed[0] < 0 && !reopened[0]) {
+		if (!stored[0]) {
 			return;
 		}
-		try (Connection connection = dataSource.getConnection()) {
-			if (database(connection) != database) {
-				return;
-			}
-			connection.createStatement().execute("checkpoint sync");
-		}
-		catch (SQLException ex) {
-			throw new DataAccessResourceFailureException("cannot checkpoint the embedded store: " + ex, ex);
-		}
+		database.getStore().getMvStore().sync();
 		for (Path path : segments()) {
 			if (number(path) <= closed[0]) {
 				try {
@@ -323,30 +320,38 @@ final class StoreJournal {
 	 * Shrinks the file toward its live data once nothing has been written for
 	 * {@code idle}: H2 writes each change anew and frees the old copy only later, and its
 	 * file does not shrink by itself. What is live in sparsely used chunks is rewritten
-	 * and the chunks are moved to close the gaps, for at most {@code maxTime} per call
-	 * (H2 syncs the file before it overwrites anything). Once per idle period.
+	 * and the chunks are moved to close the gaps, for at most {@code step} per call (a
+	 * write that arrives meanwhile waits for it), until the file stops shrinking; then
+	 * not again before the next write and quiet period.
 	 * @return whether it compacted
 	 */
-	boolean compactWhenIdle(java.time.Duration idle, java.time.Duration maxTime) {
+	boolean compactWhenIdle(java.time.Duration idle, java.time.Duration step) {
 		long last = lastAppend;
 		if (last == compactedAfter || System.nanoTime() - last < idle.toNanos()) {
 			return false;
 		}
-		compactedAfter = last;
-		compact(maxTime);
+		if (!compact(step)) {
+			compactedAfter = last;
+		}
 		return true;
 	}
 
 	/**
 	 * See {@link #compactWhenIdle}; also at a graceful stop, after the last checkpoint.
+	 * Runs under the writers' lock, like every time H2 writes its file: H2 stores its
+	 * maps one after the other, and a transaction committing meanwhile could leave the
+	 * file with a change still marked as its own and no undo log to settle it, which H2
+	 * then never shows (a row its index points to but a read does not find).
+	 * @return whether the time ran out while the file was still shrinking
 	 */
-	void compact(java.time.Duration maxTime) {
+	boolean compact(java.time.Duration maxTime) {
 		MVStore store = database.getStore().getMvStore();
 		if (!(store.getFileStore() instanceof RandomAccessStore file)) {
-			return;
+			return false;
 		}
-		int retention = store.getRetentionTime();
 		long until = System.nanoTime() + maxTime.toNanos();
+		writers.lock();
+		int retention = store.getRetentionTime();
 		store.setRetentionTime(0);
 		try {
 			// Until the file stops shrinking: what a rewrite writes is itself in chunks
@@ -361,9 +366,11 @@ final class StoreJournal {
 				size = file.size();
 			}
 			while (shrank && System.nanoTime() - until < 0);
+			return shrank;
 		}
 		finally {
 			store.setRetentionTime(retention);
+			writers.unlock();
 		}
 	}
 

@@ -4,8 +4,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
@@ -15,6 +20,8 @@ import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.test.web.servlet.client.EntityExchangeResult;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -103,6 +110,61 @@ class RestartTests {
 			Api second = service.api();
 			assertThat(second.get(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
 			assertThat(second.awaitState(queued, "SUCCEEDED")).as("answered 202 before the crash").isNotNull();
+		}
+	}
+
+	/**
+	 * Many writers at once (the group commit and the checkpoints every second interleave
+	 * with them), then a SIGKILL at no particular moment: the next start replays what the
+	 * file lacks, and every job answered before the crash is there.
+	 */
+	@Test
+	void everyJobAnsweredUnderConcurrentLoadSurvivesASigkill() throws Exception {
+		Set<String> answered = ConcurrentHashMap.newKeySet();
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api first = service.api();
+			AtomicBoolean stop = new AtomicBoolean();
+			List<String> bodies = List.of("{\"task\":\"echo\",\"params\":{\"message\":\"m\"}}",
+					"{\"command\":[\"/bin/true\"]}", "{\"task\":\"echo\",\"labels\":{\"load\":\"yes\"}}");
+			List<Thread> clients = new ArrayList<>();
+			for (int c = 0; c < 6; c++) {
+				String body = bodies.get(c % bodies.size());
+				clients.add(Thread.ofPlatform().start(() -> {
+					while (!stop.get()) {
+						try {
+							EntityExchangeResult<Map<String, Object>> result = first.post(body);
+							if (result.getStatus().value() == 202) {
+								answered.add((String) result.getResponseBody().get("id"));
+							}
+						}
+						catch (RuntimeException connectionGone) {
+							// the crash below
+						}
+					}
+				}));
+			}
+			// At no particular moment: past a checkpoint or two, into the next second's
+			// writes.
+			int crashAt = ThreadLocalRandom.current().nextInt(150, 300);
+			Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answered.size() >= crashAt);
+			service.sigkill();
+			stop.set(true);
+			for (Thread client : clients) {
+				client.join(Duration.ofSeconds(30));
+			}
+			service.awaitExit(Duration.ofSeconds(30));
+		}
+
+		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
+			Api second = service.api();
+			List<String> missing = answered.stream()
+				.filter((id) -> second.statusOf("/api/v1/jobs/" + id) != 200)
+				.toList();
+			assertThat(missing).as("answered 202 before the crash, of %d", answered.size()).isEmpty();
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(60))
+				.until(() -> second.listed("state=QUEUED&limit=1").isEmpty()
+						&& second.listed("state=RUNNING&limit=1").isEmpty());
 		}
 	}
 

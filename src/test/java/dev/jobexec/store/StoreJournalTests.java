@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,11 @@ import dev.jobexec.job.JobFixtures;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobStore;
 import dev.jobexec.job.StoreUnavailableException;
+import org.awaitility.Awaitility;
 import org.flywaydb.core.Flyway;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,10 +43,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * The embedded store's journal on a real H2 file: H2 is told not to write its file on its
- * own, and "a crash" is H2's {@code SHUTDOWN IMMEDIATELY}, which drops everything H2 has
- * not written, as a SIGKILL of the service does. What a write returned for must come back
- * from the journal, exactly, however much of it the file already holds.
+ * The embedded store's journal on a real H2 file with the service's settings, under which
+ * H2 does not write its file on its own, and "a crash" is H2's
+ * {@code SHUTDOWN IMMEDIATELY}, which drops everything H2 has not written, as a SIGKILL
+ * of the service does. What a write returned for must come back from the journal,
+ * exactly, however much of it the file already holds.
  */
 class StoreJournalTests {
 
@@ -125,6 +132,28 @@ class StoreJournalTests {
 
 		DataSource second = dataSource();
 		assertThat(count(second)).as("jobs in the file, without a replay").isEqualTo(jobs.size());
+	}
+
+	@Test
+	void h2WritesItsFileOnlyAtACheckpointAndOnlyWhileNoWriteIsUnderWay() throws Exception {
+		DataSource dataSource = dataSource();
+		JdbcJobStore store = store(dataSource);
+		store.checkpoint();
+		MVStore file = mvStore(dataSource);
+		writeLifecycles(store, 3);
+		// H2's own writer stores what is committed within half a second by default.
+		Awaitility.await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(file::hasUnsavedChanges);
+
+		// The checkpoint runs its part in the writers' turn (the group commit's lock,
+		// held
+		// from a write's first statement to its commit) through this argument.
+		boolean[] storedInTurn = { false };
+		store.journal().orElseThrow().checkpoint((turn) -> {
+			turn.run();
+			storedInTurn[0] = !file.hasUnsavedChanges();
+		});
+		assertThat(storedInTurn[0]).as("stored while no write could be under way").isTrue();
+		assertThat(file.hasUnsavedChanges()).isFalse();
 	}
 
 	@Test
@@ -290,14 +319,14 @@ class StoreJournalTests {
 	}
 
 	/**
-	 * The same H2 file each time, through the file system the service uses ("retry:", a
-	 * prefix the journal's directory must not carry); H2 keeps its database open between
-	 * connections and writes its file only when told to (or when it closes normally).
+	 * The same H2 file each time, with the service's settings (its file system, "retry:",
+	 * is a prefix the journal's directory must not carry); H2 keeps its database open
+	 * between connections and writes its file only when told to (or when it closes
+	 * normally).
 	 */
 	private DataSource dataSource() {
-		DataSource dataSource = new SimpleDriverDataSource(new org.h2.Driver(), "jdbc:h2:retry:"
-				+ dir.resolve("store/jobexec") + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1;WRITE_DELAY=2000000000",
-				"sa", "");
+		DataSource dataSource = new SimpleDriverDataSource(new org.h2.Driver(),
+				JobStoreEnvironment.h2Url(dir.resolve("store/jobexec")) + ";DB_CLOSE_DELAY=-1", "sa", "");
 		opened.add(dataSource);
 		return dataSource;
 	}
@@ -307,6 +336,14 @@ class StoreJournalTests {
 		TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		return new JdbcJobStore(JdbcClient.create(dataSource), transactions, JsonMapper.builder().build(),
 				StoreJournal.open(dataSource, transactions, JdbcJobStore.jobColumns(), JdbcJobStore.stateColumns()));
+	}
+
+	private static MVStore mvStore(DataSource dataSource) throws SQLException {
+		try (Connection connection = dataSource.getConnection()) {
+			return ((SessionLocal) connection.unwrap(JdbcConnection.class).getSession()).getDatabase()
+				.getStore()
+				.getMvStore();
+		}
 	}
 
 	private static void crash(DataSource dataSource) {
