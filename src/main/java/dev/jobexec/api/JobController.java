@@ -326,7 +326,7 @@ class JobController {
 		}
 	}
 
-	private static JobState parseState(String state) {
+	static JobState parseState(String state) {
 		if (state == null) {
 			return null;
 		}
@@ -338,7 +338,7 @@ class JobController {
 		}
 	}
 
-	private static Map<String, String> parseLabels(List<String> labels) {
+	static Map<String, String> parseLabels(List<String> labels) {
 		if (labels == null || labels.isEmpty()) {
 			return null;
 		}

@@ -156,6 +156,40 @@ public interface JobStore {
 	boolean probeWrite();
 
 	/**
+	 * Numbers the committed state changes that have no number yet, and returns how many:
+	 * PostgreSQL, one node at a time across the cluster; the embedded store numbers each
+	 * change as it writes it and does nothing here.
+	 */
+	int sequenceChanges();
+
+	/**
+	 * The latest state change of each job numbered after {@code after} and up to
+	 * {@code upTo}, in number order, among the jobs {@code filter}'s state, pool and
+	 * labels match (its limit and cursor are not used), at most {@code limit}.
+	 */
+	List<Change> changesAfter(long after, long upTo, Query filter, int limit);
+
+	/** The number of the latest numbered state change; 0 when there is none. */
+	long lastChange();
+
+	/**
+	 * A job as its state change numbered {@code seq} left it (a later change of the job
+	 * takes a new number and replaces this one in the store).
+	 */
+	record Change(long seq, String id, JobState state, String pool, Map<String, String> labels, String node,
+			Instant submittedAt, Instant startedAt, Instant finishedAt, Integer exitCode, Integer signal,
+			dev.jobexec.execution.TerminationReason terminationReason) {
+
+		/** Whether {@code filter}'s state, pool and labels match this change. */
+		public boolean matches(Query filter) {
+			return (filter.state() == null || filter.state() == state)
+					&& (filter.pool() == null || filter.pool().equals(pool))
+					&& (filter.labels() == null || labels.entrySet().containsAll(filter.labels().entrySet()));
+		}
+
+	}
+
+	/**
 	 * A listing: null filters match everything; {@code after} is the id of the last job
 	 * of the previous page.
 	 */

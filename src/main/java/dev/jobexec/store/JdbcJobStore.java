@@ -52,8 +52,8 @@ class JdbcJobStore implements JobStore {
 			"stdoutTruncated", "stderr_text", "stderrText", "stderr_bytes", "stderrBytes", "stderr_truncated",
 			"stderrTruncated", "termination_reason", "terminationReason", "idempotency_key", "idempotencyKey",
 			"request_digest", "requestDigest", "resource_usage", "usage", "stdout_kept", "stdoutKept",
-			"stdout_kept_error", "stdoutKeptError", "stderr_kept", "stderrKept", "stderr_kept_error",
-			"stderrKeptError");
+			"stdout_kept_error", "stdoutKeptError", "stderr_kept", "stderrKept", "stderr_kept_error", "stderrKeptError",
+			"event_seq", "eventSeq");
 
 	private static final List<String> JOB_COLUMNS_IN_ORDER = List.copyOf(PARAMETERS.keySet());
 
@@ -61,7 +61,7 @@ class JdbcJobStore implements JobStore {
 	private static final List<String> STATE_COLUMNS = List.of("state", "started_at", "finished_at", "pid",
 			"pid_start_ticks", "instance", "exit_code", "signal", "result", "error", "stdout_text", "stdout_bytes",
 			"stdout_truncated", "stderr_text", "stderr_bytes", "stderr_truncated", "termination_reason",
-			"resource_usage", "stdout_kept", "stdout_kept_error", "stderr_kept", "stderr_kept_error");
+			"resource_usage", "stdout_kept", "stdout_kept_error", "stderr_kept", "stderr_kept_error", "event_seq");
 
 	private static Map<String, String> parameterNames(String... pairs) {
 		Map<String, String> names = new java.util.LinkedHashMap<>();
@@ -111,6 +111,12 @@ class JdbcJobStore implements JobStore {
 
 	private volatile String writeProblem;
 
+	/**
+	 * Embedded store: the number of the last state change written (numbers are taken
+	 * under the group commit's lock, so in the order the changes commit).
+	 */
+	private long lastEventSeq;
+
 	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
 		this(jdbc, transactions, json, null);
 	}
@@ -125,6 +131,104 @@ class JdbcJobStore implements JobStore {
 		this.json = json;
 		this.journal = journal;
 		this.groupCommit = new GroupCommit(transactions, journal);
+		if (journal != null) {
+			this.lastEventSeq = jdbc.sql("select coalesce(max(event_seq), 0) from job").query(Long.class).single();
+		}
+	}
+
+	/**
+	 * The number of the state change about to be written. The embedded store numbers it
+	 * now (the writer holds the group commit's lock): at least the time in microseconds,
+	 * so that a number is never given twice, even after a crash lost what the file and
+	 * the journal held of the latest jobs and a retention sweep deleted the rest.
+	 * PostgreSQL: -1, numbered once committed by {@link #sequenceChanges}.
+	 */
+	private long nextEventSeq() {
+		if (journal == null) {
+			return -1;
+		}
+		Instant now = Instant.now();
+		lastEventSeq = Math.max(lastEventSeq + 1, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
+		return lastEventSeq;
+	}
+
+	@Override
+	public int sequenceChanges() {
+		if (journal != null) {
+			return 0;
+		}
+		return guarded("number job state changes", () -> transactions.execute((status) -> {
+			// One sequencer at a time across the cluster, holding the lock to its commit:
+			// the numbers of one run are all above those of every run committed before
+			// it, so a reader that has seen a number has seen every lower one. Rows a
+			// writer holds are skipped; they are numbered by the next run.
+			if (!jdbc.sql("select pg_try_advisory_xact_lock(?)").param(EVENTS_LOCK).query(Boolean.class).single()) {
+				return 0;
+			}
+			return jdbc
+				.sql("with pending as materialized (select id from job where event_seq = -1 order by id "
+						+ "limit 1000 for update skip locked) update job set event_seq = nextval('job_event_seq') from "
+						+ "pending where job.id = pending.id")
+				.update();
+		}));
+	}
+
+	@Override
+	public List<Change> changesAfter(long after, long upTo, Query filter, int limit) {
+		Map<String, Object> params = new HashMap<>();
+		StringBuilder sql = new StringBuilder("select j.id, j.state, j.pool, j.instance, j.submitted_at, "
+				+ "j.started_at, j.finished_at, j.exit_code, j.signal, j.termination_reason, j.event_seq from job j "
+				+ "where j.event_seq > :after and j.event_seq <= :upTo");
+		params.put("after", after);
+		params.put("upTo", upTo);
+		if (filter.state() != null) {
+			sql.append(" and j.state = :state");
+			params.put("state", filter.state().name());
+		}
+		if (filter.pool() != null) {
+			sql.append(" and j.pool = :pool");
+			params.put("pool", filter.pool());
+		}
+		int i = 0;
+		for (Map.Entry<String, String> label : (filter.labels() != null) ? filter.labels().entrySet()
+				: Map.<String, String>of().entrySet()) {
+			sql.append(" and exists (select 1 from job_label o where o.job_id = j.id and o.label_name = :n")
+				.append(i)
+				.append(" and o.label_value = :v")
+				.append(i)
+				.append(")");
+			params.put("n" + i, label.getKey());
+			params.put("v" + i, label.getValue());
+			i++;
+		}
+		sql.append(" order by j.event_seq limit :limit");
+		params.put("limit", limit);
+		return read("read job state changes", () -> {
+			List<Change> changes = jdbc.sql(sql.toString()).params(params).query((rs, n) -> {
+				String reason = rs.getString("termination_reason");
+				return new Change(rs.getLong("event_seq"), rs.getString("id"), JobState.valueOf(rs.getString("state")),
+						rs.getString("pool"), new java.util.TreeMap<>(), rs.getString("instance"),
+						instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
+						rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
+						(reason != null) ? TerminationReason.valueOf(reason) : null);
+			}).list();
+			if (!changes.isEmpty()) {
+				Map<String, Map<String, String>> labels = new HashMap<>();
+				changes.forEach((change) -> labels.put(change.id(), change.labels()));
+				jdbc.sql("select job_id, label_name, label_value from job_label where job_id in (:ids)")
+					.param("ids", labels.keySet())
+					.query((rs) -> {
+						labels.get(rs.getString(1)).put(rs.getString(2), rs.getString(3));
+					});
+			}
+			return changes;
+		});
+	}
+
+	@Override
+	public long lastChange() {
+		return read("read the last job state change",
+				() -> jdbc.sql("select coalesce(max(event_seq), 0) from job").query(Long.class).single());
 	}
 
 	/** The columns of a job row, in the order the journal's job records hold them. */
@@ -241,6 +345,7 @@ class JdbcJobStore implements JobStore {
 	}
 
 	private StoreJournal.Redo insertRow(Job.Persisted p, Map<String, Object> params, Map<String, String> labels) {
+		params.put("eventSeq", nextEventSeq());
 		jdbc.sql(INSERT).params(params).update();
 		for (Map.Entry<String, String> label : labels.entrySet()) {
 			jdbc.sql("insert into job_label (job_id, label_name, label_value) values (?, ?, ?)")
@@ -266,10 +371,14 @@ class JdbcJobStore implements JobStore {
 	 */
 	private static final long QUEUE_LOCK = 0x6a6f6265786563L;
 
+	/** Serialises the numbering of state changes across the cluster. */
+	private static final long EVENTS_LOCK = 0x6a6f6265786565L;
+
 	@Override
 	public void update(Job job) {
 		Map<String, Object> params = parameters(job.persisted());
 		write("update job " + job.id(), () -> {
+			params.put("eventSeq", nextEventSeq());
 			jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update();
 			return StoreJournal.Redo.state(job.id(), values(params, STATE_COLUMNS));
 		});
@@ -328,6 +437,7 @@ class JdbcJobStore implements JobStore {
 		params.put("node", node);
 		int[] matched = new int[1];
 		write("update job " + job.id(), () -> {
+			params.put("eventSeq", nextEventSeq());
 			matched[0] = jdbc
 				.sql("update job set " + SET_STATE
 						+ " where id = :id and instance = :node and state in ('QUEUED', 'RUNNING') and exists (select "
@@ -355,7 +465,7 @@ class JdbcJobStore implements JobStore {
 	@Override
 	public Optional<Job> cancelWaiting(String jobId, Instant at) {
 		return guarded("cancel job " + jobId, () -> jdbc.sql("update job set state = 'CANCELLED', finished_at = ?, "
-				+ "termination_reason = 'CANCELLED' where id = ? and state = 'QUEUED' and instance is null returning "
+				+ "termination_reason = 'CANCELLED', event_seq = -1 where id = ? and state = 'QUEUED' and instance is null returning "
 				+ COLUMNS)
 			.params(utc(at), jobId)
 			.query(this::row)
@@ -398,8 +508,8 @@ class JdbcJobStore implements JobStore {
 	public Settled settleJobsOfDeadNodes(Instant at) {
 		String notAlive = "instance is not null and instance not in (select id from node where state <> 'DEAD')";
 		return guarded("settle the jobs of dead nodes", () -> transactions.execute((status) -> {
-			List<Job> lost = jdbc.sql("update job set state = 'LOST', finished_at = ?, termination_reason = "
-					+ "'SERVICE_LOST', error = 'the node running it (' || instance || ') died or lost its lease "
+			List<Job> lost = jdbc.sql("update job set state = 'LOST', finished_at = ?, event_seq = -1, "
+					+ "termination_reason = 'SERVICE_LOST', error = 'the node running it (' || instance || ') died or lost its lease "
 					+ "while the job was running' where state = 'RUNNING' and " + notAlive + " returning " + COLUMNS)
 				.param(utc(at))
 				.query(this::row)

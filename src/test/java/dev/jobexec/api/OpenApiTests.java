@@ -89,7 +89,7 @@ class OpenApiTests {
 			.isOk()
 			.expectBody()
 			.jsonPath("$.paths.*.*.responses['401'].$ref")
-			.value((refs) -> assertThat((List<Object>) refs).hasSize(12)
+			.value((refs) -> assertThat((List<Object>) refs).hasSize(13)
 				.containsOnly("#/components/responses/Unauthorized"))
 			.jsonPath("$.paths['/api/v1/pools/{name}'].get.operationId")
 			.isEqualTo("getPool")

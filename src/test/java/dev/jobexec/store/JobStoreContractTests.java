@@ -173,6 +173,46 @@ abstract class JobStoreContractTests {
 	}
 
 	@Test
+	void numbersEachJobsLatestStateChangeInCommitOrderAndReadsThemFilteredAfterANumber() {
+		long start = numbered();
+		Job first = job("process", Map.of("team", "a"));
+		Job second = job("reports", Map.of("team", "b"));
+		store.insert(first);
+		store.insert(second);
+		long afterInserts = numbered();
+		assertThat(afterInserts).isGreaterThan(start);
+		List<JobStore.Change> inserted = store.changesAfter(start, Long.MAX_VALUE, everything(), 10);
+		assertThat(inserted).extracting(JobStore.Change::id).containsExactly(first.id(), second.id());
+		assertThat(inserted).extracting(JobStore.Change::state).containsOnly(JobState.QUEUED);
+		assertThat(inserted.getFirst().labels()).isEqualTo(Map.of("team", "a"));
+		assertThat(inserted.getLast().seq()).isEqualTo(afterInserts);
+
+		cancel(first);
+		numbered();
+		// The first job's latest change replaces its first one, with a higher number.
+		List<JobStore.Change> all = store.changesAfter(start, Long.MAX_VALUE, everything(), 10);
+		assertThat(all).extracting(JobStore.Change::id).containsExactly(second.id(), first.id());
+		assertThat(all.getLast().state()).isEqualTo(JobState.CANCELLED);
+		assertThat(all.getLast().finishedAt()).isNotNull();
+		assertThat(all.getLast().terminationReason()).isEqualTo(TerminationReason.CANCELLED);
+		assertThat(all).extracting(JobStore.Change::seq).isSorted().doesNotHaveDuplicates();
+		assertThat(store.changesAfter(afterInserts, Long.MAX_VALUE, everything(), 10)).extracting(JobStore.Change::id)
+			.containsExactly(first.id());
+		assertThat(store.changesAfter(start, afterInserts, everything(), 10)).extracting(JobStore.Change::id)
+			.containsExactly(second.id());
+		assertThat(store.changesAfter(start, Long.MAX_VALUE, everything(), 1)).hasSize(1);
+		assertThat(store.changesAfter(start, Long.MAX_VALUE,
+				new JobStore.Query(JobState.QUEUED, "reports", Map.of("team", "b"), 0, null), 10))
+			.extracting(JobStore.Change::id)
+			.containsExactly(second.id());
+		assertThat(store
+			.changesAfter(start, Long.MAX_VALUE, new JobStore.Query(null, null, Map.of("team", "b"), 0, null), 10)
+			.stream()
+			.filter((change) -> change.id().equals(first.id()))).isEmpty();
+		assertThat(store.lastChange()).isEqualTo(all.getLast().seq());
+	}
+
+	@Test
 	void findsJobsInAStateOldestFirst() {
 		Job first = job("process", Map.of());
 		Job second = job("process", Map.of());
@@ -282,6 +322,18 @@ abstract class JobStoreContractTests {
 
 	private Job.Persisted view(String id) {
 		return store.find(id).orElseThrow().persisted();
+	}
+
+	/** Numbers what is committed (PostgreSQL) and returns the latest number. */
+	private long numbered() {
+		while (store.sequenceChanges() > 0) {
+			// until everything committed has a number
+		}
+		return store.lastChange();
+	}
+
+	private static JobStore.Query everything() {
+		return new JobStore.Query(null, null, null, 0, null);
 	}
 
 	private void cancel(Job job) {
