@@ -12,6 +12,7 @@ import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.ServiceProcess;
+import dev.jobexec.support.SseStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -385,6 +386,60 @@ class ClusterTests {
 				.contains("id:6:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":0,\"text\":\"first\\n\"}")
 				.contains("id:13:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":6,\"text\":\"second\\n\"}")
 				.contains("event:end");
+		}
+
+		/**
+		 * Jobs submitted to two nodes, run on all three, followed from the third and from
+		 * the first: both see every job's end, numbered alike, in one increasing order.
+		 */
+		@Test
+		void theEventStreamOfAnyNodeCarriesTheChangesOfEveryNodeInOneOrder() throws Exception {
+			String run = "events-" + java.util.UUID.randomUUID();
+			String job = "{\"pool\":\"spread\",\"command\":[\"/bin/sh\",\"-c\",\"sleep 0.2\"],\"labels\":{\"run\":\""
+					+ run + "\"}}";
+			try (SseStream fromC = SseStream.open(c.baseUrl() + "/api/v1/events?label=run:" + run);
+					SseStream fromA = SseStream.open(a.baseUrl() + "/api/v1/events?label=run:" + run)) {
+				assertThat(fromC.status()).isEqualTo(200);
+				List<String> ids = new java.util.ArrayList<>();
+				for (int i = 0; i < 6; i++) {
+					ids.add(((i % 2 == 0) ? a : b).api().submitId(job));
+				}
+				java.util.function.Predicate<List<SseStream.Event>> allEnded = (received) -> received.stream()
+					.filter((event) -> Api.isTerminal(event.data().get("state")))
+					.map((event) -> event.data().get("id"))
+					.distinct()
+					.count() == ids.size();
+				List<SseStream.Event> seenByC = fromC.until(allEnded, Duration.ofSeconds(60));
+				List<SseStream.Event> seenByA = fromA.until(allEnded, Duration.ofSeconds(60));
+				for (List<SseStream.Event> seen : List.of(seenByC, seenByA)) {
+					assertThat(seen).extracting((event) -> Long.parseLong(event.id()))
+						.isSorted()
+						.doesNotHaveDuplicates();
+					assertThat(seen).extracting((event) -> event.data().get("id")).isSubsetOf(ids.toArray());
+				}
+				java.util.Map<String, String> endsByC = ends(seenByC);
+				assertThat(endsByC).hasSize(ids.size());
+				assertThat(seenByC).filteredOn((event) -> Api.isTerminal(event.data().get("state")))
+					.extracting((event) -> event.data().get("state"))
+					.containsOnly("SUCCEEDED");
+				assertThat(ends(seenByA)).as("the same numbers on both nodes").isEqualTo(endsByC);
+				assertThat(seenByC.stream()
+					.filter((event) -> "SUCCEEDED".equals(event.data().get("state")))
+					.map((event) -> event.data().get("node"))
+					.distinct()
+					.count()).as("jobs that ran on more than one node").isGreaterThan(1);
+			}
+		}
+
+		/** The number of the event that carried each job's end, by job. */
+		private static java.util.Map<String, String> ends(List<SseStream.Event> events) {
+			java.util.Map<String, String> ends = new java.util.TreeMap<>();
+			for (SseStream.Event event : events) {
+				if (Api.isTerminal(event.data().get("state"))) {
+					ends.put((String) event.data().get("id"), event.id());
+				}
+			}
+			return ends;
 		}
 
 		@Test
