@@ -85,7 +85,7 @@ class EventStreamController {
 					+ "stream starts now; with it, it goes on after that change, from the store while it holds "
 					+ "the jobs (retention). A client that falls further behind than the node keeps "
 					+ "(jobexec.events.buffer changes) gets a `dropped` event with the id to resume from, and the "
-					+ "stream ends.")
+					+ "stream ends. The stream ends after `timeout` (an hour at most).")
 	@ApiResponse(responseCode = "200", description = "The event stream",
 			content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string",
 					example = "id: 1764662400123456\nevent: job\ndata: {\"id\":\"01J…\",\"state\":\"SUCCEEDED\","
@@ -106,7 +106,11 @@ class EventStreamController {
 					required = false) String pool,
 			@Parameter(description = "`key:value`; repeat to require several labels",
 					array = @ArraySchema(schema = @Schema(example = "team:reports"))) @RequestParam(name = "label",
-							required = false) List<String> labels) {
+							required = false) List<String> labels,
+			@Parameter(description = "ISO-8601 duration after which the stream ends (at most and by default "
+					+ "PT1H), such as `PT30S`; reconnect with Last-Event-ID to go on") @RequestParam(
+							required = false) String timeout) {
+		Duration length = length(timeout);
 		Long start = position((lastEventId != null) ? "Last-Event-ID" : "after",
 				(lastEventId != null) ? lastEventId : after);
 		JobStore.Query filter = new JobStore.Query(JobController.parseState(state), pool,
@@ -117,7 +121,8 @@ class EventStreamController {
 							"this node serves as many event streams as jobexec.events.max-subscribers allows; "
 									+ "follow another node's or retry later"),
 					null));
-		SseEmitter emitter = new SseEmitter(MAX_STREAM.toMillis());
+		// The stream ends itself at its length; the emitter's own timeout is a backstop.
+		SseEmitter emitter = new SseEmitter(length.plusSeconds(30).toMillis());
 		AtomicBoolean gone = new AtomicBoolean();
 		emitter.onCompletion(() -> ended(emitter, gone));
 		emitter.onError((ex) -> ended(emitter, gone));
@@ -130,7 +135,7 @@ class EventStreamController {
 		}
 		Thread.ofVirtual().name("jobexec-events-client").start(() -> {
 			try (subscription) {
-				follow(subscription, emitter, gone);
+				follow(subscription, emitter, gone, System.nanoTime() + length.toNanos());
 				emitter.complete();
 			}
 			catch (IOException | IllegalStateException ex) {
@@ -149,16 +154,21 @@ class EventStreamController {
 		return ResponseEntity.ok(emitter);
 	}
 
-	private void follow(JobChangeFeed.Subscription subscription, SseEmitter emitter, AtomicBoolean gone)
+	private void follow(JobChangeFeed.Subscription subscription, SseEmitter emitter, AtomicBoolean gone, long until)
 			throws IOException, InterruptedException {
 		long lastSent = subscription.position();
 		// At once, so that the client has the response's headers before the first change.
 		emitter.send(SseEmitter.event().comment("job state changes after " + lastSent));
 		long quietSince = System.nanoTime();
 		while (!gone.get() && !stopping) {
+			long left = until - System.nanoTime();
+			if (left <= 0) {
+				emitter.send(SseEmitter.event().comment("the stream's time is up; reconnect with Last-Event-ID"));
+				return;
+			}
 			List<JobStore.Change> changes;
 			try {
-				changes = subscription.next(Duration.ofSeconds(1));
+				changes = subscription.next(Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
 			}
 			catch (JobChangeFeed.FellBehind ex) {
 				emitter.send(SseEmitter.event()
@@ -186,6 +196,23 @@ class EventStreamController {
 				quietSince = System.nanoTime();
 			}
 		}
+	}
+
+	private static Duration length(String timeout) {
+		if (timeout == null) {
+			return MAX_STREAM;
+		}
+		try {
+			Duration length = Duration.parse(timeout.strip());
+			if (!length.isNegative() && !length.isZero() && length.compareTo(MAX_STREAM) <= 0) {
+				return length;
+			}
+		}
+		catch (java.time.format.DateTimeParseException ex) {
+			// below
+		}
+		throw InvalidJobException.of("timeout",
+				"must be an ISO-8601 duration from PT0.001S to " + MAX_STREAM + ", such as PT30S");
 	}
 
 	private static Long position(String name, String value) {

@@ -12,6 +12,7 @@ import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import dev.jobexec.support.SseStream;
 import dev.jobexec.support.SseStream.Event;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -81,10 +82,13 @@ class EventStreamTests {
 				.allSatisfy((id) -> assertThat(id).isGreaterThan(Long.parseLong(before.getLast().id())));
 			assertThat(resumed.during(Duration.ofSeconds(1))).as("nothing more, nothing twice").isEmpty();
 		}
-		// From the start of what the store holds: all twenty.
-		try (SseStream all = SseStream.open(url("label=run:" + batch + "&state=SUCCEEDED&after=0"))) {
+		// From the start of what the store holds: all twenty; then the stream ends at its
+		// timeout.
+		try (SseStream all = SseStream.open(url("label=run:" + batch + "&state=SUCCEEDED&after=0&timeout=PT2S"))) {
 			assertThat(all.until((received) -> received.size() == 20, DEADLINE)).extracting((event) -> event.id())
 				.doesNotHaveDuplicates();
+			Awaitility.await().atMost(Duration.ofSeconds(30)).until(all::ended);
+			assertThat(all.comments()).contains("the stream's time is up; reconnect with Last-Event-ID");
 		}
 	}
 
@@ -92,7 +96,8 @@ class EventStreamTests {
 	void whatIsNotAFilterOrAnEventIdIsA400Problem() throws Exception {
 		for (String[] refused : List.of(new String[] { "state=DONE", "state" },
 				new String[] { "label=nocolon", "label" }, new String[] { "after=-1", "after" },
-				new String[] { "after=12:0", "after" })) {
+				new String[] { "after=12:0", "after" }, new String[] { "timeout=PT2H", "timeout" },
+				new String[] { "timeout=soon", "timeout" })) {
 			try (SseStream stream = SseStream.open(url(refused[0]))) {
 				assertThat(stream.status()).as(refused[0]).isEqualTo(400);
 				assertThat(stream.contentType()).startsWith("application/problem+json");
