@@ -64,6 +64,9 @@ public class JobChangeFeed implements SmartLifecycle {
 
 	private volatile boolean running;
 
+	/** The last failure of the reader, logged once. */
+	private String lastProblem;
+
 	public JobChangeFeed(JobStore store, EventsProperties properties) {
 		this.store = store;
 		this.properties = properties;
@@ -84,7 +87,13 @@ public class JobChangeFeed implements SmartLifecycle {
 			if (!current) {
 				// Nobody followed until now: the ring starts afresh from what the store
 				// holds now (it was not read meanwhile).
-				catchUp();
+				try {
+					catchUp();
+				}
+				catch (RuntimeException ex) {
+					subscribers.decrementAndGet();
+					throw ex;
+				}
 				current = true;
 			}
 			return java.util.Optional.of(new Subscription((after != null) ? after : head, filter));
@@ -150,8 +159,14 @@ public class JobChangeFeed implements SmartLifecycle {
 				return;
 			}
 			catch (RuntimeException ex) {
-				log.warn("Reading job state changes for the event stream failed (retried): {}", ex.getMessage());
+				// Once per problem, not every poll while the store is down.
+				if (!String.valueOf(ex.getMessage()).equals(lastProblem)) {
+					log.warn("Reading job state changes for the event stream failed (retried): {}", ex.getMessage());
+				}
+				lastProblem = String.valueOf(ex.getMessage());
+				continue;
 			}
+			lastProblem = null;
 		}
 	}
 

@@ -172,6 +172,10 @@ class ClusterTests {
 					catch (RuntimeException ex) {
 						// The node is restarting: the next submission goes to the other.
 					}
+					// Paced at about what the six slots run (0.3 s each), so that the
+					// queue
+					// stays short and the jobs accepted are done soon after the restart.
+					java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(40).toNanos());
 				}
 			});
 			try {

@@ -93,9 +93,10 @@ class RestartTests {
 	}
 
 	@Test
-	void whatWasAnsweredSurvivesASigkillRightAfterTheAnswer() throws Exception {
+	void whatWasAnsweredSurvivesASigkillRightAfterTheAnswerAndUnderConcurrentLoad() throws Exception {
 		String running;
 		String queued;
+		Set<String> answered = ConcurrentHashMap.newKeySet();
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
 			Api first = service.api();
 			String blocker = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
@@ -103,26 +104,8 @@ class RestartTests {
 			first.awaitState(blocker, "RUNNING");
 			first.awaitState(running, "RUNNING");
 			queued = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"queued\"]}");
-			service.sigkill();
-			service.awaitExit(Duration.ofSeconds(30));
-		}
-		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
-			Api second = service.api();
-			assertThat(second.get(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
-			assertThat(second.awaitState(queued, "SUCCEEDED")).as("answered 202 before the crash").isNotNull();
-		}
-	}
-
-	/**
-	 * Many writers at once (the group commit and the checkpoints every second interleave
-	 * with them), then a SIGKILL at no particular moment: the next start replays what the
-	 * file lacks, and every job answered before the crash is there.
-	 */
-	@Test
-	void everyJobAnsweredUnderConcurrentLoadSurvivesASigkill() throws Exception {
-		Set<String> answered = ConcurrentHashMap.newKeySet();
-		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
-			Api first = service.api();
+			// Then many writers at once (the group commit and the checkpoints every
+			// second interleave with them), and the SIGKILL at no particular moment.
 			AtomicBoolean stop = new AtomicBoolean();
 			List<String> bodies = List.of("{\"task\":\"echo\",\"params\":{\"message\":\"m\"}}",
 					"{\"command\":[\"/bin/true\"]}", "{\"task\":\"echo\",\"labels\":{\"load\":\"yes\"}}");
@@ -143,8 +126,6 @@ class RestartTests {
 					}
 				}));
 			}
-			// At no particular moment: past a checkpoint or two, into the next second's
-			// writes.
 			int crashAt = ThreadLocalRandom.current().nextInt(150, 300);
 			Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> answered.size() >= crashAt);
 			service.sigkill();
@@ -154,13 +135,14 @@ class RestartTests {
 			}
 			service.awaitExit(Duration.ofSeconds(30));
 		}
-
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
 			Api second = service.api();
+			assertThat(second.get(running)).as("reported RUNNING before the crash").containsEntry("state", "LOST");
+			assertThat(second.awaitState(queued, "SUCCEEDED")).as("answered 202 before the crash").isNotNull();
 			List<String> missing = answered.stream()
 				.filter((id) -> second.statusOf("/api/v1/jobs/" + id) != 200)
 				.toList();
-			assertThat(missing).as("answered 202 before the crash, of %d", answered.size()).isEmpty();
+			assertThat(missing).as("answered 202 under load before the crash, of %d", answered.size()).isEmpty();
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(60))
 				.until(() -> second.listed("state=QUEUED&limit=1").isEmpty()
