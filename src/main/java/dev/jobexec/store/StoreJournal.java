@@ -31,6 +31,7 @@ import lombok.extern.slf4j.Slf4j;
 import org.h2.engine.Database;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.RandomAccessStore;
 
@@ -274,11 +275,12 @@ final class StoreJournal {
 
 	/**
 	 * Has H2 write everything committed so far to its file, then deletes the segments it
-	 * covers. {@code writers} runs its argument while no write is under way: H2 stores
-	 * there (and only there, in the writers' turn, or when it runs out of memory in a
-	 * writer's own turn), the fsync follows outside. If H2 has reopened its database
-	 * since (it does after a failed write to its file), the changes it kept only in
-	 * memory are gone from it: the journal is replayed into the new one first.
+	 * covers. {@code writers} runs its argument while no write is under way: H2 takes
+	 * what it stores there (and only there, in the writers' turn, or when it runs out of
+	 * memory in a writer's own turn); the writing and the fsync follow outside. If H2 has
+	 * reopened its database since (it does after a failed write to its file), the changes
+	 * it kept only in memory are gone from it: the journal is replayed into the new one
+	 * first.
 	 */
 	void checkpoint(java.util.function.Consumer<Runnable> writers) {
 		long[] closed = { -1 };
@@ -297,13 +299,21 @@ final class StoreJournal {
 				stored[0] = true;
 			}
 			if (stored[0]) {
-				database.getStore().flush();
+				// What matters in the writers' turn is which changes H2 takes: it takes
+				// them here and writes them on its own thread (the wait is below), unless
+				// it is storing already; then it is done in this turn.
+				MVStore store = database.getStore().getMvStore();
+				if (store.tryCommit() < 0) {
+					store.commit();
+				}
 			}
 		});
 		if (!stored[0]) {
 			return;
 		}
-		database.getStore().getMvStore().sync();
+		FileStore<?> file = database.getStore().getMvStore().getFileStore();
+		// Once what it took is written: then the fsync.
+		file.executeFileStoreOperation(file::sync);
 		for (Path path : segments()) {
 			if (number(path) <= closed[0]) {
 				try {
