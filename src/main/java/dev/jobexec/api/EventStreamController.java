@@ -5,9 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.jobexec.execution.TerminationReason;
@@ -26,8 +23,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.context.event.ContextClosedEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -61,14 +56,10 @@ class EventStreamController {
 
 	private final JsonMapper json;
 
-	/**
-	 * The streams open now: ended when the service stops, so that they do not hold it.
-	 */
-	private final Set<SseEmitter> open = ConcurrentHashMap.newKeySet();
+	private final OpenStreams streams;
 
-	private volatile boolean stopping;
-
-	EventStreamController(JobChangeFeed feed, JsonMapper json) {
+	EventStreamController(JobChangeFeed feed, JsonMapper json, OpenStreams streams) {
+		this.streams = streams;
 		this.feed = feed;
 		this.json = json;
 	}
@@ -122,20 +113,15 @@ class EventStreamController {
 									+ "follow another node's or retry later"),
 					null));
 		// The stream ends itself at its length; the emitter's own timeout is a backstop.
-		SseEmitter emitter = new SseEmitter(length.plusSeconds(30).toMillis());
-		AtomicBoolean gone = new AtomicBoolean();
-		emitter.onCompletion(() -> ended(emitter, gone));
-		emitter.onError((ex) -> ended(emitter, gone));
-		emitter.onTimeout(() -> ended(emitter, gone));
-		open.add(emitter);
-		if (stopping) {
+		OpenStreams.Stream stream = streams.open(length.plusSeconds(30));
+		SseEmitter emitter = stream.emitter();
+		if (stream.ended()) {
 			subscription.close();
-			emitter.complete();
 			return ResponseEntity.ok(emitter);
 		}
 		Thread.ofVirtual().name("jobexec-events-client").start(() -> {
 			try (subscription) {
-				follow(subscription, emitter, gone, System.nanoTime() + length.toNanos());
+				follow(subscription, emitter, stream, System.nanoTime() + length.toNanos());
 				emitter.complete();
 			}
 			catch (IOException | IllegalStateException ex) {
@@ -154,13 +140,13 @@ class EventStreamController {
 		return ResponseEntity.ok(emitter);
 	}
 
-	private void follow(JobChangeFeed.Subscription subscription, SseEmitter emitter, AtomicBoolean gone, long until)
-			throws IOException, InterruptedException {
+	private void follow(JobChangeFeed.Subscription subscription, SseEmitter emitter, OpenStreams.Stream stream,
+			long until) throws IOException, InterruptedException {
 		long lastSent = subscription.position();
 		// At once, so that the client has the response's headers before the first change.
 		emitter.send(SseEmitter.event().comment("job state changes after " + lastSent));
 		long quietSince = System.nanoTime();
-		while (!gone.get() && !stopping) {
+		while (!stream.ended()) {
 			long left = until - System.nanoTime();
 			if (left <= 0) {
 				emitter.send(SseEmitter.event().comment("the stream's time is up; reconnect with Last-Event-ID"));
@@ -230,29 +216,6 @@ class EventStreamController {
 		}
 		throw InvalidJobException.of(name, "must be the id of an event of this stream (a change number), was '"
 				+ ((value.length() > 40) ? value.substring(0, 40) + "…" : value) + "'");
-	}
-
-	private void ended(SseEmitter emitter, AtomicBoolean gone) {
-		gone.set(true);
-		open.remove(emitter);
-	}
-
-	/**
-	 * The service is stopping: every open stream ends now; clients reconnect with
-	 * Last-Event-ID, to this node once it is back or to another.
-	 */
-	@EventListener(ContextClosedEvent.class)
-	void closing() {
-		stopping = true;
-		for (SseEmitter emitter : open) {
-			try {
-				emitter.send(SseEmitter.event().comment("the service is stopping; reconnect with Last-Event-ID"));
-			}
-			catch (IOException | IllegalStateException ex) {
-				// gone already
-			}
-			emitter.complete();
-		}
 	}
 
 	/** The data of a {@code job} event. */

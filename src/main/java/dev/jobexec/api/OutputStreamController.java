@@ -9,9 +9,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,8 +30,6 @@ import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.context.event.ContextClosedEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -85,17 +80,13 @@ class OutputStreamController {
 
 	private final JsonMapper json;
 
-	/**
-	 * The streams open now: ended when the service stops, so that they do not hold it.
-	 */
-	private final Set<SseEmitter> open = ConcurrentHashMap.newKeySet();
-
-	private volatile boolean stopping;
+	private final OpenStreams streams;
 
 	private final NodeRegistry registry;
 
 	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json,
-			ObjectProvider<NodeRegistry> registry) {
+			ObjectProvider<NodeRegistry> registry, OpenStreams streams) {
+		this.streams = streams;
 		this.jobs = jobs;
 		this.outputFiles = outputFiles;
 		this.json = json;
@@ -144,19 +135,14 @@ class OutputStreamController {
 		// Events sent before Spring MVC has set the response up (a few milliseconds) are
 		// held by the emitter until then; after that each send writes through, and waits
 		// for a slow client.
-		SseEmitter emitter = new SseEmitter(MAX_STREAM.toMillis());
-		AtomicBoolean gone = new AtomicBoolean();
-		emitter.onCompletion(() -> ended(emitter, gone));
-		emitter.onError((ex) -> ended(emitter, gone));
-		emitter.onTimeout(() -> ended(emitter, gone));
-		open.add(emitter);
-		if (stopping) {
-			emitter.complete();
+		OpenStreams.Stream stream = streams.open(MAX_STREAM);
+		SseEmitter emitter = stream.emitter();
+		if (stream.ended()) {
 			return ResponseEntity.ok(emitter);
 		}
 		Thread.ofVirtual().name("jobexec-output-" + id).start(() -> {
 			try {
-				follow(job.id(), start, emitter, gone);
+				follow(job.id(), start, emitter, stream);
 				emitter.complete();
 			}
 			catch (IOException | IllegalStateException ex) {
@@ -188,33 +174,9 @@ class OutputStreamController {
 			.findFirst();
 	}
 
-	private void ended(SseEmitter emitter, AtomicBoolean gone) {
-		gone.set(true);
-		open.remove(emitter);
-	}
-
-	/**
-	 * The service is stopping: every open stream ends now (a graceful stop would
-	 * otherwise wait for them, up to an hour); clients reconnect with Last-Event-ID, to
-	 * this node once it is back or to another.
-	 */
-	@EventListener(ContextClosedEvent.class)
-	void closing() {
-		stopping = true;
-		for (SseEmitter emitter : open) {
-			try {
-				emitter.send(SseEmitter.event().comment("the service is stopping; reconnect with Last-Event-ID"));
-			}
-			catch (IOException | IllegalStateException ex) {
-				// gone already
-			}
-			emitter.complete();
-		}
-	}
-
-	private void follow(String id, long[] position, SseEmitter emitter, AtomicBoolean gone) throws IOException {
+	private void follow(String id, long[] position, SseEmitter emitter, OpenStreams.Stream stream) throws IOException {
 		long quietSince = System.nanoTime();
-		while (!gone.get() && !stopping) {
+		while (!stream.ended()) {
 			// The state first: once it is terminal, the files are complete.
 			Job job = jobs.get(id);
 			boolean ended = job.state().isTerminal();
