@@ -111,12 +111,6 @@ class JdbcJobStore implements JobStore {
 
 	private volatile String writeProblem;
 
-	/**
-	 * Embedded store: the number of the last state change written (numbers are taken
-	 * under the group commit's lock, so in the order the changes commit).
-	 */
-	private long lastEventSeq;
-
 	JdbcJobStore(JdbcClient jdbc, TransactionTemplate transactions, JsonMapper json) {
 		this(jdbc, transactions, json, null);
 	}
@@ -132,24 +126,17 @@ class JdbcJobStore implements JobStore {
 		this.journal = journal;
 		this.groupCommit = new GroupCommit(transactions, journal);
 		if (journal != null) {
-			this.lastEventSeq = jdbc.sql("select coalesce(max(event_seq), 0) from job").query(Long.class).single();
+			journal.eventSeqAtLeast(jdbc.sql("select coalesce(max(event_seq), 0) from job").query(Long.class).single());
 		}
 	}
 
 	/**
-	 * The number of the state change about to be written. The embedded store numbers it
-	 * now (the writer holds the group commit's lock): at least the time in microseconds,
-	 * so that a number is never given twice, even after a crash lost what the file and
-	 * the journal held of the latest jobs and a retention sweep deleted the rest.
-	 * PostgreSQL: -1, numbered once committed by {@link #sequenceChanges}.
+	 * The number of the state change about to be written: the embedded store numbers it
+	 * now, from its journal (the writer holds the group commit's lock); PostgreSQL: -1,
+	 * numbered once committed by {@link #sequenceChanges}.
 	 */
 	private long nextEventSeq() {
-		if (journal == null) {
-			return -1;
-		}
-		Instant now = Instant.now();
-		lastEventSeq = Math.max(lastEventSeq + 1, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
-		return lastEventSeq;
+		return (journal != null) ? journal.nextEventSeq() : -1;
 	}
 
 	@Override
@@ -157,7 +144,10 @@ class JdbcJobStore implements JobStore {
 		if (journal != null) {
 			return 0;
 		}
-		return guarded("number job state changes", () -> transactions.execute((status) -> {
+		// Not guarded: numbering is the event stream's background work; its failures are
+		// reported by the event stream, once, and say nothing of whether jobs can be
+		// written.
+		return transactions.execute((status) -> {
 			// One sequencer at a time across the cluster, holding the lock to its commit:
 			// the numbers of one run are all above those of every run committed before
 			// it, so a reader that has seen a number has seen every lower one. Rows a
@@ -170,7 +160,7 @@ class JdbcJobStore implements JobStore {
 						+ "limit 1000 for update skip locked) update job set event_seq = nextval('job_event_seq') from "
 						+ "pending where job.id = pending.id")
 				.update();
-		}));
+		});
 	}
 
 	@Override

@@ -109,6 +109,8 @@ final class StoreJournal {
 	/** When the last record was appended ({@link System#nanoTime}). */
 	private volatile long lastAppend = System.nanoTime();
 
+	private long lastEventSeq;
+
 	/** {@link #lastAppend} as it was at the last compaction. */
 	private long compactedAfter;
 
@@ -185,6 +187,24 @@ final class StoreJournal {
 					ex);
 		}
 		return journal;
+	}
+
+	/**
+	 * The number of the next job state change written to this store, taken in the
+	 * writers' turn (one journal, and one counter, per database in a JVM, however many
+	 * stores write to it): at least the time in microseconds, so that a number is never
+	 * given twice, even after a crash lost what the file and the journal held of the
+	 * latest jobs and a retention sweep deleted the rest.
+	 */
+	synchronized long nextEventSeq() {
+		Instant now = Instant.now();
+		lastEventSeq = Math.max(lastEventSeq + 1, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
+		return lastEventSeq;
+	}
+
+	/** The store holds changes numbered up to {@code seq}. */
+	synchronized void eventSeqAtLeast(long seq) {
+		lastEventSeq = Math.max(lastEventSeq, seq);
 	}
 
 	/** Bytes appended since the service opened the journal. */
@@ -306,14 +326,21 @@ final class StoreJournal {
 				if (store.tryCommit() < 0) {
 					store.commit();
 				}
+				if (store.isClosed()) {
+					throw new DataAccessResourceFailureException(
+							"the embedded store was closed; its journal is kept until it is reopened");
+				}
 			}
 		});
 		if (!stored[0]) {
 			return;
 		}
-		FileStore<?> file = database.getStore().getMvStore().getFileStore();
-		// Once what it took is written: then the fsync.
-		file.executeFileStoreOperation(file::sync);
+		MVStore store = database.getStore().getMvStore();
+		FileStore<?> file = store.getFileStore();
+		// Once what it took is written, the fsync; through the store, which throws if it
+		// was closed meanwhile (H2 closes it after an OutOfMemoryError, for one) or its
+		// own thread failed to write: then the journal is kept.
+		store.executeFilestoreOperation(file::sync);
 		for (Path path : segments()) {
 			if (number(path) <= closed[0]) {
 				try {

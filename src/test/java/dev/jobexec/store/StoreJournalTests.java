@@ -37,6 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -211,6 +212,35 @@ class StoreJournalTests {
 		store.checkpoint();
 		for (Job job : jobs) {
 			assertThat(store.find(job.id()).orElseThrow().persisted()).isEqualTo(job.persisted());
+		}
+	}
+
+	/**
+	 * A pool that hands out a connection of the closed database (as Hikari does for a
+	 * connection used in the last half second): the checkpoint must see that nothing can
+	 * be written and keep the journal, not take a quiet no-op for a store.
+	 */
+	@Test
+	void aCheckpointOfADatabaseH2ClosedUnderAPooledConnectionFailsAndKeepsTheJournal() throws Exception {
+		DataSource file = dataSource();
+		SingleConnectionDataSource pooled = new SingleConnectionDataSource(file.getConnection(), true);
+		JdbcJobStore store = store(pooled);
+		List<Job> jobs = writeLifecycles(store, 4);
+		List<Path> written = segments();
+		// What H2 does after an OutOfMemoryError in a statement: the store closes,
+		// nothing
+		// written.
+		try (Connection connection = pooled.getConnection()) {
+			((SessionLocal) connection.unwrap(JdbcConnection.class).getSession()).getDatabase().shutdownImmediately();
+		}
+
+		assertThatExceptionOfType(RuntimeException.class).isThrownBy(store::checkpoint);
+		assertThat(segments()).as("the journal kept").containsAll(written);
+		pooled.destroy();
+		JdbcJobStore reopened = store(dataSource());
+		for (Job job : jobs) {
+			assertThat(reopened.find(job.id()).orElseThrow().persisted()).as("replayed when the store opens again")
+				.isEqualTo(job.persisted());
 		}
 	}
 
