@@ -145,13 +145,21 @@ public class JobChangeFeed implements SmartLifecycle {
 	}
 
 	private void readLoop() {
+		long numbered = System.nanoTime();
 		while (running) {
 			try {
 				if (wake.tryAcquire(properties.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
 					wake.drainPermits();
 				}
-				while (store.sequenceChanges() >= 1000) {
-					// more to number
+				// Numbering (PostgreSQL) rewrites each changed job's row: once per poll
+				// interval at most, however often this node's jobs change, so that a
+				// job's
+				// changes within it cost one rewrite.
+				if (System.nanoTime() - numbered >= properties.pollInterval().toNanos()) {
+					numbered = System.nanoTime();
+					while (store.sequenceChanges() >= 1000) {
+						// more to number
+					}
 				}
 				read();
 			}
