@@ -126,7 +126,7 @@ class JdbcJobStore implements JobStore {
 		this.journal = journal;
 		this.groupCommit = new GroupCommit(transactions, journal);
 		if (journal != null) {
-			journal.eventSeqAtLeast(jdbc.sql("select coalesce(max(event_seq), 0) from job").query(Long.class).single());
+			journal.eventSeqAtLeast(lastChange());
 		}
 	}
 
@@ -171,26 +171,7 @@ class JdbcJobStore implements JobStore {
 				+ "where j.event_seq > :after and j.event_seq <= :upTo");
 		params.put("after", after);
 		params.put("upTo", upTo);
-		if (filter.state() != null) {
-			sql.append(" and j.state = :state");
-			params.put("state", filter.state().name());
-		}
-		if (filter.pool() != null) {
-			sql.append(" and j.pool = :pool");
-			params.put("pool", filter.pool());
-		}
-		int i = 0;
-		for (Map.Entry<String, String> label : (filter.labels() != null) ? filter.labels().entrySet()
-				: Map.<String, String>of().entrySet()) {
-			sql.append(" and exists (select 1 from job_label o where o.job_id = j.id and o.label_name = :n")
-				.append(i)
-				.append(" and o.label_value = :v")
-				.append(i)
-				.append(")");
-			params.put("n" + i, label.getKey());
-			params.put("v" + i, label.getValue());
-			i++;
-		}
+		appendFilters(sql, params, filter, 0);
 		sql.append(" order by j.event_seq limit :limit");
 		params.put("limit", limit);
 		return read("read job state changes", () -> {
@@ -579,6 +560,21 @@ class JdbcJobStore implements JobStore {
 			order = " order by " + ((query.state() != null) ? "j.state desc, " : "")
 					+ ((query.pool() != null) ? "j.pool desc, " : "") + "j.id desc";
 		}
+		// The first label, if any, is the join's.
+		appendFilters(sql, params, query, 1);
+		if (query.after() != null) {
+			params.put("after", query.after());
+		}
+		sql.append(order).append(" limit :limit");
+		params.put("limit", query.limit());
+		return read("list jobs", () -> jdbc.sql(sql.toString()).params(params).query(this::row).list());
+	}
+
+	/**
+	 * Appends the conditions on the job {@code j} of {@code query}'s state, pool and its
+	 * labels from the {@code firstLabel}th on (each an {@code exists} on job_label).
+	 */
+	private static void appendFilters(StringBuilder sql, Map<String, Object> params, Query query, int firstLabel) {
 		if (query.state() != null) {
 			sql.append(" and j.state = :state");
 			params.put("state", query.state().name());
@@ -587,7 +583,9 @@ class JdbcJobStore implements JobStore {
 			sql.append(" and j.pool = :pool");
 			params.put("pool", query.pool());
 		}
-		for (int i = 1; i < labels.size(); i++) {
+		List<Map.Entry<String, String>> labels = (query.labels() != null) ? List.copyOf(query.labels().entrySet())
+				: List.of();
+		for (int i = firstLabel; i < labels.size(); i++) {
 			sql.append(" and exists (select 1 from job_label o where o.job_id = j.id and o.label_name = :n")
 				.append(i)
 				.append(" and o.label_value = :v")
@@ -596,12 +594,6 @@ class JdbcJobStore implements JobStore {
 			params.put("n" + i, labels.get(i).getKey());
 			params.put("v" + i, labels.get(i).getValue());
 		}
-		if (query.after() != null) {
-			params.put("after", query.after());
-		}
-		sql.append(order).append(" limit :limit");
-		params.put("limit", query.limit());
-		return read("list jobs", () -> jdbc.sql(sql.toString()).params(params).query(this::row).list());
 	}
 
 	@Override
