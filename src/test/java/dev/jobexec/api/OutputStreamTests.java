@@ -1,7 +1,5 @@
 package dev.jobexec.api;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,15 +10,15 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
 import dev.jobexec.support.ServiceProcess;
+import dev.jobexec.support.SseStream;
+import dev.jobexec.support.SseStream.Event;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -34,8 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @JobexecHttpTest
 class OutputStreamTests {
-
-	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	@Autowired
 	Api api;
@@ -131,46 +127,18 @@ class OutputStreamTests {
 	}
 
 	/**
-	 * The events of one connection, until the stream ends or {@code stop} accepts one
-	 * (then the connection is dropped, as a client that goes away).
+	 * The events of one connection, until its {@code end} event or until {@code stop}
+	 * accepts one (then the connection is dropped, as a client that goes away).
 	 */
 	private List<Event> read(String id, String lastEventId, Predicate<Event> stop) throws Exception {
-		HttpResponse<java.io.InputStream> response = http.send(request(id, lastEventId),
-				HttpResponse.BodyHandlers.ofInputStream());
-		assertThat(response.statusCode()).isEqualTo(200);
-		assertThat(response.headers().firstValue("Content-Type"))
-			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/event-stream"));
-		List<Event> events = new ArrayList<>();
-		try (BufferedReader lines = new BufferedReader(
-				new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-			String eventId = null;
-			String name = "message";
-			StringBuilder data = new StringBuilder();
-			for (String line; (line = lines.readLine()) != null;) {
-				if (line.isEmpty()) {
-					if (!data.isEmpty()) {
-						Event event = new Event(eventId, name, Api.map(JSON.readValue(data.toString(), Map.class)));
-						events.add(event);
-						if (stop.test(event) || name.equals("end")) {
-							return events;
-						}
-					}
-					eventId = null;
-					name = "message";
-					data.setLength(0);
-				}
-				else if (line.startsWith("id:")) {
-					eventId = line.substring(3).trim();
-				}
-				else if (line.startsWith("event:")) {
-					name = line.substring(6).trim();
-				}
-				else if (line.startsWith("data:")) {
-					data.append(line.substring(5).stripLeading());
-				}
-			}
+		String url = "http://localhost:" + port + "/api/v1/jobs/" + id + "/output";
+		try (SseStream stream = (lastEventId != null) ? SseStream.open(url, "Last-Event-ID", lastEventId)
+				: SseStream.open(url)) {
+			assertThat(stream.status()).isEqualTo(200);
+			assertThat(stream.contentType()).startsWith("text/event-stream");
+			return stream.until((received) -> stop.test(received.getLast()) || received.getLast().name().equals("end"),
+					Duration.ofMinutes(2));
 		}
-		return events;
 	}
 
 	private HttpRequest request(String id, String lastEventId) {
@@ -202,9 +170,6 @@ class OutputStreamTests {
 			text.append(i).append('\n');
 		}
 		return text.toString().getBytes(StandardCharsets.US_ASCII);
-	}
-
-	private record Event(String id, String name, Map<String, Object> data) {
 	}
 
 }
