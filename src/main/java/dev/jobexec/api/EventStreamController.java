@@ -68,7 +68,8 @@ class EventStreamController {
 	@Operation(operationId = "followJobEvents", summary = "Follow job state changes (Server-Sent Events)",
 			description = "Events `job`, each with data `{\"id\", \"state\", \"pool\", \"labels\", \"node\", "
 					+ "\"submittedAt\", \"startedAt\", \"finishedAt\", \"exitCode\", \"signal\", "
-					+ "\"terminationReason\"}` (absent fields are null), for the jobs that match `state`, `pool` and "
+					+ "\"terminationReason\", \"attempt\", \"nextAttemptAt\"}` (absent fields are null; `attempt` only "
+					+ "for a job that may be retried, `nextAttemptAt` while it is QUEUED for its next attempt), for the jobs that match `state`, `pool` and "
 					+ "`label`, from every node of a cluster. The id of each event is the number of the change, "
 					+ "increasing across the cluster in the order the changes were committed; a job's changes "
 					+ "that come closer together than they are read (jobexec.events.poll-interval) may come as one, "
@@ -222,12 +223,12 @@ class EventStreamController {
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	record JobChangeView(String id, JobState state, String pool, Map<String, String> labels, String node,
 			Instant submittedAt, Instant startedAt, Instant finishedAt, Integer exitCode, Integer signal,
-			TerminationReason terminationReason) {
+			TerminationReason terminationReason, Integer attempt, Instant nextAttemptAt) {
 
 		static JobChangeView of(JobStore.Change change) {
 			return new JobChangeView(change.id(), change.state(), change.pool(), change.labels(), change.node(),
 					change.submittedAt(), change.startedAt(), change.finishedAt(), change.exitCode(), change.signal(),
-					change.terminationReason());
+					change.terminationReason(), change.attempt(), change.nextAttemptAt());
 		}
 
 	}

@@ -13,6 +13,7 @@ import dev.jobexec.job.Job;
 import dev.jobexec.job.JobKind;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobState;
+import dev.jobexec.job.RetryPolicy;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 import static io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED;
@@ -41,7 +42,15 @@ public record JobView(
 		@Schema(description = "The node (the run of the service, JOBEXEC_INSTANCE) that holds the job: it claimed "
 				+ "it, runs it or ran it; absent while the job waits in the queue") String node,
 		@Schema(description = "The limits the job asked for (the pool's apply where it gave none)") JobRequest.Limits limits,
-		@Schema(description = "What a finished process job used") Usage usage) {
+		@Schema(description = "What a finished process job used") Usage usage,
+		@Schema(description = "The number of the current or last attempt, from 1; present when the job may be "
+				+ "retried", example = "2") Integer attempt,
+		@Schema(description = "While the job is QUEUED for its next attempt: when that starts") Instant nextAttemptAt,
+		@Schema(description = "The job's retry policy, resolved from its own and its pool's; absent for a job that "
+				+ "runs once") RetryView retry,
+		@Schema(description = "Every attempt that has started, in order: the earlier ones as they ended, the last "
+				+ "as the job is now (its own fields show it whole); present when the job may be "
+				+ "retried") List<AttemptView> attempts) {
 
 	/**
 	 * The job as it is now; {@code withOutput} false leaves the output text out
@@ -50,12 +59,56 @@ public record JobView(
 	static JobView of(Job job, boolean withOutput) {
 		Job.Persisted p = job.persisted();
 		var request = p.request();
+		boolean retries = p.retry().retries();
 		return new JobView(p.id(), p.pool(), request.kind(), p.state(), request.command(), request.task(),
 				request.params(), request.stdin(), request.env(), request.workingDirectory(), p.timeout(),
 				Boolean.TRUE.equals(request.daemon()), request.labels(), p.submittedAt(), p.startedAt(), p.finishedAt(),
 				p.pid(), p.exitCode(), p.signal(), p.result(), p.error(), Output.of(p.stdout(), withOutput),
 				Output.of(p.stderr(), withOutput), p.terminationReason(), p.instance(), request.limits(),
-				Usage.of(p.usage()));
+				Usage.of(p.usage()), retries ? p.attempt() : null, p.nextAttemptAt(), retries ? RetryView.of(p) : null,
+				retries ? AttemptView.of(p) : null);
+	}
+
+	/** A job's retry policy as clients gave it (resolved). */
+	@Schema(description = "When the job runs again: after an attempt that ended in one of `on`, up to `maxAttempts` "
+			+ "in all, waiting `backoff`, then twice that, and so on up to `maxBackoff`")
+	public record RetryView(@Schema(requiredMode = REQUIRED, example = "3") int maxAttempts,
+			@Schema(requiredMode = REQUIRED, type = "string", example = "PT1S") Duration backoff,
+			@Schema(requiredMode = REQUIRED, type = "string", example = "PT1M") Duration maxBackoff,
+			@Schema(requiredMode = REQUIRED, example = "[\"FAILED\", \"TIMED_OUT\"]") List<JobState> on,
+			@Schema(requiredMode = REQUIRED) boolean jitter) {
+
+		static RetryView of(Job.Persisted p) {
+			RetryPolicy retry = p.retry();
+			return new RetryView(retry.maxAttempts(), retry.backoff(), retry.maxBackoff(), List.copyOf(retry.on()),
+					retry.jitter());
+		}
+
+	}
+
+	/** One attempt of a job that may be retried. */
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	@Schema(description = "One attempt: when it ran, how it ended (absent while it runs), and on which node")
+	public record AttemptView(@Schema(requiredMode = REQUIRED, example = "1") int number,
+			@Schema(requiredMode = REQUIRED) Instant startedAt, Instant finishedAt,
+			@Schema(requiredMode = REQUIRED) JobState state, Integer exitCode, Integer signal,
+			TerminationReason terminationReason, String error, String node) {
+
+		/** The attempts that ended before, then the current one if it has started. */
+		static List<AttemptView> of(Job.Persisted p) {
+			List<AttemptView> views = new java.util.ArrayList<>();
+			for (Job.Attempt attempt : p.attempts()) {
+				views.add(new AttemptView(attempt.number(), attempt.startedAt(), attempt.finishedAt(), attempt.state(),
+						attempt.exitCode(), attempt.signal(), attempt.terminationReason(), attempt.error(),
+						attempt.node()));
+			}
+			if (p.startedAt() != null) {
+				views.add(new AttemptView(p.attempt(), p.startedAt(), p.finishedAt(), p.state(), p.exitCode(),
+						p.signal(), p.terminationReason(), p.error(), p.instance()));
+			}
+			return views;
+		}
+
 	}
 
 	/** What a finished process job used, and where the figures come from. */

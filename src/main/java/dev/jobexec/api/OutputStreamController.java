@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -57,7 +58,7 @@ import static dev.jobexec.api.OpenApiConfiguration.PROBLEM_JSON;
 class OutputStreamController {
 
 	/** {@code <stdout offset>:<stderr offset>}, the id of every event. */
-	private static final Pattern POSITION = Pattern.compile("(\\d{1,18}):(\\d{1,18})");
+	private static final Pattern POSITION = Pattern.compile("(\\d{1,18}):(\\d{1,18})(?::([1-9]\\d{0,8}))?");
 
 	/** The most bytes one event carries. */
 	private static final int CHUNK = 64 * 1024;
@@ -103,14 +104,18 @@ class OutputStreamController {
 					+ "that runs it, while it runs and after (up to jobexec.process.max-output-file); any other "
 					+ "node redirects there (307) while that node is live. Without a file (thread jobs, a node "
 					+ "that is gone, swept files), the head and tail the store keeps are sent once the job has "
-					+ "ended, from offset 0 only.")
+					+ "ended, from offset 0 only. A retried job: when a later attempt starts, an `attempt` event "
+					+ "(data `{\"attempt\", \"node\"}`, id `0:0:<attempt>`) comes before its output, whose ids end "
+					+ "in `:<attempt>`; if that attempt runs on another node, the stream ends after the event and a "
+					+ "reconnect with its id is redirected there.")
 	@ApiResponse(responseCode = "200", description = "The event stream",
 			content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE,
 					schema = @Schema(type = "string",
 							example = "id: 6:0\nevent: stdout\ndata: {\"stream\":\"stdout\",\"offset\":0,"
 									+ "\"text\":\"hello\\n\"}\n\nid: 6:0\nevent: end\ndata: {\"id\":\"…\","
 									+ "\"state\":\"SUCCEEDED\",…}\n\n")))
-	@ApiResponse(responseCode = "400", description = "A position that is not `<stdout offset>:<stderr offset>`",
+	@ApiResponse(responseCode = "400",
+			description = "A position that is not `<stdout offset>:<stderr offset>[:<attempt>]`",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
@@ -163,8 +168,7 @@ class OutputStreamController {
 	 */
 	private Optional<String> nodeRunning(Job job) {
 		String node = job.persisted().instance();
-		if (registry == null || !registry.enabled() || node == null || node.equals(registry.nodeId())
-				|| outputFiles.find(job.id(), "stdout").isPresent()) {
+		if (registry == null || !registry.enabled() || node == null || node.equals(registry.nodeId())) {
 			return Optional.empty();
 		}
 		return registry.nodes()
@@ -179,7 +183,25 @@ class OutputStreamController {
 		while (!stream.ended()) {
 			// The state first: once it is terminal, the files are complete.
 			Job job = jobs.get(id);
-			boolean ended = job.state().isTerminal();
+			Job.Persisted now = job.persisted();
+			boolean ended = now.state().isTerminal();
+			if (now.attempt() > position[2] && (now.startedAt() != null || ended)) {
+				// A later attempt has started: its output replaces the earlier one's.
+				boolean elsewhere = ranElsewhere(now);
+				Map<String, Object> data = new LinkedHashMap<>();
+				data.put("attempt", now.attempt());
+				data.put("node", now.instance());
+				position[0] = 0;
+				position[1] = 0;
+				position[2] = now.attempt();
+				emitter.send(SseEmitter.event().id(id(position)).name("attempt").data(json.writeValueAsString(data)));
+				if (elsewhere) {
+					// Its files are on that node: the client reconnects (and is
+					// redirected).
+					return;
+				}
+				continue;
+			}
 			Optional<Path> stdout = outputFiles.find(id, "stdout");
 			Optional<Path> stderr = outputFiles.find(id, "stderr");
 			if (ended && stdout.isEmpty() && stderr.isEmpty()) {
@@ -187,9 +209,20 @@ class OutputStreamController {
 				end(job, position, emitter);
 				return;
 			}
-			boolean sent = send("stdout", 0, stdout, position, ended, emitter)
-					| send("stderr", 1, stderr, position, ended, emitter);
-			if (sent) {
+			long[] before = position.clone();
+			List<SseEmitter.SseEventBuilder> chunks = new java.util.ArrayList<>(2);
+			read("stdout", 0, stdout, position, ended, chunks);
+			read("stderr", 1, stderr, position, ended, chunks);
+			if (!chunks.isEmpty()) {
+				Job.Persisted after = jobs.get(id).persisted();
+				if (after.attempt() != now.attempt() || (after.startedAt() == null) != (now.startedAt() == null)) {
+					// A later attempt began while the files were read: they may be its.
+					System.arraycopy(before, 0, position, 0, position.length);
+					continue;
+				}
+				for (SseEmitter.SseEventBuilder chunk : chunks) {
+					emitter.send(chunk);
+				}
 				quietSince = System.nanoTime();
 				continue;
 			}
@@ -213,20 +246,35 @@ class OutputStreamController {
 		}
 	}
 
+	/** Cluster mode: whether the job's attempt ran on another node. */
+	private boolean ranElsewhere(Job.Persisted job) {
+		return registry != null && registry.enabled() && job.instance() != null
+				&& !job.instance().equals(registry.nodeId());
+	}
+
 	/**
 	 * Sends what {@code file} holds past the stream's position, one chunk; a chunk of a
 	 * job still running ends before a UTF-8 sequence its last bytes only begin.
 	 */
-	private boolean send(String stream, int index, Optional<Path> file, long[] position, boolean ended,
-			SseEmitter emitter) throws IOException {
+	private void read(String stream, int index, Optional<Path> file, long[] position, boolean ended,
+			List<SseEmitter.SseEventBuilder> chunks) throws IOException {
 		if (file.isEmpty()) {
-			return false;
+			return;
 		}
-		if (java.nio.file.Files.size(file.get()) <= position[index]) {
-			return false;
+		try {
+			if (java.nio.file.Files.size(file.get()) <= position[index]) {
+				return;
+			}
+		}
+		catch (java.nio.file.NoSuchFileException ex) {
+			// Replaced by a later attempt's meanwhile.
+			return;
 		}
 		byte[] bytes;
-		try (RandomAccessFile in = new RandomAccessFile(file.get().toFile(), "r")) {
+		try (RandomAccessFile in = openOrNull(file.get())) {
+			if (in == null) {
+				return;
+			}
 			long size = in.length();
 			bytes = new byte[(int) Math.min(CHUNK, size - position[index])];
 			in.seek(position[index]);
@@ -234,7 +282,7 @@ class OutputStreamController {
 			boolean more = !ended || position[index] + bytes.length < size;
 			int whole = more ? wholeCharacters(bytes) : bytes.length;
 			if (whole == 0) {
-				return false;
+				return;
 			}
 			bytes = java.util.Arrays.copyOf(bytes, whole);
 		}
@@ -245,8 +293,17 @@ class OutputStreamController {
 		data.put("offset", offset);
 		// The String constructor decodes invalid bytes as U+FFFD.
 		data.put("text", new String(bytes, StandardCharsets.UTF_8));
-		emitter.send(SseEmitter.event().id(id(position)).name(stream).data(json.writeValueAsString(data)));
-		return true;
+		chunks.add(SseEmitter.event().id(id(position)).name(stream).data(json.writeValueAsString(data)));
+	}
+
+	/** The file to read, or null when a later attempt has just deleted it. */
+	private static RandomAccessFile openOrNull(Path file) {
+		try {
+			return new RandomAccessFile(file.toFile(), "r");
+		}
+		catch (java.io.FileNotFoundException ex) {
+			return null;
+		}
 	}
 
 	/** Without a file here: the head and tail the store keeps, once, from the start. */
@@ -273,20 +330,25 @@ class OutputStreamController {
 				SseEmitter.event().id(id(position)).name("end").data(json.writeValueAsString(JobView.of(job, false))));
 	}
 
+	/**
+	 * The id of a position: {@code <stdout offset>:<stderr offset>} in the first attempt,
+	 * {@code <stdout offset>:<stderr offset>:<attempt>} in a later one.
+	 */
 	private static String id(long[] position) {
-		return position[0] + ":" + position[1];
+		return position[0] + ":" + position[1] + ((position[2] > 1) ? ":" + position[2] : "");
 	}
 
 	private static long[] position(String name, String value) {
 		if (value == null || value.isBlank()) {
-			return new long[] { 0, 0 };
+			return new long[] { 0, 0, 1 };
 		}
 		Matcher matcher = POSITION.matcher(value.trim());
 		if (!matcher.matches()) {
-			throw InvalidJobException.of(name,
-					"must be an event id of this stream: <stdout offset>:<stderr offset>, such as 1024:0");
+			throw InvalidJobException.of(name, "must be an event id of this stream: <stdout offset>:<stderr offset>, "
+					+ "such as 1024:0, with :<attempt> after a retry, such as 0:0:2");
 		}
-		return new long[] { Long.parseLong(matcher.group(1)), Long.parseLong(matcher.group(2)) };
+		return new long[] { Long.parseLong(matcher.group(1)), Long.parseLong(matcher.group(2)),
+				(matcher.group(3) != null) ? Long.parseLong(matcher.group(3)) : 1 };
 	}
 
 	/** How many leading bytes end on a whole UTF-8 character. */

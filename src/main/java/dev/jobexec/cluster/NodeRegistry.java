@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.jobexec.execution.PoolRouter;
+import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.job.ClaimTrigger;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobEvent;
@@ -376,10 +377,21 @@ public class NodeRegistry implements SmartLifecycle {
 			counters.settledJob(true);
 			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
 		}
+		for (JobStore.Retried retried : settled.retried()) {
+			// Lost, but waiting for its next attempt (its retry policy names LOST).
+			Job.Persisted running = retried.running();
+			if (deadHere.contains(running.instance())) {
+				leftovers.kill(running.instance(), running.pid(), running.pidStartTicks());
+			}
+			counters.settledJob(false);
+			events.publishEvent(
+					new JobEvent.Retried(running.pool(), JobState.LOST, TerminationReason.SERVICE_LOST, null));
+			jobs.nextAttemptDue(running.pool(), retried.nextAttemptAt());
+		}
 		settled.requeuedPools().forEach((pool) -> counters.settledJob(false));
 		settled.requeuedPools().stream().distinct().forEach((pool) -> jobs.queued(pool, ClaimTrigger.POLL));
-		log.warn("Settled the jobs of dead nodes: {} lost while running, {} queued again", settled.lost().size(),
-				settled.requeuedPools().size());
+		log.warn("Settled the jobs of dead nodes: {} lost while running, {} waiting for their next attempt, {} queued "
+				+ "again", settled.lost().size(), settled.retried().size(), settled.requeuedPools().size());
 	}
 
 	private List<Node.Pool> pools() {

@@ -3,6 +3,7 @@ package dev.jobexec.execution;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -61,12 +62,14 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 	 * @param isolation whether process jobs get a cgroup each: {@code required} (the
 	 * service does not start without), {@code preferred} (where the machine allows) or
 	 * {@code off}
+	 * @param retry the retry policy of the pool's jobs, each field of which a job may set
+	 * otherwise (unset: a job runs once unless it asks for retries)
 	 */
 	public record Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
 			Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory, Limits limits,
-			Isolation isolation) {
+			Isolation isolation, Retry retry) {
 
-		static final Pool EMPTY = new Pool(null, null, null, null, null, null, null, null, null, null);
+		static final Pool EMPTY = new Pool(null, null, null, null, null, null, null, null, null, null, null);
 
 		/** The constructor properties bind through (the record has a second one). */
 		@ConstructorBinding
@@ -79,7 +82,7 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 		public Pool(PoolType type, Integer maxConcurrency, Integer queueCapacity, Duration defaultTimeout,
 				Duration maxTimeout, Duration killGrace, Boolean virtualThreads, Path baseDirectory) {
 			this(type, maxConcurrency, queueCapacity, defaultTimeout, maxTimeout, killGrace, virtualThreads,
-					baseDirectory, null, null);
+					baseDirectory, null, null, null);
 		}
 
 		Pool resolve(String name, Path dataDir) {
@@ -96,7 +99,7 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 					or(defaultTimeout, process ? Duration.ofMinutes(5) : Duration.ofMinutes(1)),
 					or(maxTimeout, Duration.ofHours(1)), or(killGrace, Duration.ofSeconds(process ? 5 : 2)),
 					or(virtualThreads, true), or(baseDirectory, dataDir.resolve("work").resolve(name)),
-					or(limits, Limits.NONE), or(isolation, Isolation.PREFERRED));
+					or(limits, Limits.NONE), or(isolation, Isolation.PREFERRED), retry);
 			pool.check(name);
 			return pool;
 		}
@@ -113,6 +116,9 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 			require(limits.isEmpty() || type == PoolType.PROCESS,
 					prefix + "limits apply to process pools only (a thread job shares the service's process)");
 			limits.check(prefix + "limits.");
+			if (retry != null) {
+				retry.check(prefix + "retry.");
+			}
 		}
 
 		/** The limits of this pool's jobs, resolved. */
@@ -153,6 +159,45 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 
 		ResourceLimits resolved() {
 			return new ResourceLimits((memory != null) ? memory.toBytes() : null, processes, cpu);
+		}
+
+	}
+
+	/**
+	 * How a pool's jobs are retried, unless a job says otherwise field by field.
+	 *
+	 * @param maxAttempts attempts in all, the first included (1 to 100; 3 when only other
+	 * fields are set)
+	 * @param backoff the wait before the second attempt, doubled before each further one
+	 * (1s)
+	 * @param maxBackoff the longest wait between two attempts (1m, or the backoff if
+	 * longer)
+	 * @param on the outcomes retried, among {@code FAILED}, {@code TIMED_OUT} and
+	 * {@code LOST} (FAILED and TIMED_OUT)
+	 * @param jitter whether each wait is drawn at random between half of it and all of it
+	 */
+	public record Retry(Integer maxAttempts, Duration backoff, Duration maxBackoff, List<String> on, Boolean jitter) {
+
+		/** The outcomes a retry may name. */
+		public static final List<String> OUTCOMES = List.of("FAILED", "TIMED_OUT", "LOST");
+
+		/** The longest wait between two attempts a policy may ask for. */
+		public static final Duration MAX_WAIT = Duration.ofDays(1);
+
+		/** The most attempts a policy may allow. */
+		public static final int MAX_ATTEMPTS = 100;
+
+		void check(String prefix) {
+			require(maxAttempts == null || (maxAttempts >= 1 && maxAttempts <= MAX_ATTEMPTS),
+					prefix + "max-attempts must be between 1 and " + MAX_ATTEMPTS + ", was " + maxAttempts);
+			require(backoff == null || (!backoff.isNegative() && backoff.compareTo(MAX_WAIT) <= 0),
+					prefix + "backoff must be between 0 and " + MAX_WAIT + ", was " + backoff);
+			require(maxBackoff == null || (!maxBackoff.isNegative() && maxBackoff.compareTo(MAX_WAIT) <= 0),
+					prefix + "max-backoff must be between 0 and " + MAX_WAIT + ", was " + maxBackoff);
+			require(backoff == null || maxBackoff == null || maxBackoff.compareTo(backoff) >= 0,
+					prefix + "max-backoff (" + maxBackoff + ") is shorter than backoff (" + backoff + ")");
+			require(on == null || (!on.isEmpty() && OUTCOMES.containsAll(on)),
+					prefix + "on must name one or more of " + String.join(", ", OUTCOMES) + ", was " + on);
 		}
 
 	}

@@ -70,6 +70,19 @@ public class OutputFiles {
 		writing.add(path(jobId, stream).getFileName().toString());
 	}
 
+	/**
+	 * Deletes the file of {@code stream} of job {@code jobId}, if there is one (an
+	 * earlier attempt's, when the job starts again).
+	 */
+	public void discard(String jobId, String stream) {
+		try {
+			Files.deleteIfExists(path(jobId, stream));
+		}
+		catch (IOException ex) {
+			log.warn("Could not delete the output file of an earlier attempt of job {}: {}", jobId, ex.toString());
+		}
+	}
+
 	public void written(String jobId, String stream) {
 		writing.remove(path(jobId, stream).getFileName().toString());
 	}

@@ -10,7 +10,9 @@ public enum ClaimTrigger {
 	/** Another node notified that a pool has queued jobs (LISTEN/NOTIFY). */
 	NOTIFICATION,
 	/** The periodic poll, the fallback for a notification that was missed. */
-	POLL;
+	POLL,
+	/** A job this node retries, or settled for a retry, is due for its next attempt. */
+	RETRY;
 
 	/** The tag value in metrics. */
 	public String tag() {

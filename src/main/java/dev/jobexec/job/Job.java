@@ -3,7 +3,9 @@ package dev.jobexec.job;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import dev.jobexec.execution.CapturedOutput;
@@ -33,7 +35,19 @@ public final class Job {
 	/** {@link RequestDigest} of the request, kept with the key to tell a retry apart. */
 	private final String requestDigest;
 
+	/** When the job runs again after an attempt that did not succeed. */
+	private final RetryPolicy retry;
+
 	private final CompletableFuture<Job> terminal = new CompletableFuture<>();
+
+	/** The number of the current (or last) attempt, from 1. */
+	private int attempt = 1;
+
+	/** The attempts before the current one, in order. */
+	private List<Attempt> attempts = List.of();
+
+	/** While the job waits for its next attempt: when that starts. */
+	private Instant nextAttemptAt;
 
 	private JobState state = JobState.QUEUED;
 
@@ -69,7 +83,13 @@ public final class Job {
 
 	Job(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt, String idempotencyKey,
 			String requestDigest) {
+		this(id, pool, request, timeout, submittedAt, idempotencyKey, requestDigest, RetryPolicy.NONE);
+	}
+
+	Job(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt, String idempotencyKey,
+			String requestDigest, RetryPolicy retry) {
 		this.id = id;
+		this.retry = retry;
 		this.pool = pool;
 		this.request = request;
 		this.timeout = timeout;
@@ -81,8 +101,12 @@ public final class Job {
 	/** A job as the store kept it. */
 	public static Job restore(Persisted persisted) {
 		Job job = new Job(persisted.id(), persisted.pool(), persisted.request(), persisted.timeout(),
-				persisted.submittedAt(), persisted.idempotencyKey(), persisted.requestDigest());
+				persisted.submittedAt(), persisted.idempotencyKey(), persisted.requestDigest(),
+				(persisted.retry() != null) ? persisted.retry() : RetryPolicy.NONE);
 		job.state = persisted.state();
+		job.attempt = persisted.attempt();
+		job.attempts = List.copyOf(persisted.attempts());
+		job.nextAttemptAt = persisted.nextAttemptAt();
 		job.startedAt = persisted.startedAt();
 		job.finishedAt = persisted.finishedAt();
 		job.pid = persisted.pid();
@@ -150,6 +174,7 @@ public final class Job {
 	 */
 	synchronized void start(Long pid, Long pidStartTicks, String instance, Instant at) {
 		moveTo(JobState.RUNNING);
+		this.nextAttemptAt = null;
 		this.pid = pid;
 		this.pidStartTicks = pidStartTicks;
 		this.instance = instance;
@@ -162,6 +187,7 @@ public final class Job {
 	 */
 	synchronized void start(String instance, Instant at) {
 		moveTo(JobState.RUNNING);
+		this.nextAttemptAt = null;
 		this.instance = instance;
 		this.startedAt = stored(at);
 	}
@@ -196,10 +222,89 @@ public final class Job {
 	/** The job was lost, for the reason {@code why}. */
 	synchronized void lose(Instant at, String why) {
 		moveTo(JobState.LOST);
+		this.nextAttemptAt = null;
 		this.terminationReason = TerminationReason.SERVICE_LOST;
 		this.error = why;
 		this.finishedAt = stored(at);
 		terminal.complete(this);
+	}
+
+	/**
+	 * Ends the current attempt as its execution reported: the job ends, or, when its
+	 * retry policy says so, waits for its next attempt. Returns whether it waits.
+	 */
+	synchronized boolean finishOrRetry(ExecutionOutcome outcome, Instant at) {
+		JobState ended = switch (outcome.status()) {
+			case SUCCEEDED -> JobState.SUCCEEDED;
+			case FAILED -> JobState.FAILED;
+			case TIMED_OUT -> JobState.TIMED_OUT;
+			case CANCELLED -> JobState.CANCELLED;
+		};
+		Optional<Instant> next = (state == JobState.RUNNING) ? retry.nextAttemptAt(ended, attempt, at)
+				: Optional.empty();
+		if (next.isEmpty()) {
+			finish(outcome, at);
+			return false;
+		}
+		requeue(new Attempt(attempt, startedAt, stored(at), ended, outcome.exitCode(), outcome.signal(),
+				outcome.terminationReason(), outcome.error(), instance), next.get());
+		return true;
+	}
+
+	/**
+	 * The service or node running the job died: it is lost, or, when its retry policy
+	 * names {@code LOST}, waits for its next attempt. Returns whether it waits.
+	 */
+	public synchronized boolean loseOrRetry(Instant at, String why) {
+		Optional<Instant> next = (state == JobState.RUNNING) ? retry.nextAttemptAt(JobState.LOST, attempt, at)
+				: Optional.empty();
+		if (next.isEmpty()) {
+			lose(at, why);
+			return false;
+		}
+		requeue(new Attempt(attempt, startedAt, stored(at), JobState.LOST, null, null, TerminationReason.SERVICE_LOST,
+				why, instance), next.get());
+		return true;
+	}
+
+	/** {@link #loseOrRetry(Instant, String)} with the reason of a service restart. */
+	synchronized boolean loseOrRetry(Instant at) {
+		return loseOrRetry(at, "the service stopped while the job was " + ((startedAt != null) ? "running" : "queued"));
+	}
+
+	/**
+	 * Back to the queue after {@code ended}, until {@code next}: what the attempt did
+	 * goes to {@link #attempts}, and the job starts its next one afresh.
+	 */
+	private void requeue(Attempt ended, Instant next) {
+		moveTo(JobState.QUEUED);
+		List<Attempt> all = new java.util.ArrayList<>(attempts);
+		all.add(ended);
+		attempts = List.copyOf(all);
+		attempt++;
+		nextAttemptAt = stored(next);
+		startedAt = null;
+		finishedAt = null;
+		pid = null;
+		pidStartTicks = null;
+		instance = null;
+		exitCode = null;
+		signal = null;
+		result = null;
+		error = null;
+		stdout = null;
+		stderr = null;
+		terminationReason = null;
+		usage = null;
+	}
+
+	public RetryPolicy retry() {
+		return retry;
+	}
+
+	/** While the job waits for its next attempt: when that starts; otherwise null. */
+	public synchronized Instant nextAttemptAt() {
+		return nextAttemptAt;
 	}
 
 	/** Ends the job as its execution reported, through the intent-named transition. */
@@ -214,6 +319,7 @@ public final class Job {
 
 	private void end(JobState next, ExecutionOutcome outcome, Instant at) {
 		moveTo(next);
+		this.nextAttemptAt = null;
 		this.finishedAt = stored(at);
 		this.exitCode = outcome.exitCode();
 		this.signal = outcome.signal();
@@ -251,14 +357,35 @@ public final class Job {
 	public synchronized Persisted persisted() {
 		return new Persisted(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks,
 				instance, exitCode, signal, result, error, stdout, stderr, terminationReason, idempotencyKey,
-				requestDigest, usage);
+				requestDigest, usage, retry, attempt, attempts, nextAttemptAt);
 	}
 
 	/** Everything the store keeps of a job. */
 	public record Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
 			JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
 			Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout, CapturedOutput stderr,
-			TerminationReason terminationReason, String idempotencyKey, String requestDigest, ResourceUsage usage) {
+			TerminationReason terminationReason, String idempotencyKey, String requestDigest, ResourceUsage usage,
+			RetryPolicy retry, int attempt, List<Attempt> attempts, Instant nextAttemptAt) {
+
+		/** A job that runs once (stores and tests that know nothing of retries). */
+		public Persisted(String id, String pool, JobRequest request, Duration timeout, Instant submittedAt,
+				JobState state, Instant startedAt, Instant finishedAt, Long pid, Long pidStartTicks, String instance,
+				Integer exitCode, Integer signal, Object result, String error, CapturedOutput stdout,
+				CapturedOutput stderr, TerminationReason terminationReason, String idempotencyKey, String requestDigest,
+				ResourceUsage usage) {
+			this(id, pool, request, timeout, submittedAt, state, startedAt, finishedAt, pid, pidStartTicks, instance,
+					exitCode, signal, result, error, stdout, stderr, terminationReason, idempotencyKey, requestDigest,
+					usage, RetryPolicy.NONE, 1, List.of(), null);
+		}
+
+	}
+
+	/**
+	 * An attempt that ended and was followed by another: when it ran, how it ended, and
+	 * on which node.
+	 */
+	public record Attempt(int number, Instant startedAt, Instant finishedAt, JobState state, Integer exitCode,
+			Integer signal, TerminationReason terminationReason, String error, String node) {
 	}
 
 }

@@ -111,7 +111,7 @@ public class JobChangeFeed implements SmartLifecycle {
 	@EventListener
 	void changed(JobEvent event) {
 		if (event instanceof JobEvent.Submitted || event instanceof JobEvent.Started
-				|| event instanceof JobEvent.Finished) {
+				|| event instanceof JobEvent.Finished || event instanceof JobEvent.Retried) {
 			wake.release();
 		}
 	}

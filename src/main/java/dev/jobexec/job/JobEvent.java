@@ -45,6 +45,14 @@ public sealed interface JobEvent {
 	}
 
 	/**
+	 * An attempt of a job ended in {@code outcome}, which its retry policy retries: the
+	 * job waits for its next attempt. {@code reason} and {@code usage} are the attempt's,
+	 * as for {@link Finished}.
+	 */
+	record Retried(String pool, JobState outcome, TerminationReason reason, ResourceUsage usage) implements JobEvent {
+	}
+
+	/**
 	 * Cluster mode: this node claimed {@code jobs} queued jobs of the pool (possibly
 	 * none) in one statement that took {@code took}; {@code trigger} says what woke it.
 	 */

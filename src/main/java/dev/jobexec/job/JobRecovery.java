@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import dev.jobexec.execution.TerminationReason;
 import dev.jobexec.reaper.Leftovers;
 import lombok.extern.slf4j.Slf4j;
 
@@ -37,21 +38,41 @@ class JobRecovery implements SmartLifecycle {
 
 	void recover() {
 		Instant now = Instant.now();
-		List<Job> lost = store.inState(JobState.RUNNING);
-		for (Job job : lost) {
+		List<Job> running = store.inState(JobState.RUNNING);
+		int retried = 0;
+		for (Job job : running) {
 			Job.Persisted persisted = job.persisted();
 			leftovers.kill(persisted.instance(), persisted.pid(), persisted.pidStartTicks());
+			boolean again;
 			synchronized (job) {
-				job.lose(now);
+				again = job.loseOrRetry(now);
 				store.update(job);
 			}
-			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
+			if (again) {
+				retried++;
+				events.publishEvent(
+						new JobEvent.Retried(job.pool(), JobState.LOST, TerminationReason.SERVICE_LOST, null));
+			}
+			else {
+				events.publishEvent(new JobEvent.Finished(job.pool(), JobState.LOST, Duration.ZERO));
+			}
 		}
+		// In submission order; those that wait for their next attempt (retried just now
+		// among them) start when it is due.
 		List<Job> queued = store.inState(JobState.QUEUED);
-		queued.forEach(jobs::resubmit);
-		if (!lost.isEmpty() || !queued.isEmpty()) {
-			log.info("Recovered the job store: {} job(s) lost while running, {} queued job(s) dispatched again",
-					lost.size(), queued.size());
+		for (Job job : queued) {
+			if (job.nextAttemptAt() != null) {
+				jobs.awaitNextAttempt(job);
+			}
+			else {
+				jobs.resubmit(job);
+			}
+		}
+		if (!running.isEmpty() || !queued.isEmpty()) {
+			log.info(
+					"Recovered the job store: {} job(s) lost while running ({} of them to be retried), {} queued "
+							+ "job(s) dispatched again or waiting for their next attempt",
+					running.size(), retried, queued.size() - retried);
 		}
 	}
 

@@ -156,7 +156,8 @@ public class JobService implements SmartLifecycle {
 			events.publishEvent(new JobEvent.Rejected(poolName, "shutting_down"));
 			throw ex;
 		}
-		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now(), key, digest);
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), Instant.now(), key, digest,
+				validated.retry());
 		try {
 			store.insert(job);
 		}
@@ -238,9 +239,9 @@ public class JobService implements SmartLifecycle {
 			labels.put(BATCH_LABEL, batch);
 			JobRequest labelled = new JobRequest(request.pool(), request.command(), request.task(), request.params(),
 					request.stdin(), request.env(), request.workingDirectory(), request.timeout(), request.daemon(),
-					labels, request.limits());
+					labels, request.limits(), request.retry());
 			jobs.add(new Job(JobIds.next(), checked.get(i).pool().name(), labelled, checked.get(i).timeout(), now, null,
-					null));
+					null, checked.get(i).retry()));
 		}
 		if (lease != null) {
 			submitBatchToCluster(requests, checked, jobs);
@@ -367,7 +368,7 @@ public class JobService implements SmartLifecycle {
 			throw ex;
 		}
 		Instant now = Instant.now();
-		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), now, key, digest);
+		Job job = new Job(JobIds.next(), poolName, request, validated.timeout(), now, key, digest, validated.retry());
 		WorkerPool.Reservation slot = lease.isHeld() ? pool.reserveFreeSlot() : null;
 		JobStore.Admission admission;
 		try {
@@ -662,12 +663,118 @@ public class JobService implements SmartLifecycle {
 		if (execution == null && lease != null && !job.state().isTerminal()) {
 			return cancelElsewhere(job);
 		}
+		if (execution == null && cancelBeforeNextAttempt(job)) {
+			return job;
+		}
+		execution = (execution != null) ? execution : executions.get(id);
 		if (execution == null || job.state().isTerminal()) {
 			throw new JobFinishedException(id, job.state());
 		}
 		execution.terminate(TerminationReason.CANCELLED);
 		return await(job, CANCEL_WAIT);
 	}
+
+	/**
+	 * Cancels a job that waits here for its next attempt (not in a pool meanwhile); false
+	 * when it does not wait (any longer).
+	 */
+	private boolean cancelBeforeNextAttempt(Job job) {
+		synchronized (job) {
+			if (executions.containsKey(job.id()) || job.state() != JobState.QUEUED || job.nextAttemptAt() == null) {
+				return false;
+			}
+			job.cancel(ExecutionOutcome.cancelledWhileQueued(TerminationReason.CANCELLED), Instant.now());
+			record(job);
+		}
+		active.remove(job.id(), job);
+		events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+		return true;
+	}
+
+	/**
+	 * Runs {@code job}, which waits for its next attempt, when that is due: here, in the
+	 * embedded store's single service (it stays active meanwhile, so that its waiters
+	 * wait on it); in a cluster the job waits in the shared queue, and this node looks
+	 * for it then (any node with a free slot may claim it).
+	 */
+	void awaitNextAttempt(Job job) {
+		Instant at = job.nextAttemptAt();
+		if (at == null) {
+			return;
+		}
+		if (lease == null) {
+			active.put(job.id(), job);
+			schedule(at, () -> nextAttempt(job));
+		}
+		else {
+			nextAttemptDue(job.pool(), at);
+		}
+	}
+
+	/**
+	 * Cluster mode: a job of {@code pool} waits in the shared queue until {@code at};
+	 * this node looks for it then (the others at their next poll).
+	 */
+	public void nextAttemptDue(String pool, Instant at) {
+		if (claims != null && router.exists(pool)) {
+			schedule(at, () -> claims.wake(router.pool(pool), ClaimTrigger.RETRY));
+		}
+	}
+
+	private void schedule(Instant at, Runnable action) {
+		long delay = Math.max(0, Duration.between(Instant.now(), at).toNanos());
+		try {
+			retries.schedule(() -> {
+				try {
+					action.run();
+				}
+				catch (RuntimeException ex) {
+					log.warn("A job's next attempt could not be started", ex);
+				}
+			}, delay, TimeUnit.NANOSECONDS);
+		}
+		catch (java.util.concurrent.RejectedExecutionException ex) {
+			// Stopping: the job stays queued in the store for the next start.
+		}
+	}
+
+	/**
+	 * The next attempt of a job that waited here: it goes to its pool like a job an
+	 * earlier run left queued. The job's monitor is held until it is in the pool, so that
+	 * a cancel finds it either waiting or in the pool.
+	 */
+	private void nextAttempt(Job job) {
+		synchronized (job) {
+			if (job.state() != JobState.QUEUED || job.nextAttemptAt() == null || executions.containsKey(job.id())) {
+				return;
+			}
+			SubmissionValidator.Validated validated;
+			WorkerPool.Reservation reservation;
+			try {
+				validated = validator.validate(job.request(), job.pool());
+				reservation = validated.pool().reserveAccepted();
+			}
+			catch (PoolClosedException ex) {
+				// The service is stopping: the job stays queued for the next start.
+				return;
+			}
+			catch (ErrorResponseException ex) {
+				String why = reason(ex);
+				job.cancel(ExecutionOutcome.notDispatched("could not be dispatched for its next attempt: " + why),
+						Instant.now());
+				record(job);
+				active.remove(job.id(), job);
+				events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+				log.warn("Job {} could not be dispatched for its next attempt: {}", job.id(), why);
+				return;
+			}
+			dispatch(job, validated, reservation);
+		}
+	}
+
+	/** Starts the next attempts of jobs that wait for one when they are due. */
+	private final java.util.concurrent.ScheduledExecutorService retries = java.util.concurrent.Executors
+		.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("jobexec-retries").daemon().factory());
 
 	/**
 	 * Cluster mode: cancels a job this node does not run. A job no node has claimed is
@@ -830,6 +937,8 @@ public class JobService implements SmartLifecycle {
 		if (claims != null) {
 			claims.stop();
 		}
+		// Jobs waiting for their next attempt stay queued in the store.
+		retries.shutdownNow();
 		closed.complete(null);
 	}
 
@@ -995,20 +1104,23 @@ public class JobService implements SmartLifecycle {
 		@Override
 		public void finished(ExecutionOutcome outcome) {
 			Instant now = Instant.now();
+			boolean retried = false;
 			try {
 				synchronized (job) {
 					if (lease == null) {
-						job.finish(outcome, now);
+						retried = job.finishOrRetry(outcome, now);
 						record(job);
 					}
 					else {
-						finishHeld(outcome, now);
+						retried = finishHeld(outcome, now);
 					}
 				}
 			}
 			finally {
 				executions.remove(job.id(), execution);
-				active.remove(job.id(), job);
+				if (!retried || lease != null) {
+					active.remove(job.id(), job);
+				}
 				fenced.remove(job.id());
 			}
 			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
@@ -1022,13 +1134,22 @@ public class JobService implements SmartLifecycle {
 					return;
 				}
 			}
+			if (retried) {
+				events.publishEvent(new JobEvent.Retried(job.pool(), JobState.valueOf(outcome.status().name()),
+						outcome.terminationReason(), outcome.usage()));
+				log.info("Job {} attempt {} ended {}; attempt {} at {}", job.id(), job.persisted().attempt() - 1,
+						outcome.status(), job.persisted().attempt(), job.nextAttemptAt());
+				awaitNextAttempt(job);
+				return;
+			}
 			Instant from = (job.startedAt() != null) ? job.startedAt() : job.submittedAt();
 			Job.Persisted ended = job.persisted();
 			events.publishEvent(new JobEvent.Finished(job.pool(), ended.state(), Duration.between(from, now),
 					ended.terminationReason(), ended.usage()));
 		}
 
-		private void finishHeld(ExecutionOutcome outcome, Instant now) {
+		/** Returns whether the job waits for its next attempt. */
+		private boolean finishHeld(ExecutionOutcome outcome, Instant now) {
 			boolean fencedBeforeStart = !startStored && outcome.terminationReason() == TerminationReason.SERVICE_LOST;
 			if (launchRefused || fencedBeforeStart) {
 				// It never ran: the queue gets it back (or the cluster does, if this node
@@ -1039,15 +1160,19 @@ public class JobService implements SmartLifecycle {
 				catch (StoreUnavailableException ex) {
 					log.warn("Job {} stays claimed by this node until the store can be written", job.id());
 				}
-				return;
+				return false;
 			}
+			boolean retried = false;
 			if (startStored && fenced.contains(job.id())) {
+				// Not stored (the node no longer holds it): the node that settles it
+				// applies its retry policy.
 				job.lose(now, "its node (" + lease.nodeId() + ") lost its lease while the job was running");
 			}
 			else {
-				job.finish(outcome, now);
+				retried = job.finishOrRetry(outcome, now);
 			}
 			recordHeld(job);
+			return retried;
 		}
 
 	}

@@ -8,7 +8,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 
 /** The states of a job and the one table of moves allowed between them. */
 @Schema(enumAsRef = true, description = "QUEUED, then RUNNING, then one of the ends; QUEUED may end CANCELLED; "
-		+ "LOST is a job that was running when the service died")
+		+ "LOST is a job that was running when the service died; a job with a retry policy goes back from RUNNING "
+		+ "to QUEUED (with nextAttemptAt) when an attempt ends in an outcome it retries")
 public enum JobState {
 
 	QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST;
@@ -16,7 +17,7 @@ public enum JobState {
 	// @formatter:off
 	private static final Map<JobState, Set<JobState>> ALLOWED = Map.of(
 			QUEUED, EnumSet.of(RUNNING, CANCELLED, LOST),
-			RUNNING, EnumSet.of(SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST),
+			RUNNING, EnumSet.of(QUEUED, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST),
 			SUCCEEDED, EnumSet.noneOf(JobState.class),
 			FAILED, EnumSet.noneOf(JobState.class),
 			TIMED_OUT, EnumSet.noneOf(JobState.class),

@@ -134,19 +134,28 @@ public interface JobStore {
 
 	/**
 	 * Settles the jobs held by nodes that are not alive: running ones become lost
-	 * (returned), claimed ones that had not started go back to the queue (their pools are
-	 * returned, once per job, and the nodes are notified). Idempotent: rows already
-	 * settled are not touched again.
+	 * (returned), or wait for their next attempt when their retry policy says so, claimed
+	 * ones that had not started go back to the queue (their pools are returned, once per
+	 * job, and the nodes are notified). Idempotent: rows already settled are not touched
+	 * again.
 	 */
 	Settled settleJobsOfDeadNodes(Instant at);
 
-	/** What {@link #settleJobsOfDeadNodes} changed. */
-	record Settled(List<Job> lost, List<String> requeuedPools) {
+	/**
+	 * What {@link #settleJobsOfDeadNodes} changed; {@code retried} are the running jobs
+	 * that wait for their next attempt instead of being lost (their retry policy names
+	 * LOST), as they were when their node died.
+	 */
+	record Settled(List<Job> lost, List<String> requeuedPools, List<Retried> retried) {
 
 		public boolean isEmpty() {
-			return lost.isEmpty() && requeuedPools.isEmpty();
+			return lost.isEmpty() && requeuedPools.isEmpty() && retried.isEmpty();
 		}
 
+	}
+
+	/** A job of a dead node as it was running there, and when its next attempt is due. */
+	record Retried(Job.Persisted running, Instant nextAttemptAt) {
 	}
 
 	/** Why the last write failed, or null when it succeeded. */
@@ -178,7 +187,7 @@ public interface JobStore {
 	 */
 	record Change(long seq, String id, JobState state, String pool, Map<String, String> labels, String node,
 			Instant submittedAt, Instant startedAt, Instant finishedAt, Integer exitCode, Integer signal,
-			dev.jobexec.execution.TerminationReason terminationReason) {
+			dev.jobexec.execution.TerminationReason terminationReason, Integer attempt, Instant nextAttemptAt) {
 
 		/** Whether {@code filter}'s state, pool and labels match this change. */
 		public boolean matches(Query filter) {

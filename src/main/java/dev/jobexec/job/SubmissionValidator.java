@@ -136,10 +136,11 @@ class SubmissionValidator {
 			errors.put("timeout", "exceeds the max-timeout of pool '" + poolName + "' (" + config.maxTimeout() + ")");
 		}
 		validateLabels(request.labels(), errors);
+		RetryPolicy retry = RetryPolicy.resolve(request.retry(), config.retry(), errors);
 		if (!errors.isEmpty()) {
 			throw new InvalidJobException(errors);
 		}
-		return new Validated(pool, command, workingDirectory, timeout, resourceLimits);
+		return new Validated(pool, command, workingDirectory, timeout, resourceLimits, retry);
 	}
 
 	/**
@@ -303,7 +304,7 @@ class SubmissionValidator {
 
 	/** A submission that passed: its pool, and what to run, resolved. */
 	record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout,
-			ResourceLimits limits) {
+			ResourceLimits limits, RetryPolicy retry) {
 
 		ExecutionSpec spec(String jobId, JobRequest request) {
 			return new ExecutionSpec(jobId, command, request.task(), request.params(), request.stdin(), request.env(),

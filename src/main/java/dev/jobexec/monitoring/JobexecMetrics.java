@@ -198,7 +198,11 @@ class JobexecMetrics implements MeterBinder {
 			case JobEvent.Finished finished -> {
 				finished(finished.pool(), finished.state()).increment();
 				duration(finished.pool(), finished.state()).record(finished.runTime());
-				used(finished);
+				used(finished.pool(), finished.reason(), finished.usage());
+			}
+			case JobEvent.Retried retried -> {
+				retried(retried.pool(), retried.outcome()).increment();
+				used(retried.pool(), retried.reason(), retried.usage());
 			}
 			case JobEvent.Claimed claimed -> {
 				// ClusterMetrics counts it.
@@ -209,18 +213,20 @@ class JobexecMetrics implements MeterBinder {
 		}
 	}
 
-	/** A process job's usage, per pool and source, and its memory kill if it had one. */
-	private void used(JobEvent.Finished finished) {
-		if (finished.reason() == TerminationReason.MEMORY_LIMIT) {
-			memoryLimitKills(finished.pool()).increment();
+	/**
+	 * What an attempt of a process job used, per pool and source, and its memory kill if
+	 * it had one.
+	 */
+	private void used(String pool, TerminationReason reason, ResourceUsage usage) {
+		if (reason == TerminationReason.MEMORY_LIMIT) {
+			memoryLimitKills(pool).increment();
 		}
-		ResourceUsage usage = finished.usage();
 		if (usage == null) {
 			return;
 		}
 		if (usage.cpuUser() != null && usage.cpuSystem() != null) {
 			Timer.builder("jobexec.jobs.cpu")
-				.tags("pool", finished.pool(), "source", usage.source())
+				.tags("pool", pool, "source", usage.source())
 				.description("CPU time (user and system) of finished process jobs; source: cgroup (every process of "
 						+ "the job) or rusage (the leader and the children it waited for)")
 				.serviceLevelObjectives(CPU_BUCKETS)
@@ -230,7 +236,7 @@ class JobexecMetrics implements MeterBinder {
 		if (usage.peakMemory() != null) {
 			DistributionSummary.builder("jobexec.jobs.memory.peak")
 				.baseUnit("bytes")
-				.tags("pool", finished.pool(), "source", usage.source())
+				.tags("pool", pool, "source", usage.source())
 				.description("Peak memory of finished process jobs: of the whole job (cgroup), or the largest "
 						+ "resident set of one of its processes (rusage)")
 				.serviceLevelObjectives(MEMORY_BUCKETS)
@@ -272,6 +278,14 @@ class JobexecMetrics implements MeterBinder {
 		return Counter.builder("jobexec.jobs.finished")
 			.tags("pool", pool, "state", state.name())
 			.description("Jobs that reached a terminal state")
+			.register(registry);
+	}
+
+	private Counter retried(String pool, JobState outcome) {
+		return Counter.builder("jobexec.jobs.retried")
+			.tags("pool", pool, "outcome", outcome.name())
+			.description("Attempts that ended in an outcome their job's retry policy retries: the job waits for its "
+					+ "next attempt")
 			.register(registry);
 	}
 

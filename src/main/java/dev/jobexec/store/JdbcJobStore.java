@@ -21,6 +21,7 @@ import dev.jobexec.job.Job;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobState;
 import dev.jobexec.job.JobStore;
+import dev.jobexec.job.RetryPolicy;
 import dev.jobexec.job.StoreUnavailableException;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,7 +54,8 @@ class JdbcJobStore implements JobStore {
 			"stderrTruncated", "termination_reason", "terminationReason", "idempotency_key", "idempotencyKey",
 			"request_digest", "requestDigest", "resource_usage", "usage", "stdout_kept", "stdoutKept",
 			"stdout_kept_error", "stdoutKeptError", "stderr_kept", "stderrKept", "stderr_kept_error", "stderrKeptError",
-			"event_seq", "eventSeq");
+			"event_seq", "eventSeq", "retry_policy", "retryPolicy", "attempt", "attempt", "attempts", "attempts",
+			"next_attempt_at", "nextAttemptAt");
 
 	private static final List<String> JOB_COLUMNS_IN_ORDER = List.copyOf(PARAMETERS.keySet());
 
@@ -61,7 +63,8 @@ class JdbcJobStore implements JobStore {
 	private static final List<String> STATE_COLUMNS = List.of("state", "started_at", "finished_at", "pid",
 			"pid_start_ticks", "instance", "exit_code", "signal", "result", "error", "stdout_text", "stdout_bytes",
 			"stdout_truncated", "stderr_text", "stderr_bytes", "stderr_truncated", "termination_reason",
-			"resource_usage", "stdout_kept", "stdout_kept_error", "stderr_kept", "stderr_kept_error", "event_seq");
+			"resource_usage", "stdout_kept", "stdout_kept_error", "stderr_kept", "stderr_kept_error", "event_seq",
+			"attempt", "attempts", "next_attempt_at");
 
 	private static Map<String, String> parameterNames(String... pairs) {
 		Map<String, String> names = new java.util.LinkedHashMap<>();
@@ -167,8 +170,9 @@ class JdbcJobStore implements JobStore {
 	public List<Change> changesAfter(long after, long upTo, Query filter, int limit) {
 		Map<String, Object> params = new HashMap<>();
 		StringBuilder sql = new StringBuilder("select j.id, j.state, j.pool, j.instance, j.submitted_at, "
-				+ "j.started_at, j.finished_at, j.exit_code, j.signal, j.termination_reason, j.event_seq from job j "
-				+ "where j.event_seq > :after and j.event_seq <= :upTo");
+				+ "j.started_at, j.finished_at, j.exit_code, j.signal, j.termination_reason, j.event_seq, "
+				+ "case when j.retry_policy is null then null else coalesce(j.attempt, 1) end as attempt, "
+				+ "j.next_attempt_at from job j " + "where j.event_seq > :after and j.event_seq <= :upTo");
 		params.put("after", after);
 		params.put("upTo", upTo);
 		appendFilters(sql, params, filter, 0);
@@ -181,7 +185,8 @@ class JdbcJobStore implements JobStore {
 						rs.getString("pool"), new java.util.TreeMap<>(), rs.getString("instance"),
 						instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
 						rs.getObject("exit_code", Integer.class), rs.getObject("signal", Integer.class),
-						(reason != null) ? TerminationReason.valueOf(reason) : null);
+						(reason != null) ? TerminationReason.valueOf(reason) : null,
+						rs.getObject("attempt", Integer.class), instant(rs, "next_attempt_at"));
 			}).list();
 			if (!changes.isEmpty()) {
 				Map<String, Map<String, String>> labels = new HashMap<>();
@@ -358,12 +363,12 @@ class JdbcJobStore implements JobStore {
 	@Override
 	public Admission admit(Job job, int queueCapacity, String startOn, Instant at) {
 		Job.Persisted p = job.persisted();
-		if (startOn != null && !read("read the queue",
-				() -> jdbc
-					.sql("select exists (select 1 from job where pool = ? and state = 'QUEUED' and instance is null)")
-					.param(p.pool())
-					.query(Boolean.class)
-					.single())) {
+		if (startOn != null && !read("read the queue", () -> jdbc
+			.sql("select exists (select 1 from job where pool = ? and state = 'QUEUED' and instance is null and " + DUE
+					+ ")")
+			.param(p.pool())
+			.query(Boolean.class)
+			.single())) {
 			// Nothing waits: it starts here at once, never enters the queue, and so
 			// needs no place in it (nor the lock that guards the places).
 			Map<String, Object> started = parameters(p);
@@ -378,6 +383,12 @@ class JdbcJobStore implements JobStore {
 		return (full == null) ? Admission.QUEUED : Admission.FULL;
 	}
 
+	/**
+	 * A queued job that may start now: not one waiting for its next attempt (the
+	 * database's clock decides, as for leases).
+	 */
+	private static final String DUE = "(next_attempt_at is null or next_attempt_at <= clock_timestamp())";
+
 	@Override
 	public List<Job> claim(String node, String pool, int max) {
 		if (max <= 0) {
@@ -388,10 +399,12 @@ class JdbcJobStore implements JobStore {
 		// MATERIALIZED keeps the locking select from being folded into the update, where
 		// it could be evaluated more than once.
 		return read("claim jobs",
-				() -> jdbc.sql("with picked as materialized (select id from job where pool = :pool "
-						+ "and state = 'QUEUED' and instance is null order by id limit :max for update skip locked) "
-						+ "update job set instance = :node from picked where job.id = picked.id returning "
-						+ JOB_COLUMNS.replace("j.", "job."))
+				() -> jdbc
+					.sql("with picked as materialized (select id from job where pool = :pool "
+							+ "and state = 'QUEUED' and instance is null and " + DUE
+							+ " order by id limit :max for update skip locked) "
+							+ "update job set instance = :node from picked where job.id = picked.id returning "
+							+ JOB_COLUMNS.replace("j.", "job."))
 					.param("node", node)
 					.param("pool", pool)
 					.param("max", max)
@@ -436,7 +449,7 @@ class JdbcJobStore implements JobStore {
 	@Override
 	public Optional<Job> cancelWaiting(String jobId, Instant at) {
 		return guarded("cancel job " + jobId, () -> jdbc.sql("update job set state = 'CANCELLED', finished_at = ?, "
-				+ "termination_reason = 'CANCELLED', event_seq = -1 where id = ? and state = 'QUEUED' and instance is null returning "
+				+ "termination_reason = 'CANCELLED', next_attempt_at = null, event_seq = -1 where id = ? and state = 'QUEUED' and instance is null returning "
 				+ COLUMNS)
 			.params(utc(at), jobId)
 			.query(this::row)
@@ -479,9 +492,25 @@ class JdbcJobStore implements JobStore {
 	public Settled settleJobsOfDeadNodes(Instant at) {
 		String notAlive = "instance is not null and instance not in (select id from node where state <> 'DEAD')";
 		return guarded("settle the jobs of dead nodes", () -> transactions.execute((status) -> {
-			List<Job> lost = jdbc.sql("update job set state = 'LOST', finished_at = ?, event_seq = -1, "
-					+ "termination_reason = 'SERVICE_LOST', error = 'the node running it (' || instance || ') died or lost its lease "
-					+ "while the job was running' where state = 'RUNNING' and " + notAlive + " returning " + COLUMNS)
+			// Jobs whose retry policy names LOST wait for their next attempt instead.
+			List<Retried> retried = new java.util.ArrayList<>();
+			for (Job job : jdbc
+				.sql("select " + COLUMNS + " from job where state = 'RUNNING' and retry_policy like '%LOST%' and "
+						+ notAlive + " for update")
+				.query(this::row)
+				.list()) {
+				Job.Persisted running = job.persisted();
+				if (job.loseOrRetry(at, lostBy(running.instance()))) {
+					Map<String, Object> params = parameters(job.persisted());
+					params.put("eventSeq", nextEventSeq());
+					jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update();
+					retried.add(new Retried(running, job.nextAttemptAt()));
+				}
+			}
+			List<Job> lost = jdbc
+				.sql("update job set state = 'LOST', finished_at = ?, event_seq = -1, "
+						+ "termination_reason = 'SERVICE_LOST', error = '" + lostBy("' || instance || '")
+						+ "' where state = 'RUNNING' and " + notAlive + " returning " + COLUMNS)
 				.param(utc(at))
 				.query(this::row)
 				.list();
@@ -490,8 +519,16 @@ class JdbcJobStore implements JobStore {
 				.query(String.class)
 				.list();
 			requeued.stream().distinct().forEach((pool) -> tellNodes(QUEUED_CHANNEL, pool));
-			return new Settled(lost, requeued);
+			return new Settled(lost, requeued, retried);
 		}));
+	}
+
+	/**
+	 * Why a job of a dead node is lost; {@code node} is its id, or, inside an SQL string,
+	 * an expression that gives it.
+	 */
+	private static String lostBy(String node) {
+		return "the node running it (" + node + ") died or lost its lease while the job was running";
 	}
 
 	/**
@@ -741,6 +778,10 @@ class JdbcJobStore implements JobStore {
 		params.put("idempotencyKey", p.idempotencyKey());
 		params.put("requestDigest", p.requestDigest());
 		params.put("usage", (p.usage() != null) ? json.writeValueAsString(p.usage()) : null);
+		params.put("retryPolicy", p.retry().retries() ? json.writeValueAsString(p.retry()) : null);
+		params.put("attempt", p.attempt());
+		params.put("attempts", p.attempts().isEmpty() ? null : json.writeValueAsString(p.attempts()));
+		params.put("nextAttemptAt", utc(p.nextAttemptAt()));
 		return params;
 	}
 
@@ -756,6 +797,9 @@ class JdbcJobStore implements JobStore {
 		String result = rs.getString("result");
 		String reason = rs.getString("termination_reason");
 		String usage = rs.getString("resource_usage");
+		String retry = rs.getString("retry_policy");
+		String attempts = rs.getString("attempts");
+		Integer attempt = rs.getObject("attempt", Integer.class);
 		return Job.restore(new Job.Persisted(rs.getString("id"), rs.getString("pool"),
 				json.readValue(rs.getString("request"), JobRequest.class), Duration.ofMillis(rs.getLong("timeout_ms")),
 				instant(rs, "submitted_at"), JobState.valueOf(rs.getString("state")), instant(rs, "started_at"),
@@ -765,7 +809,11 @@ class JdbcJobStore implements JobStore {
 				(result != null) ? json.readValue(result, Object.class) : null, rs.getString("error"),
 				output(rs, "stdout"), output(rs, "stderr"), (reason != null) ? TerminationReason.valueOf(reason) : null,
 				rs.getString("idempotency_key"), rs.getString("request_digest"),
-				(usage != null) ? json.readValue(usage, ResourceUsage.class) : null));
+				(usage != null) ? json.readValue(usage, ResourceUsage.class) : null,
+				(retry != null) ? json.readValue(retry, RetryPolicy.class) : RetryPolicy.NONE,
+				(attempt != null) ? attempt : 1,
+				(attempts != null) ? List.of(json.readValue(attempts, Job.Attempt[].class)) : List.of(),
+				instant(rs, "next_attempt_at")));
 	}
 
 	private static CapturedOutput output(ResultSet rs, String stream) throws SQLException {

@@ -29,7 +29,8 @@ class JobStateTests {
 				JobState.CANCELLED, JobState.LOST }) {
 			assertThat(JobState.RUNNING.canMoveTo(end)).isTrue();
 		}
-		assertThat(JobState.RUNNING.canMoveTo(JobState.QUEUED)).isFalse();
+		// Back to the queue only for its next attempt (a retry policy).
+		assertThat(JobState.RUNNING.canMoveTo(JobState.QUEUED)).isTrue();
 	}
 
 	@ParameterizedTest

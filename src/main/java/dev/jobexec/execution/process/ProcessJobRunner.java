@@ -76,6 +76,9 @@ final class ProcessJobRunner implements JobRunner {
 			return new OutputCapture(limit);
 		}
 		outputFiles.writing(jobId, stream);
+		// A retried job's earlier attempt left its file: this attempt's output starts
+		// anew.
+		outputFiles.discard(jobId, stream);
 		return new OutputCapture(limit, new OutputFile(outputFiles.path(jobId, stream), outputFiles.limit(),
 				() -> outputFiles.written(jobId, stream)));
 	}
