@@ -185,17 +185,18 @@ class OutputStreamController {
 			Job job = jobs.get(id);
 			Job.Persisted now = job.persisted();
 			boolean ended = now.state().isTerminal();
-			if (now.attempt() > position[2] && (now.startedAt() != null || ended)) {
-				// A later attempt has started: its output replaces the earlier one's.
-				boolean elsewhere = ranElsewhere(now);
+			int attempt = filesAttempt(now);
+			if (attempt > position[2]) {
+				// A later attempt's output replaces the earlier one's.
+				String node = filesNode(now);
 				Map<String, Object> data = new LinkedHashMap<>();
-				data.put("attempt", now.attempt());
-				data.put("node", now.instance());
+				data.put("attempt", attempt);
+				data.put("node", node);
 				position[0] = 0;
 				position[1] = 0;
-				position[2] = now.attempt();
+				position[2] = attempt;
 				emitter.send(SseEmitter.event().id(id(position)).name("attempt").data(json.writeValueAsString(data)));
-				if (elsewhere) {
+				if (registry != null && registry.enabled() && node != null && !node.equals(registry.nodeId())) {
 					// Its files are on that node: the client reconnects (and is
 					// redirected).
 					return;
@@ -214,8 +215,7 @@ class OutputStreamController {
 			read("stdout", 0, stdout, position, ended, chunks);
 			read("stderr", 1, stderr, position, ended, chunks);
 			if (!chunks.isEmpty()) {
-				Job.Persisted after = jobs.get(id).persisted();
-				if (after.attempt() != now.attempt() || (after.startedAt() == null) != (now.startedAt() == null)) {
+				if (filesAttempt(jobs.get(id).persisted()) != attempt) {
 					// A later attempt began while the files were read: they may be its.
 					System.arraycopy(before, 0, position, 0, position.length);
 					continue;
@@ -246,10 +246,21 @@ class OutputStreamController {
 		}
 	}
 
-	/** Cluster mode: whether the job's attempt ran on another node. */
-	private boolean ranElsewhere(Job.Persisted job) {
-		return registry != null && registry.enabled() && job.instance() != null
-				&& !job.instance().equals(registry.nodeId());
+	/**
+	 * The attempt whose output the job's files hold: the current one once it has started;
+	 * while the job waits for its next attempt, the one before (its files are replaced
+	 * when the next one starts).
+	 */
+	private static int filesAttempt(Job.Persisted job) {
+		return (job.startedAt() != null || job.state().isTerminal()) ? job.attempt() : job.attempt() - 1;
+	}
+
+	/** The node that ran {@link #filesAttempt}, where its files are. */
+	private static String filesNode(Job.Persisted job) {
+		if (job.startedAt() != null || job.state().isTerminal() || job.attempts().isEmpty()) {
+			return job.instance();
+		}
+		return job.attempts().getLast().node();
 	}
 
 	/**
