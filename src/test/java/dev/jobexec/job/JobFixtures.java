@@ -29,6 +29,20 @@ public final class JobFixtures {
 		return new Job(JobIds.next(), pool, request, timeout, submittedAt, idempotencyKey, requestDigest);
 	}
 
+	/** A new queued job that is retried as {@code retry} says. */
+	public static Job newJob(String pool, JobRequest request, Duration timeout, Instant submittedAt,
+			RetryPolicy retry) {
+		return new Job(JobIds.next(), pool, request, timeout, submittedAt, null, null, retry);
+	}
+
+	/**
+	 * Ends the job's attempt as {@code outcome} says: it ends, or waits for its next
+	 * attempt (returns true) as its retry policy says.
+	 */
+	public static boolean finishOrRetry(Job job, ExecutionOutcome outcome, Instant at) {
+		return job.finishOrRetry(outcome, at);
+	}
+
 	public static void start(Job job, Long pid, Long pidStartTicks, String instance, Instant at) {
 		job.start(pid, pidStartTicks, instance, at);
 	}

@@ -19,6 +19,7 @@ import dev.jobexec.job.JobFixtures;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobState;
 import dev.jobexec.job.JobStore;
+import dev.jobexec.job.RetryPolicy;
 import dev.jobexec.job.StoreUnavailableException;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,6 +81,68 @@ abstract class JobStoreContractTests {
 		Job found = store.find(job.id()).orElseThrow();
 		assertThat(found.persisted()).isEqualTo(job.persisted());
 		assertThat(JobFixtures.whenTerminal(found)).isDone();
+	}
+
+	@Test
+	void keepsARetriedJobsPolicyAttemptsAndNextAttemptTime() {
+		RetryPolicy retry = new RetryPolicy(3, Duration.ofSeconds(2), Duration.ofMinutes(1),
+				java.util.EnumSet.of(JobState.FAILED, JobState.LOST), false);
+		Job job = JobFixtures.newJob("process", new JobRequest("process", List.of("/bin/false"), null, null, null, null,
+				null, null, null, Map.of("team", "retries")), Duration.ofSeconds(30), now(), retry);
+		store.insert(job);
+		assertThat(view(job.id())).isEqualTo(job.persisted());
+		long before = numbered();
+
+		JobFixtures.start(job, 4242L, 123456L, "instance-1", now());
+		store.update(job);
+		Instant ended = now();
+		assertThat(JobFixtures.finishOrRetry(job, new ExecutionOutcome(ExecutionOutcome.Status.FAILED, 1, null, null,
+				"exited with code 1", CapturedOutput.EMPTY, CapturedOutput.EMPTY, null, null), ended))
+			.isTrue();
+		store.update(job);
+
+		Job.Persisted waiting = view(job.id());
+		assertThat(waiting).isEqualTo(job.persisted());
+		assertThat(waiting.state()).isEqualTo(JobState.QUEUED);
+		assertThat(waiting.attempt()).isEqualTo(2);
+		assertThat(waiting.nextAttemptAt()).isEqualTo(ended.plusSeconds(2));
+		assertThat(waiting.attempts()).singleElement()
+			.isEqualTo(new Job.Attempt(1, job.persisted().attempts().getFirst().startedAt(), ended, JobState.FAILED, 1,
+					null, null, "exited with code 1", "instance-1"));
+		assertThat(waiting.startedAt()).isNull();
+		assertThat(waiting.pid()).isNull();
+		assertThat(waiting.instance()).isNull();
+		assertThat(store.inState(JobState.QUEUED)).extracting(Job::id).contains(job.id());
+		numbered();
+		assertThat(store.changesAfter(before, Long.MAX_VALUE, everything(), 10)).singleElement().satisfies((change) -> {
+			assertThat(change.state()).isEqualTo(JobState.QUEUED);
+			assertThat(change.attempt()).isEqualTo(2);
+			assertThat(change.nextAttemptAt()).isEqualTo(ended.plusSeconds(2));
+		});
+
+		JobFixtures.start(job, 4243L, 123457L, "instance-2", now());
+		store.update(job);
+		Instant lost = now();
+		assertThat(job.loseOrRetry(lost, "the service stopped while the job was running")).isTrue();
+		store.update(job);
+		assertThat(view(job.id())).isEqualTo(job.persisted());
+		assertThat(view(job.id()).attempts()).extracting(Job.Attempt::state)
+			.containsExactly(JobState.FAILED, JobState.LOST);
+		assertThat(view(job.id()).nextAttemptAt()).isEqualTo(lost.plusSeconds(4));
+
+		JobFixtures.start(job, 4244L, 123458L, "instance-2", now());
+		assertThat(job.loseOrRetry(now(), "the service stopped while the job was running")).isFalse();
+		store.update(job);
+		Job found = store.find(job.id()).orElseThrow();
+		assertThat(found.persisted()).isEqualTo(job.persisted());
+		assertThat(found.persisted().state()).isEqualTo(JobState.LOST);
+		assertThat(found.persisted().attempt()).isEqualTo(3);
+		assertThat(found.persisted().nextAttemptAt()).isNull();
+		assertThat(JobFixtures.whenTerminal(found)).isDone();
+	}
+
+	private static Instant now() {
+		return Instant.now().truncatedTo(ChronoUnit.MICROS);
 	}
 
 	@Test
