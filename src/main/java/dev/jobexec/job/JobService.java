@@ -937,8 +937,10 @@ public class JobService implements SmartLifecycle {
 		if (claims != null) {
 			claims.stop();
 		}
-		// Jobs waiting for their next attempt stay queued in the store.
 		retries.shutdownNow();
+		if (lease == null) {
+			endDaemonsWaitingForTheirNextAttempt();
+		}
 		closed.complete(null);
 	}
 
@@ -951,6 +953,29 @@ public class JobService implements SmartLifecycle {
 	void stopClaiming() {
 		if (claims != null) {
 			claims.stop();
+		}
+	}
+
+	/**
+	 * At a graceful stop, the jobs that wait here for their next attempt: a daemon job
+	 * ends as a queued daemon job does ({@code CANCELLED}, {@code SHUTDOWN}); the others
+	 * stay queued in the store, and the next start runs them when they are due.
+	 */
+	private void endDaemonsWaitingForTheirNextAttempt() {
+		for (Job job : active.values()) {
+			boolean ended = false;
+			synchronized (job) {
+				if (job.state() == JobState.QUEUED && job.nextAttemptAt() != null && !executions.containsKey(job.id())
+						&& Boolean.TRUE.equals(job.request().daemon())) {
+					job.cancel(ExecutionOutcome.cancelledWhileQueued(TerminationReason.SHUTDOWN), Instant.now());
+					record(job);
+					ended = true;
+				}
+			}
+			if (ended) {
+				active.remove(job.id(), job);
+				events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+			}
 		}
 	}
 

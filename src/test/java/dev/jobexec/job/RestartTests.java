@@ -42,6 +42,7 @@ class RestartTests {
 		String finished;
 		String running;
 		String blocker;
+		String retried;
 		List<String> queued;
 		List<ProcessTable.Entry> leftovers;
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
@@ -50,15 +51,21 @@ class RestartTests {
 			first.awaitState(finished, "SUCCEEDED");
 			running = first.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & sleep 300 & wait\"]}");
 			blocker = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"300\"]}");
+			// Its retry policy names LOST: it runs again after the restart (and then
+			// ends at once).
+			retried = first.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"f=tried-$JOBEXEC_JOB_ID; if [ -e $f ]; "
+					+ "then echo again; else touch $f; sleep 300; fi\"],"
+					+ "\"retry\":{\"maxAttempts\":2,\"backoff\":\"PT0.5S\",\"on\":[\"LOST\"]}}");
 			first.awaitState(running, "RUNNING");
 			first.awaitState(blocker, "RUNNING");
+			first.awaitState(retried, "RUNNING");
 			queued = List.of(first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"1\"]}"),
 					first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"2\"],\"daemon\":true}"),
 					first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/echo\",\"3\"]}"));
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
-				.until(() -> ServiceProcess.processesOf(List.of(running, blocker)).size() >= 4);
-			leftovers = ServiceProcess.processesOf(List.of(running, blocker));
+				.until(() -> ServiceProcess.processesOf(List.of(running, blocker, retried)).size() >= 6);
+			leftovers = ServiceProcess.processesOf(List.of(running, blocker, retried));
 
 			// Without its crash guard, the dead service leaves its job processes behind:
 			// the next
@@ -80,6 +87,13 @@ class RestartTests {
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
 				.untilAsserted(() -> assertThat(alive(leftovers)).isEmpty());
+			Map<String, Object> again = second.awaitState(retried, "SUCCEEDED");
+			assertThat(((Map<?, ?>) again.get("stdout")).get("text")).isEqualTo("again\n");
+			List<Map<String, Object>> attempts = Api.list(again.get("attempts"));
+			assertThat(attempts).extracting((attempt) -> attempt.get("state")).containsExactly("LOST", "SUCCEEDED");
+			assertThat(attempts.getFirst()).containsEntry("terminationReason", "SERVICE_LOST");
+			assertThat(Instant.parse((String) again.get("startedAt")))
+				.isAfterOrEqualTo(Instant.parse((String) attempts.getFirst().get("finishedAt")).plusMillis(500));
 
 			List<Map<String, Object>> ran = queued.stream().map((id) -> second.awaitState(id, "SUCCEEDED")).toList();
 			assertThat(ran).extracting((job) -> Instant.parse((String) job.get("startedAt"))).isSorted();
@@ -156,8 +170,21 @@ class RestartTests {
 		String drained;
 		String queuedDaemon;
 		String queued;
+		String waiting;
+		String waitingDaemon;
+		String failOnce = "{\"command\":[\"/bin/sh\",\"-c\",\"f=tried-$JOBEXEC_JOB_ID; if [ -e $f ]; then echo "
+				+ "again; else touch $f; exit 1; fi\"],\"retry\":{\"maxAttempts\":2,\"backoff\":\"PT3S\"}";
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), NARROW)) {
 			Api first = service.api();
+			// Each fails once and waits 3 s for its next attempt, through the stop.
+			waiting = first.submitId(failOnce + "}");
+			waitingDaemon = first.submitId(failOnce + ",\"daemon\":true}");
+			for (String id : List.of(waiting, waitingDaemon)) {
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(30))
+					.until(() -> first.get(id),
+							(job) -> "QUEUED".equals(job.get("state")) && job.get("nextAttemptAt") != null);
+			}
 			daemon = first.submitId("{\"command\":[\"/bin/sleep\",\"300\"],\"daemon\":true}");
 			drained = first.submitId("{\"pool\":\"narrow\",\"command\":[\"/bin/sleep\",\"1\"]}");
 			first.awaitState(daemon, "RUNNING");
@@ -177,6 +204,12 @@ class RestartTests {
 			assertThat(second.get(drained)).containsEntry("state", "SUCCEEDED");
 			Map<String, Object> ran = second.awaitState(queued, "SUCCEEDED");
 			assertThat(((Map<?, ?>) ran.get("stdout")).get("text")).isEqualTo("after restart\n");
+			assertThat(second.get(waitingDaemon)).containsEntry("state", "CANCELLED")
+				.containsEntry("terminationReason", "SHUTDOWN");
+			Map<String, Object> retried = second.awaitState(waiting, "SUCCEEDED");
+			assertThat(((Map<?, ?>) retried.get("stdout")).get("text")).isEqualTo("again\n");
+			assertThat(Api.list(retried.get("attempts"))).extracting((attempt) -> attempt.get("state"))
+				.containsExactly("FAILED", "SUCCEEDED");
 		}
 	}
 
