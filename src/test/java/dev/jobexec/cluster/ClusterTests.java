@@ -2,6 +2,7 @@ package dev.jobexec.cluster;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,13 +63,29 @@ class ClusterTests {
 			String id = running.id();
 			ServiceProcess a = running.owner();
 			ServiceProcess b = running.other();
-			List<ProcessTable.Entry> processes = running.processes();
+			// A job whose retry policy names LOST: its second attempt runs on the node
+			// that
+			// is left (and ends at once).
+			String retried = a.api()
+				.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"f=" + dir + "/tried-$JOBEXEC_JOB_ID; if [ -e $f ]; "
+						+ "then echo again; else touch $f; sleep 300; fi\"],"
+						+ "\"retry\":{\"maxAttempts\":2,\"backoff\":\"PT1S\",\"on\":[\"LOST\"]}}");
+			assertThat(a.api().awaitState(retried, "RUNNING")).containsEntry("node", nodeId(a));
+			List<ProcessTable.Entry> processes = new java.util.ArrayList<>(running.processes());
+			processes.addAll(awaitProcesses(retried, 2));
 			a.sigkill();
 			a.awaitExit(Duration.ofSeconds(30));
 			Map<String, Object> lost = b.api().awaitState(id, "LOST");
 			assertThat(lost).containsEntry("terminationReason", "SERVICE_LOST");
 			assertThat((String) lost.get("error")).contains("died or lost its lease");
 			assertThat(alive(processes)).isEmpty();
+			Map<String, Object> again = b.api().awaitState(retried, "SUCCEEDED");
+			assertThat(again).containsEntry("node", nodeId(b));
+			assertThat(((Map<?, ?>) again.get("stdout")).get("text")).isEqualTo("again\n");
+			assertThat(Api.list(again.get("attempts")))
+				.extracting((attempt) -> attempt.get("state"), (attempt) -> attempt.get("node"))
+				.containsExactly(org.assertj.core.groups.Tuple.tuple("LOST", nodeIdOf(lost)),
+						org.assertj.core.groups.Tuple.tuple("SUCCEEDED", nodeId(b)));
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
 				.untilAsserted(() -> assertThat(nodes(b))
@@ -208,7 +225,8 @@ class ClusterTests {
 
 		private static final String[] POOLS = { "--jobexec.pools.spread.type=process",
 				"--jobexec.pools.spread.max-concurrency=1", "--jobexec.pools.narrow.type=process",
-				"--jobexec.pools.narrow.max-concurrency=1", "--jobexec.pools.narrow.queue-capacity=5" };
+				"--jobexec.pools.narrow.max-concurrency=1", "--jobexec.pools.narrow.queue-capacity=5",
+				"--jobexec.pools.retried.type=process" };
 
 		private Path shared;
 
@@ -240,6 +258,35 @@ class ClusterTests {
 		void stop() throws java.io.IOException {
 			cluster.close();
 			org.springframework.util.FileSystemUtils.deleteRecursively(shared);
+		}
+
+		@Test
+		void aFailedAttemptWaitsInTheSharedQueueSeenByEveryNodeUntilItsNextAttemptIsDue() {
+			String id = a.api()
+				.submitId("{\"pool\":\"retried\",\"command\":[\"/bin/sh\",\"-c\",\"f=" + shared
+						+ "/attempts-$JOBEXEC_JOB_ID; n=$(( $(cat $f 2>/dev/null || echo 0) + 1 )); echo $n > $f; "
+						+ "echo attempt $n; [ $n -ge 3 ] || exit 7\"],"
+						+ "\"retry\":{\"maxAttempts\":3,\"backoff\":\"PT0.5S\"}}");
+
+			Map<String, Object> waiting = Awaitility.await()
+				.atMost(Duration.ofSeconds(60))
+				.pollInterval(Duration.ofMillis(20))
+				.until(() -> c.api().get(id), (job) -> "QUEUED".equals(job.get("state"))
+						&& ((Number) job.getOrDefault("attempt", 1)).intValue() == 2);
+			assertThat(waiting).containsKey("nextAttemptAt").doesNotContainKey("node");
+			Map<String, Object> job = b.api().awaitState(id, "SUCCEEDED");
+			assertThat(((Map<?, ?>) job.get("stdout")).get("text")).isEqualTo("attempt 3\n");
+			List<Map<String, Object>> attempts = Api.list(job.get("attempts"));
+			assertThat(attempts).extracting((attempt) -> attempt.get("state"))
+				.containsExactly("FAILED", "FAILED", "SUCCEEDED");
+			assertThat(Duration.between(Instant.parse((String) attempts.get(0).get("finishedAt")),
+					Instant.parse((String) attempts.get(1).get("startedAt"))))
+				.isBetween(Duration.ofMillis(500), Duration.ofSeconds(10));
+			assertThat(Duration.between(Instant.parse((String) attempts.get(1).get("finishedAt")),
+					Instant.parse((String) attempts.get(2).get("startedAt"))))
+				.isBetween(Duration.ofMillis(1000), Duration.ofSeconds(10));
+			assertThat(attempts).allSatisfy((attempt) -> assertThat(nodes.stream().map(ClusterTests::nodeId))
+				.contains((String) attempt.get("node")));
 		}
 
 		@Test
