@@ -23,13 +23,15 @@ import dev.jobexec.execution.ExecutionProperties;
 public record RetryPolicy(int maxAttempts, Duration backoff, Duration maxBackoff, Set<JobState> on, boolean jitter) {
 
 	/** The states an attempt may end in and be retried. */
-	public static final Set<JobState> RETRYABLE = EnumSet.of(JobState.FAILED, JobState.TIMED_OUT, JobState.LOST);
+	public static final Set<JobState> RETRYABLE = java.util.Collections
+		.unmodifiableSet(EnumSet.of(JobState.FAILED, JobState.TIMED_OUT, JobState.LOST));
 
 	/**
 	 * What a job retries on when its policy names no states: not {@code LOST}, as a lost
 	 * job may have had effects.
 	 */
-	public static final Set<JobState> DEFAULT_ON = EnumSet.of(JobState.FAILED, JobState.TIMED_OUT);
+	public static final Set<JobState> DEFAULT_ON = java.util.Collections
+		.unmodifiableSet(EnumSet.of(JobState.FAILED, JobState.TIMED_OUT));
 
 	public static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(1);
 

@@ -133,6 +133,7 @@ class JobexecMetrics implements MeterBinder {
 					duration(pool, state);
 				}
 			}
+			dev.jobexec.job.RetryPolicy.RETRYABLE.forEach((outcome) -> retried(pool, outcome));
 			if (router.pool(pool).config().type() == dev.jobexec.execution.PoolType.PROCESS) {
 				memoryLimitKills(pool);
 			}

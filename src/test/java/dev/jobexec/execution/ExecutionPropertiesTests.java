@@ -39,6 +39,25 @@ class ExecutionPropertiesTests {
 			.withMessageContaining("jobexec.pools.reports.max-concurrency must be at least 1");
 	}
 
+	@Test
+	void aBadRetryPolicyOfAPoolFailsWithAMessageNamingTheProperty() {
+		Map<ExecutionProperties.Retry, String> refused = Map.of(
+				new ExecutionProperties.Retry(0, null, null, null, null), "jobexec.pools.reports.retry.max-attempts",
+				new ExecutionProperties.Retry(null, Duration.ofSeconds(-1), null, null, null),
+				"jobexec.pools.reports.retry.backoff",
+				new ExecutionProperties.Retry(null, Duration.ofMinutes(2), Duration.ofMinutes(1), null, null),
+				"jobexec.pools.reports.retry.max-backoff (PT1M) is shorter than backoff (PT2M)",
+				new ExecutionProperties.Retry(null, null, null, java.util.List.of("CANCELLED"), null),
+				"jobexec.pools.reports.retry.on must name one or more of FAILED, TIMED_OUT, LOST");
+		refused.forEach(
+				(retry, message) -> assertThatIllegalArgumentException()
+					.isThrownBy(() -> new ExecutionProperties(Path.of("data"),
+							Map.of("reports", new ExecutionProperties.Pool(PoolType.THREAD, null, null, null, null,
+									null, null, null, null, null, retry)),
+							SHUTDOWN))
+					.withMessageContaining(message));
+	}
+
 	private static ExecutionProperties.Pool pool(PoolType type, Integer maxConcurrency) {
 		return new ExecutionProperties.Pool(type, maxConcurrency, null, null, null, null, null, null);
 	}

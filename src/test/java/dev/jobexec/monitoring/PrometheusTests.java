@@ -70,7 +70,7 @@ class PrometheusTests {
 		startPrometheus(binary);
 
 		awaitValue("up{job=\"jobexec\"}", (up) -> up == 1);
-		assertThat(query("count(jobexec_pool_max)")).isEqualTo(6);
+		assertThat(query("count(jobexec_pool_max)")).isEqualTo(7);
 		JsonNode rules = get("/api/v1/rules").get("data").get("groups").get(0).get("rules");
 		assertThat(rules.size()).isEqualTo(7);
 		rules.forEach((rule) -> assertThat(rule.get("health").asString()).as(rule.toString()).isEqualTo("ok"));
