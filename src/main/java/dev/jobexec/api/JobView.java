@@ -70,8 +70,9 @@ public record JobView(
 	}
 
 	/** A job's retry policy as clients gave it (resolved). */
-	@Schema(name = "RetryPolicy", description = "When the job runs again: after an attempt that ended in one of `on`, up to `maxAttempts` "
-			+ "in all, waiting `backoff`, then twice that, and so on up to `maxBackoff`")
+	@Schema(name = "RetryPolicy",
+			description = "When the job runs again: after an attempt that ended in one of `on`, up to `maxAttempts` "
+					+ "in all, waiting `backoff`, then twice that, and so on up to `maxBackoff`")
 	public record RetryView(@Schema(requiredMode = REQUIRED, example = "3") int maxAttempts,
 			@Schema(requiredMode = REQUIRED, type = "string", example = "PT1S") Duration backoff,
 			@Schema(requiredMode = REQUIRED, type = "string", example = "PT1M") Duration maxBackoff,
@@ -88,7 +89,8 @@ public record JobView(
 
 	/** One attempt of a job that may be retried. */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
-	@Schema(name = "Attempt", description = "One attempt: when it ran, how it ended (absent while it runs), and on which node")
+	@Schema(name = "Attempt",
+			description = "One attempt: when it ran, how it ended (absent while it runs), and on which node")
 	public record AttemptView(@Schema(requiredMode = REQUIRED, example = "1") int number,
 			@Schema(requiredMode = REQUIRED) Instant startedAt, Instant finishedAt,
 			@Schema(requiredMode = REQUIRED) JobState state, Integer exitCode, Integer signal,
