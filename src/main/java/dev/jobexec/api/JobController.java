@@ -79,6 +79,8 @@ class JobController {
 
 	private final OutputFiles outputFiles;
 
+	private final OutputLocation location;
+
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(operationId = "submitJob", summary = "Submit a job",
 			description = "Stores the job as QUEUED and hands it to its pool: 202 with the job. With `Prefer: wait=N` "
@@ -260,6 +262,9 @@ class JobController {
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "416", description = "A range outside the output file",
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+	@ApiResponse(responseCode = "307",
+			description = "Cluster mode: the job's output file is on another live node, whose advertised URL is in "
+					+ "Location; follow it with the same API key (and Range)")
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
@@ -275,6 +280,9 @@ class JobController {
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")))
 	@ApiResponse(responseCode = "416", description = "A range outside the output file",
 			content = @Content(mediaType = MediaType.TEXT_PLAIN_VALUE))
+	@ApiResponse(responseCode = "307",
+			description = "Cluster mode: the job's output file is on another live node, whose advertised URL is in "
+					+ "Location; follow it with the same API key (and Range)")
 	@ApiResponse(responseCode = "404", description = "No such job",
 			content = @Content(mediaType = PROBLEM_JSON, schema = @Schema(implementation = Problem.class),
 					examples = @ExampleObject(name = "job-not-found", ref = REF + "job-not-found")))
@@ -284,14 +292,21 @@ class JobController {
 
 	private static final String OUTPUT_DESCRIPTION = "A process job's output as it is kept in its output file "
 			+ "on the node that runs it (the whole stream up to jobexec.process.max-output-file, growing while the "
-			+ "job runs), with Range requests; elsewhere, and for thread jobs, the head and tail kept in the store, "
-			+ "empty until the job ends.";
+			+ "job runs), with Range requests. Any other node redirects there (307) while that node is live; "
+			+ "without a file (thread jobs, a node that is gone, swept files), the head and tail kept in the store, "
+			+ "empty until the job ends. A retried job's files hold its last attempt's output.";
 
 	/**
 	 * The stream's output file as a resource (Spring MVC answers a Range with 206 and the
 	 * part asked for), or the head and tail the store keeps.
 	 */
 	private ResponseEntity<?> output(Job job, String stream) {
+		java.util.Optional<String> node = location.otherNode(job);
+		if (node.isPresent()) {
+			return ResponseEntity.status(HttpStatus.TEMPORARY_REDIRECT)
+				.location(java.net.URI.create(node.get() + "/api/v1/jobs/" + job.id() + "/" + stream))
+				.build();
+		}
 		MediaType text = new MediaType(MediaType.TEXT_PLAIN, java.nio.charset.StandardCharsets.UTF_8);
 		java.util.Optional<java.nio.file.Path> file = outputFiles.find(job.id(), stream);
 		if (file.isPresent()) {

@@ -13,8 +13,6 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.jobexec.cluster.Node;
-import dev.jobexec.cluster.NodeRegistry;
 import dev.jobexec.execution.CapturedOutput;
 import dev.jobexec.execution.OutputFiles;
 import dev.jobexec.job.InvalidJobException;
@@ -30,7 +28,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import lombok.extern.slf4j.Slf4j;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -83,15 +80,15 @@ class OutputStreamController {
 
 	private final OpenStreams streams;
 
-	private final NodeRegistry registry;
+	private final OutputLocation location;
 
-	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json,
-			ObjectProvider<NodeRegistry> registry, OpenStreams streams) {
+	OutputStreamController(JobService jobs, OutputFiles outputFiles, JsonMapper json, OutputLocation location,
+			OpenStreams streams) {
 		this.streams = streams;
 		this.jobs = jobs;
 		this.outputFiles = outputFiles;
 		this.json = json;
-		this.registry = registry.getIfAvailable();
+		this.location = location;
 	}
 
 	@GetMapping(path = "/{id}/output", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
@@ -131,7 +128,7 @@ class OutputStreamController {
 		long[] start = position((lastEventId != null) ? "Last-Event-ID" : "from",
 				(lastEventId != null) ? lastEventId : from);
 		Job job = jobs.get(id);
-		Optional<String> runningAt = nodeRunning(job);
+		Optional<String> runningAt = location.otherNode(job);
 		if (runningAt.isPresent()) {
 			return ResponseEntity.status(HttpStatus.TEMPORARY_REDIRECT)
 				.location(URI.create(runningAt.get() + "/api/v1/jobs/" + job.id() + "/output?from=" + id(start)))
@@ -162,22 +159,6 @@ class OutputStreamController {
 		return ResponseEntity.ok(emitter);
 	}
 
-	/**
-	 * Cluster mode: the advertised URL of the live node that runs or ran {@code job},
-	 * when that is another node (its output files are there).
-	 */
-	private Optional<String> nodeRunning(Job job) {
-		String node = job.persisted().instance();
-		if (registry == null || !registry.enabled() || node == null || node.equals(registry.nodeId())) {
-			return Optional.empty();
-		}
-		return registry.nodes()
-			.stream()
-			.filter((candidate) -> candidate.id().equals(node) && candidate.state().equals("ACTIVE"))
-			.map(Node::url)
-			.findFirst();
-	}
-
 	private void follow(String id, long[] position, SseEmitter emitter, OpenStreams.Stream stream) throws IOException {
 		long quietSince = System.nanoTime();
 		while (!stream.ended()) {
@@ -185,10 +166,10 @@ class OutputStreamController {
 			Job job = jobs.get(id);
 			Job.Persisted now = job.persisted();
 			boolean ended = now.state().isTerminal();
-			int attempt = filesAttempt(now);
+			int attempt = OutputLocation.filesAttempt(now);
 			if (attempt > position[2]) {
 				// A later attempt's output replaces the earlier one's.
-				String node = filesNode(now);
+				String node = OutputLocation.filesNode(now);
 				Map<String, Object> data = new LinkedHashMap<>();
 				data.put("attempt", attempt);
 				data.put("node", node);
@@ -196,7 +177,7 @@ class OutputStreamController {
 				position[1] = 0;
 				position[2] = attempt;
 				emitter.send(SseEmitter.event().id(id(position)).name("attempt").data(json.writeValueAsString(data)));
-				if (registry != null && registry.enabled() && node != null && !node.equals(registry.nodeId())) {
+				if (location.isOtherNode(node)) {
 					// Its files are on that node: the client reconnects (and is
 					// redirected).
 					return;
@@ -215,7 +196,7 @@ class OutputStreamController {
 			read("stdout", 0, stdout, position, ended, chunks);
 			read("stderr", 1, stderr, position, ended, chunks);
 			if (!chunks.isEmpty()) {
-				if (filesAttempt(jobs.get(id).persisted()) != attempt) {
+				if (OutputLocation.filesAttempt(jobs.get(id).persisted()) != attempt) {
 					// A later attempt began while the files were read: they may be its.
 					System.arraycopy(before, 0, position, 0, position.length);
 					continue;
@@ -244,23 +225,6 @@ class OutputStreamController {
 				return;
 			}
 		}
-	}
-
-	/**
-	 * The attempt whose output the job's files hold: the current one once it has started;
-	 * while the job waits for its next attempt, the one before (its files are replaced
-	 * when the next one starts).
-	 */
-	private static int filesAttempt(Job.Persisted job) {
-		return (job.startedAt() != null || job.state().isTerminal()) ? job.attempt() : job.attempt() - 1;
-	}
-
-	/** The node that ran {@link #filesAttempt}, where its files are. */
-	private static String filesNode(Job.Persisted job) {
-		if (job.startedAt() != null || job.state().isTerminal() || job.attempts().isEmpty()) {
-			return job.instance();
-		}
-		return job.attempts().getLast().node();
 	}
 
 	/**

@@ -313,7 +313,22 @@ class ClusterTests {
 				.returnResult()
 				.getResponseBody();
 			assertThat(ended).containsEntry("state", "SUCCEEDED");
-			assertThat(waiter.api()
+			// Its output file is on the node that ran it: the waiter sends the client
+			// there.
+			ServiceProcess ran = owner(ended, nodes);
+			String location = waiter.api()
+				.client()
+				.get()
+				.uri("/api/v1/jobs/" + shortJob + "/stdout")
+				.exchange()
+				.expectStatus()
+				.isEqualTo(307)
+				.returnResult()
+				.getResponseHeaders()
+				.getFirst("Location");
+			assertThat(java.net.URI.create(location).getPort()).isEqualTo(java.net.URI.create(ran.baseUrl()).getPort());
+			assertThat(location).endsWith("/api/v1/jobs/" + shortJob + "/stdout");
+			assertThat(ran.api()
 				.client()
 				.get()
 				.uri("/api/v1/jobs/" + shortJob + "/stdout")
@@ -437,6 +452,20 @@ class ClusterTests {
 				.contains("id:6:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":0,\"text\":\"first\\n\"}")
 				.contains("id:13:0\nevent:stdout\ndata:{\"stream\":\"stdout\",\"offset\":6,\"text\":\"second\\n\"}")
 				.contains("event:end");
+
+			// Its output file, with a Range, from any node: redirected to a, which has
+			// it.
+			java.net.http.HttpClient following = java.net.http.HttpClient.newBuilder()
+				.followRedirects(java.net.http.HttpClient.Redirect.NORMAL)
+				.build();
+			java.net.http.HttpResponse<String> part = following.send(java.net.http.HttpRequest
+				.newBuilder(java.net.URI.create(c.baseUrl() + "/api/v1/jobs/" + id + "/stdout"))
+				.header("X-API-Key", Api.KEY)
+				.header("Range", "bytes=6-")
+				.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+			assertThat(part.statusCode()).isEqualTo(206);
+			assertThat(part.body()).isEqualTo("second\n");
+			assertThat(part.uri().getPort()).isEqualTo(java.net.URI.create(a.baseUrl()).getPort());
 		}
 
 		/**
