@@ -301,16 +301,16 @@ class JobController {
 	 * part asked for), or the head and tail the store keeps.
 	 */
 	private ResponseEntity<?> output(Job job, String stream) {
+		MediaType text = new MediaType(MediaType.TEXT_PLAIN, java.nio.charset.StandardCharsets.UTF_8);
+		java.util.Optional<java.nio.file.Path> file = outputFiles.find(job.id(), job.outputAttempt(), stream);
+		if (file.isPresent()) {
+			return ResponseEntity.ok().contentType(text).body(new FileSystemResource(file.get()));
+		}
 		java.util.Optional<String> node = location.otherNode(job);
 		if (node.isPresent()) {
 			return ResponseEntity.status(HttpStatus.TEMPORARY_REDIRECT)
 				.location(java.net.URI.create(node.get() + "/api/v1/jobs/" + job.id() + "/" + stream))
 				.build();
-		}
-		MediaType text = new MediaType(MediaType.TEXT_PLAIN, java.nio.charset.StandardCharsets.UTF_8);
-		java.util.Optional<java.nio.file.Path> file = outputFiles.find(job.id(), stream);
-		if (file.isPresent()) {
-			return ResponseEntity.ok().contentType(text).body(new FileSystemResource(file.get()));
 		}
 		CapturedOutput output = stream.equals("stdout") ? job.stdout() : job.stderr();
 		return ResponseEntity.ok().contentType(text).body((output != null) ? output.text() : "");

@@ -10,9 +10,10 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
- * Where a process job's output files are: on the node that ran the attempt they hold. In
- * a cluster, a node that did not run it sends the client there ({@code /output},
- * {@code /stdout}, {@code /stderr}) while that node is live.
+ * Where a process job's output files are: on the node that ran the attempt whose output
+ * the job has ({@link Job#outputAttempt}). In a cluster, a node that does not have them
+ * sends the client there ({@code /output}, {@code /stdout}, {@code /stderr}) while that
+ * node is live.
  */
 @Component
 class OutputLocation {
@@ -21,23 +22,6 @@ class OutputLocation {
 
 	OutputLocation(ObjectProvider<NodeRegistry> registry) {
 		this.registry = registry.getIfAvailable();
-	}
-
-	/**
-	 * The attempt whose output the job's files hold: the current one once it has started;
-	 * while the job waits for its next attempt, the one before (its files are replaced
-	 * when the next one starts).
-	 */
-	static int filesAttempt(Job.Persisted job) {
-		return (job.startedAt() != null || job.state().isTerminal()) ? job.attempt() : job.attempt() - 1;
-	}
-
-	/** The node that ran {@link #filesAttempt}, or null (none has, or unknown). */
-	static String filesNode(Job.Persisted job) {
-		if (job.startedAt() != null || job.state().isTerminal() || job.attempts().isEmpty()) {
-			return job.instance();
-		}
-		return job.attempts().getLast().node();
 	}
 
 	/** Cluster mode: whether {@code node} is another node than this one. */
@@ -50,7 +34,7 @@ class OutputLocation {
 	 * files, when that is another node.
 	 */
 	Optional<String> otherNode(Job job) {
-		String node = filesNode(job.persisted());
+		String node = job.outputNode();
 		if (!isOtherNode(node)) {
 			return Optional.empty();
 		}

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -164,12 +163,22 @@ class OutputStreamController {
 		while (!stream.ended()) {
 			// The state first: once it is terminal, the files are complete.
 			Job job = jobs.get(id);
-			Job.Persisted now = job.persisted();
-			boolean ended = now.state().isTerminal();
-			int attempt = OutputLocation.filesAttempt(now);
-			if (attempt > position[2]) {
-				// A later attempt's output replaces the earlier one's.
-				String node = OutputLocation.filesNode(now);
+			boolean ended = job.state().isTerminal();
+			int attempt = job.outputAttempt();
+			int following = (int) position[2];
+			// An attempt followed, and no longer the job's latest, has ended: its files
+			// are complete.
+			boolean done = ended || attempt > following;
+			Optional<Path> stdout = outputFiles.find(id, following, "stdout");
+			Optional<Path> stderr = outputFiles.find(id, following, "stderr");
+			if (send("stdout", 0, stdout, position, done, emitter)
+					| send("stderr", 1, stderr, position, done, emitter)) {
+				quietSince = System.nanoTime();
+				continue;
+			}
+			if (attempt > following) {
+				// A later attempt has started: its output follows, from its first byte.
+				String node = job.outputNode();
 				Map<String, Object> data = new LinkedHashMap<>();
 				data.put("attempt", attempt);
 				data.put("node", node);
@@ -179,35 +188,15 @@ class OutputStreamController {
 				emitter.send(SseEmitter.event().id(id(position)).name("attempt").data(json.writeValueAsString(data)));
 				if (location.isOtherNode(node)) {
 					// Its files are on that node: the client reconnects (and is
-					// redirected).
+					// redirected there).
 					return;
 				}
 				continue;
 			}
-			Optional<Path> stdout = outputFiles.find(id, "stdout");
-			Optional<Path> stderr = outputFiles.find(id, "stderr");
-			if (ended && stdout.isEmpty() && stderr.isEmpty()) {
-				stored(job, position, emitter);
-				end(job, position, emitter);
-				return;
-			}
-			long[] before = position.clone();
-			List<SseEmitter.SseEventBuilder> chunks = new java.util.ArrayList<>(2);
-			read("stdout", 0, stdout, position, ended, chunks);
-			read("stderr", 1, stderr, position, ended, chunks);
-			if (!chunks.isEmpty()) {
-				if (OutputLocation.filesAttempt(jobs.get(id).persisted()) != attempt) {
-					// A later attempt began while the files were read: they may be its.
-					System.arraycopy(before, 0, position, 0, position.length);
-					continue;
-				}
-				for (SseEmitter.SseEventBuilder chunk : chunks) {
-					emitter.send(chunk);
-				}
-				quietSince = System.nanoTime();
-				continue;
-			}
 			if (ended) {
+				if (stdout.isEmpty() && stderr.isEmpty()) {
+					stored(job, position, emitter);
+				}
 				end(job, position, emitter);
 				return;
 			}
@@ -231,24 +220,24 @@ class OutputStreamController {
 	 * Sends what {@code file} holds past the stream's position, one chunk; a chunk of a
 	 * job still running ends before a UTF-8 sequence its last bytes only begin.
 	 */
-	private void read(String stream, int index, Optional<Path> file, long[] position, boolean ended,
-			List<SseEmitter.SseEventBuilder> chunks) throws IOException {
+	private boolean send(String stream, int index, Optional<Path> file, long[] position, boolean ended,
+			SseEmitter emitter) throws IOException {
 		if (file.isEmpty()) {
-			return;
+			return false;
 		}
 		try {
 			if (java.nio.file.Files.size(file.get()) <= position[index]) {
-				return;
+				return false;
 			}
 		}
 		catch (java.nio.file.NoSuchFileException ex) {
-			// Replaced by a later attempt's meanwhile.
-			return;
+			// Deleted meanwhile: a later attempt started here, or the retention swept it.
+			return false;
 		}
 		byte[] bytes;
 		try (RandomAccessFile in = openOrNull(file.get())) {
 			if (in == null) {
-				return;
+				return false;
 			}
 			long size = in.length();
 			bytes = new byte[(int) Math.min(CHUNK, size - position[index])];
@@ -257,7 +246,7 @@ class OutputStreamController {
 			boolean more = !ended || position[index] + bytes.length < size;
 			int whole = more ? wholeCharacters(bytes) : bytes.length;
 			if (whole == 0) {
-				return;
+				return false;
 			}
 			bytes = java.util.Arrays.copyOf(bytes, whole);
 		}
@@ -268,10 +257,11 @@ class OutputStreamController {
 		data.put("offset", offset);
 		// The String constructor decodes invalid bytes as U+FFFD.
 		data.put("text", new String(bytes, StandardCharsets.UTF_8));
-		chunks.add(SseEmitter.event().id(id(position)).name(stream).data(json.writeValueAsString(data)));
+		emitter.send(SseEmitter.event().id(id(position)).name(stream).data(json.writeValueAsString(data)));
+		return true;
 	}
 
-	/** The file to read, or null when a later attempt has just deleted it. */
+	/** The file to read, or null when it has just been deleted. */
 	private static RandomAccessFile openOrNull(Path file) {
 		try {
 			return new RandomAccessFile(file.toFile(), "r");

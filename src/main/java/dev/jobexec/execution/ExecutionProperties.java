@@ -173,10 +173,17 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 	 * @param maxBackoff the longest wait between two attempts (1m, or the backoff if
 	 * longer)
 	 * @param on the outcomes retried, among {@code FAILED}, {@code TIMED_OUT} and
-	 * {@code LOST} (FAILED and TIMED_OUT)
+	 * {@code LOST} (FAILED and TIMED_OUT); the property is {@code retry.outcomes}, as
+	 * YAML reads a bare {@code on} key as a boolean
 	 * @param jitter whether each wait is drawn at random between half of it and all of it
 	 */
-	public record Retry(Integer maxAttempts, Duration backoff, Duration maxBackoff, List<String> on, Boolean jitter) {
+	public record Retry(Integer maxAttempts, Duration backoff, Duration maxBackoff,
+			@org.springframework.boot.context.properties.bind.Name("outcomes") List<String> on, Boolean jitter) {
+
+		/** Whether {@code name} is an outcome a retry may name. */
+		public static boolean isOutcome(String name) {
+			return name != null && OUTCOMES.contains(name);
+		}
 
 		/** The outcomes a retry may name. */
 		public static final List<String> OUTCOMES = List.of("FAILED", "TIMED_OUT", "LOST");
@@ -196,8 +203,8 @@ public record ExecutionProperties(@DefaultValue(ExecutionProperties.DEFAULT_DATA
 					prefix + "max-backoff must be between 0 and " + MAX_WAIT + ", was " + maxBackoff);
 			require(backoff == null || maxBackoff == null || maxBackoff.compareTo(backoff) >= 0,
 					prefix + "max-backoff (" + maxBackoff + ") is shorter than backoff (" + backoff + ")");
-			require(on == null || (!on.isEmpty() && OUTCOMES.containsAll(on)),
-					prefix + "on must name one or more of " + String.join(", ", OUTCOMES) + ", was " + on);
+			require(on == null || (!on.isEmpty() && on.stream().allMatch(Retry::isOutcome)),
+					prefix + "outcomes must name one or more of " + String.join(", ", OUTCOMES) + ", was " + on);
 		}
 
 	}

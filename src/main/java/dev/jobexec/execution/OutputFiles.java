@@ -49,42 +49,61 @@ public class OutputFiles {
 		return limit;
 	}
 
-	/** Where {@code stream} of job {@code jobId} is kept. */
+	/** Where {@code stream} of job {@code jobId}'s first attempt is kept. */
 	public Path path(String jobId, String stream) {
-		if (!STREAMS.contains(stream) || !jobId.matches("[0-9a-fA-F-]{1,64}")) {
-			throw new IllegalArgumentException("no output file for " + jobId + " " + stream);
-		}
-		return dir.resolve(jobId + "." + stream);
+		return path(jobId, 1, stream);
 	}
 
-	/** The file of {@code stream} of job {@code jobId}, if this node keeps one. */
+	/**
+	 * Where {@code stream} of attempt {@code attempt} of job {@code jobId} is kept:
+	 * {@code <id>.<stream>} for the first, {@code <id>.<attempt>.<stream>} for a later
+	 * one (a retry), so that an earlier attempt's file is never taken for a later one's.
+	 */
+	public Path path(String jobId, int attempt, String stream) {
+		if (!STREAMS.contains(stream) || !jobId.matches("[0-9a-fA-F-]{1,64}") || attempt < 1) {
+			throw new IllegalArgumentException("no output file for " + jobId + " " + attempt + " " + stream);
+		}
+		return dir.resolve(jobId + ((attempt > 1) ? "." + attempt : "") + "." + stream);
+	}
+
+	/** The file of {@code stream} of job {@code jobId}'s first attempt, if kept here. */
 	public Optional<Path> find(String jobId, String stream) {
-		Path path = path(jobId, stream);
+		return find(jobId, 1, stream);
+	}
+
+	/**
+	 * The file of {@code stream} of attempt {@code attempt} of job {@code jobId}, if kept
+	 * here.
+	 */
+	public Optional<Path> find(String jobId, int attempt, String stream) {
+		if (attempt < 1) {
+			return Optional.empty();
+		}
+		Path path = path(jobId, attempt, stream);
 		return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
 	}
 
 	/**
 	 * The file is being written from now until {@link #written}: never swept meanwhile.
 	 */
-	public void writing(String jobId, String stream) {
-		writing.add(path(jobId, stream).getFileName().toString());
+	public void writing(Path file) {
+		writing.add(file.getFileName().toString());
 	}
 
 	/**
-	 * Deletes the file of {@code stream} of job {@code jobId}, if there is one (an
-	 * earlier attempt's, when the job starts again).
+	 * Deletes a file an earlier attempt of a job left (its next attempt starts here).
 	 */
-	public void discard(String jobId, String stream) {
+	public void discard(Path file) {
 		try {
-			Files.deleteIfExists(path(jobId, stream));
+			Files.deleteIfExists(file);
 		}
 		catch (IOException ex) {
-			log.warn("Could not delete the output file of an earlier attempt of job {}: {}", jobId, ex.toString());
+			log.warn("Could not delete the output file of an earlier attempt, {}: {}", file, ex.toString());
 		}
 	}
 
-	public void written(String jobId, String stream) {
-		writing.remove(path(jobId, stream).getFileName().toString());
+	public void written(Path file) {
+		writing.remove(file.getFileName().toString());
 	}
 
 	/**

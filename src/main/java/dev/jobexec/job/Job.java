@@ -49,6 +49,12 @@ public final class Job {
 	/** While the job waits for its next attempt: when that starts. */
 	private Instant nextAttemptAt;
 
+	/**
+	 * A client asked to cancel the job: an attempt that ends now, however it ends, is not
+	 * retried.
+	 */
+	private volatile boolean cancelRequested;
+
 	private JobState state = JobState.QUEUED;
 
 	private Instant startedAt;
@@ -174,7 +180,7 @@ public final class Job {
 	 */
 	synchronized void start(Long pid, Long pidStartTicks, String instance, Instant at) {
 		moveTo(JobState.RUNNING);
-		this.nextAttemptAt = null;
+		startAttempt();
 		this.pid = pid;
 		this.pidStartTicks = pidStartTicks;
 		this.instance = instance;
@@ -187,9 +193,16 @@ public final class Job {
 	 */
 	synchronized void start(String instance, Instant at) {
 		moveTo(JobState.RUNNING);
-		this.nextAttemptAt = null;
+		startAttempt();
 		this.instance = instance;
 		this.startedAt = stored(at);
+	}
+
+	/** What the job kept of its last attempt while it waited for this one goes. */
+	private void startAttempt() {
+		nextAttemptAt = null;
+		stdout = null;
+		stderr = null;
 	}
 
 	/** The process of a job that {@link #start(String, Instant) started}. */
@@ -240,14 +253,18 @@ public final class Job {
 			case TIMED_OUT -> JobState.TIMED_OUT;
 			case CANCELLED -> JobState.CANCELLED;
 		};
-		Optional<Instant> next = (state == JobState.RUNNING) ? retry.nextAttemptAt(ended, attempt, at)
-				: Optional.empty();
+		Optional<Instant> next = (state == JobState.RUNNING && !cancelRequested)
+				? retry.nextAttemptAt(ended, attempt, at) : Optional.empty();
 		if (next.isEmpty()) {
 			finish(outcome, at);
 			return false;
 		}
 		requeue(new Attempt(attempt, startedAt, stored(at), ended, outcome.exitCode(), outcome.signal(),
 				outcome.terminationReason(), outcome.error(), instance), next.get());
+		// The head and tail of its output stay with the job until the next attempt
+		// starts.
+		stdout = outcome.stdout();
+		stderr = outcome.stderr();
 		return true;
 	}
 
@@ -256,8 +273,8 @@ public final class Job {
 	 * names {@code LOST}, waits for its next attempt. Returns whether it waits.
 	 */
 	public synchronized boolean loseOrRetry(Instant at, String why) {
-		Optional<Instant> next = (state == JobState.RUNNING) ? retry.nextAttemptAt(JobState.LOST, attempt, at)
-				: Optional.empty();
+		Optional<Instant> next = (state == JobState.RUNNING && !cancelRequested)
+				? retry.nextAttemptAt(JobState.LOST, attempt, at) : Optional.empty();
 		if (next.isEmpty()) {
 			lose(at, why);
 			return false;
@@ -274,7 +291,8 @@ public final class Job {
 
 	/**
 	 * Back to the queue after {@code ended}, until {@code next}: what the attempt did
-	 * goes to {@link #attempts}, and the job starts its next one afresh.
+	 * goes to {@link #attempts}, and the job starts its next one afresh; the head and
+	 * tail of its output stay until then.
 	 */
 	private void requeue(Attempt ended, Instant next) {
 		moveTo(JobState.QUEUED);
@@ -292,10 +310,32 @@ public final class Job {
 		signal = null;
 		result = null;
 		error = null;
-		stdout = null;
-		stderr = null;
 		terminationReason = null;
 		usage = null;
+	}
+
+	/** A client asked to cancel the job: an attempt that ends now is not retried. */
+	void requestCancel() {
+		cancelRequested = true;
+	}
+
+	/** The number of the current (or last) attempt, from 1. */
+	public synchronized int attempt() {
+		return attempt;
+	}
+
+	/**
+	 * The attempt whose output the job has now: the current one once it has started;
+	 * while the job waits for its next attempt (or ended waiting), the one before; 0 when
+	 * none has started.
+	 */
+	public synchronized int outputAttempt() {
+		return (startedAt != null) ? attempt : attempt - 1;
+	}
+
+	/** The node that ran (or runs) {@link #outputAttempt}, where its output files are. */
+	public synchronized String outputNode() {
+		return (startedAt != null || attempts.isEmpty()) ? instance : attempts.getLast().node();
 	}
 
 	public RetryPolicy retry() {
@@ -325,8 +365,10 @@ public final class Job {
 		this.signal = outcome.signal();
 		this.result = outcome.result();
 		this.error = outcome.error();
-		this.stdout = outcome.stdout();
-		this.stderr = outcome.stderr();
+		// An end without output of its own (cancelled while waiting for its next attempt)
+		// keeps the last attempt's.
+		this.stdout = (outcome.stdout() != null) ? outcome.stdout() : this.stdout;
+		this.stderr = (outcome.stderr() != null) ? outcome.stderr() : this.stderr;
 		this.terminationReason = outcome.terminationReason();
 		this.usage = outcome.usage();
 		terminal.complete(this);

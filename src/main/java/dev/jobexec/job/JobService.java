@@ -448,7 +448,7 @@ public class JobService implements SmartLifecycle {
 		}
 		SubmissionValidator.Validated validated;
 		try {
-			validated = validator.validate(job.request(), job.pool());
+			validated = validator.validateAccepted(job.request(), job.pool());
 		}
 		catch (ErrorResponseException ex) {
 			slot.release();
@@ -493,7 +493,7 @@ public class JobService implements SmartLifecycle {
 		SubmissionValidator.Validated validated;
 		WorkerPool.Reservation reservation;
 		try {
-			validated = validator.validate(job.request(), job.pool());
+			validated = validator.validateAccepted(job.request(), job.pool());
 			reservation = validated.pool().reserveAccepted();
 		}
 		catch (ErrorResponseException ex) {
@@ -526,7 +526,7 @@ public class JobService implements SmartLifecycle {
 			boolean startStored) {
 		active.put(job.id(), job);
 		Recorder recorder = new Recorder(job, startStored);
-		recorder.execution = reservation.bind(validated.spec(job.id(), job.request()), recorder);
+		recorder.execution = reservation.bind(validated.spec(job.id(), job.attempt(), job.request()), recorder);
 		executions.put(job.id(), recorder.execution);
 		CompletableFuture<Void> watched = claimedHere.remove(job.id());
 		if (watched != null) {
@@ -659,6 +659,8 @@ public class JobService implements SmartLifecycle {
 	 */
 	public Job cancel(String id) {
 		Job job = get(id);
+		// However its current attempt ends now, it is not retried.
+		job.requestCancel();
 		Execution execution = executions.get(id);
 		if (execution == null && lease != null && !job.state().isTerminal()) {
 			return cancelElsewhere(job);
@@ -671,7 +673,21 @@ public class JobService implements SmartLifecycle {
 			throw new JobFinishedException(id, job.state());
 		}
 		execution.terminate(TerminationReason.CANCELLED);
-		return await(job, CANCEL_WAIT);
+		Job now = await(job, CANCEL_WAIT);
+		if (now.state() == JobState.QUEUED && now.nextAttemptAt() != null) {
+			// Its attempt ended, and was retried, just before the cancel reached it.
+			if (lease == null) {
+				cancelBeforeNextAttempt(now);
+			}
+			else {
+				Optional<Job> cancelled = store.cancelWaiting(now.id(), Instant.now());
+				if (cancelled.isPresent()) {
+					events.publishEvent(new JobEvent.Finished(now.pool(), JobState.CANCELLED, Duration.ZERO));
+					return cancelled.get();
+				}
+			}
+		}
+		return now;
 	}
 
 	/**
@@ -751,7 +767,7 @@ public class JobService implements SmartLifecycle {
 			SubmissionValidator.Validated validated;
 			WorkerPool.Reservation reservation;
 			try {
-				validated = validator.validate(job.request(), job.pool());
+				validated = validator.validateAccepted(job.request(), job.pool());
 				reservation = validated.pool().reserveAccepted();
 			}
 			catch (PoolClosedException ex) {
@@ -791,6 +807,13 @@ public class JobService implements SmartLifecycle {
 			Job now = store.find(job.id()).orElse(job);
 			throw new JobFinishedException(job.id(), now.state());
 		}
+		// Its attempt may have ended, and been retried, since the first look: then it
+		// waits in the queue, where it is cancelled at once.
+		cancelled = store.cancelWaiting(job.id(), Instant.now());
+		if (cancelled.isPresent()) {
+			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+			return cancelled.get();
+		}
 		Execution local = executions.get(job.id());
 		if (local != null) {
 			// Claimed here meanwhile.
@@ -805,6 +828,10 @@ public class JobService implements SmartLifecycle {
 	 */
 	public void cancelRequested(Collection<String> ids) {
 		for (String id : ids) {
+			Job job = active.get(id);
+			if (job != null) {
+				job.requestCancel();
+			}
 			Execution execution = executions.get(id);
 			if (execution != null) {
 				execution.terminate(TerminationReason.CANCELLED);
@@ -859,13 +886,22 @@ public class JobService implements SmartLifecycle {
 				log.warn("Job {} was held by this node without running here: given back to the queue", stored.id());
 			}
 			else {
+				boolean retried;
 				synchronized (stored) {
-					stored.lose(Instant.now(), "its node (" + lease.nodeId() + ") lost track of it after a failed "
-							+ "write; it may have started and been ended");
+					retried = stored.loseOrRetry(Instant.now(), "its node (" + lease.nodeId() + ") lost track of it "
+							+ "after a failed write; it may have started and been ended");
 					recordHeld(stored);
 				}
-				events.publishEvent(new JobEvent.Finished(stored.pool(), JobState.LOST, Duration.ZERO));
-				log.warn("Job {} was stored as running on this node without running here: lost", stored.id());
+				if (retried) {
+					events.publishEvent(
+							new JobEvent.Retried(stored.pool(), JobState.LOST, TerminationReason.SERVICE_LOST, null));
+					awaitNextAttempt(stored);
+				}
+				else {
+					events.publishEvent(new JobEvent.Finished(stored.pool(), JobState.LOST, Duration.ZERO));
+				}
+				log.warn("Job {} was stored as running on this node without running here: {}", stored.id(),
+						retried ? "lost, to be retried" : "lost");
 			}
 		}
 		strays.retainAll(seen);
@@ -1058,9 +1094,17 @@ public class JobService implements SmartLifecycle {
 		/** The execution this records; set once it is bound, before it is submitted. */
 		private Execution execution;
 
+		/**
+		 * Since when the job has waited to start: its submission, or the time its next
+		 * attempt was due.
+		 */
+		private final Instant queuedSince;
+
 		Recorder(Job job, boolean startStored) {
 			this.job = job;
 			this.startStored = startStored;
+			Instant due = job.nextAttemptAt();
+			this.queuedSince = (due != null) ? due : job.submittedAt();
 		}
 
 		/** Cluster mode: the start could not be stored, so the job did not start here. */
@@ -1123,7 +1167,7 @@ public class JobService implements SmartLifecycle {
 					recordHeld(job);
 				}
 			}
-			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(job.submittedAt(), start.at())));
+			events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(queuedSince, start.at())));
 		}
 
 		@Override
@@ -1187,11 +1231,12 @@ public class JobService implements SmartLifecycle {
 				}
 				return false;
 			}
-			boolean retried = false;
+			boolean retried;
 			if (startStored && fenced.contains(job.id())) {
-				// Not stored (the node no longer holds it): the node that settles it
-				// applies its retry policy.
-				job.lose(now, "its node (" + lease.nodeId() + ") lost its lease while the job was running");
+				// Stored while the database still counts the lease; otherwise the node
+				// that settles the job applies its retry policy alike.
+				retried = job.loseOrRetry(now,
+						"its node (" + lease.nodeId() + ") lost its lease while the job was running");
 			}
 			else {
 				retried = job.finishOrRetry(outcome, now);

@@ -69,8 +69,11 @@ public record RetryPolicy(int maxAttempts, Duration backoff, Duration maxBackoff
 		if (backoff.isNegative() || backoff.compareTo(ExecutionProperties.Retry.MAX_WAIT) > 0) {
 			errors.put("retry.backoff", "must be an ISO-8601 duration of zero or more" + longest + ", such as PT1S");
 		}
-		Duration maxBackoff = first(job.maxBackoff(), defaults.maxBackoff(),
-				(backoff.compareTo(DEFAULT_MAX_BACKOFF) > 0) ? backoff : DEFAULT_MAX_BACKOFF);
+		Duration maxBackoff = first(job.maxBackoff(), defaults.maxBackoff(), DEFAULT_MAX_BACKOFF);
+		if (job.maxBackoff() == null && maxBackoff.compareTo(backoff) < 0) {
+			// A cap the job did not set never cuts below the backoff it did set.
+			maxBackoff = backoff;
+		}
 		if (maxBackoff.isNegative() || maxBackoff.compareTo(ExecutionProperties.Retry.MAX_WAIT) > 0) {
 			errors.put("retry.maxBackoff", "must be an ISO-8601 duration of zero or more" + longest + ", such as PT1M");
 		}
@@ -80,7 +83,7 @@ public record RetryPolicy(int maxAttempts, Duration backoff, Duration maxBackoff
 		List<String> named = first(job.on(), defaults.on(), null);
 		Set<JobState> on = DEFAULT_ON;
 		if (named != null) {
-			if (named.isEmpty() || !ExecutionProperties.Retry.OUTCOMES.containsAll(named)) {
+			if (named.isEmpty() || !named.stream().allMatch(ExecutionProperties.Retry::isOutcome)) {
 				errors.put("retry.on",
 						"must name one or more of " + String.join(", ", ExecutionProperties.Retry.OUTCOMES)
 								+ " (a job that succeeded or was cancelled is never retried)");

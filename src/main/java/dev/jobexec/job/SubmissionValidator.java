@@ -88,6 +88,19 @@ class SubmissionValidator {
 	 * UnknownPoolException or UnknownTaskException (404)
 	 */
 	Validated validate(JobRequest request, String poolName) {
+		return validate(request, poolName, true);
+	}
+
+	/**
+	 * Checks a job accepted earlier (queued before a restart, claimed by another node, or
+	 * due for its next attempt) as {@link #validate} does, except for its retry policy,
+	 * which was resolved when it was accepted and is kept with it.
+	 */
+	Validated validateAccepted(JobRequest request, String poolName) {
+		return validate(request, poolName, false);
+	}
+
+	private Validated validate(JobRequest request, String poolName, boolean submission) {
 		Map<String, String> errors = new LinkedHashMap<>();
 		if ((request.command() == null) == (request.task() == null)) {
 			errors.put("command", "give exactly one of command or task");
@@ -136,7 +149,8 @@ class SubmissionValidator {
 			errors.put("timeout", "exceeds the max-timeout of pool '" + poolName + "' (" + config.maxTimeout() + ")");
 		}
 		validateLabels(request.labels(), errors);
-		RetryPolicy retry = RetryPolicy.resolve(request.retry(), config.retry(), errors);
+		RetryPolicy retry = submission ? RetryPolicy.resolve(request.retry(), config.retry(), errors)
+				: RetryPolicy.NONE;
 		if (!errors.isEmpty()) {
 			throw new InvalidJobException(errors);
 		}
@@ -306,9 +320,9 @@ class SubmissionValidator {
 	record Validated(WorkerPool pool, List<String> command, Path workingDirectory, Duration timeout,
 			ResourceLimits limits, RetryPolicy retry) {
 
-		ExecutionSpec spec(String jobId, JobRequest request) {
+		ExecutionSpec spec(String jobId, int attempt, JobRequest request) {
 			return new ExecutionSpec(jobId, command, request.task(), request.params(), request.stdin(), request.env(),
-					workingDirectory, timeout, Boolean.TRUE.equals(request.daemon()), limits);
+					workingDirectory, timeout, Boolean.TRUE.equals(request.daemon()), limits, attempt);
 		}
 
 	}

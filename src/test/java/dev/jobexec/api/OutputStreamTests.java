@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,11 +13,9 @@ import java.util.function.Predicate;
 
 import dev.jobexec.support.Api;
 import dev.jobexec.support.JobexecHttpTest;
-import dev.jobexec.support.ServiceProcess;
 import dev.jobexec.support.SseStream;
 import dev.jobexec.support.SseStream.Event;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -97,33 +94,6 @@ class OutputStreamTests {
 		HttpResponse<String> missing = http.send(request("0190aaaa-0000-7000-8000-000000000000", null),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(missing.statusCode()).isEqualTo(404);
-	}
-
-	@Test
-	void aGracefulStopEndsTheOpenStreamsInsteadOfWaitingForThem(@TempDir Path dir) throws Exception {
-		try (ServiceProcess service = ServiceProcess.start(dir, List.of(), "--jobexec.shutdown.drain-timeout=1s",
-				"--jobexec.pools.process.kill-grace=1s")) {
-			String id = service.api().submitId("{\"command\":[\"/bin/sleep\",\"300\"]}");
-			service.api().awaitRunning(id);
-			HttpResponse<java.io.InputStream> stream = http
-				.send(HttpRequest.newBuilder(URI.create(service.baseUrl() + "/api/v1/jobs/" + id + "/output"))
-					.header("X-API-Key", Api.KEY)
-					.header("Accept", "text/event-stream")
-					.GET()
-					.build(), HttpResponse.BodyHandlers.ofInputStream());
-			assertThat(stream.statusCode()).isEqualTo(200);
-			long stopping = System.nanoTime();
-			service.sigterm();
-			// The stream ends at once, with a comment saying why; unended, it would hold
-			// the stop for the whole shutdown phase (2 minutes).
-			String rest = new String(stream.body().readAllBytes(), StandardCharsets.UTF_8);
-			Duration ended = Duration.ofNanos(System.nanoTime() - stopping);
-			assertThat(rest).contains(":the service is stopping; reconnect with Last-Event-ID");
-			// 143: the JVM's exit after its shutdown hooks ran on SIGTERM.
-			assertThat(service.awaitExit(Duration.ofSeconds(60))).isIn(0, 143);
-			Duration exited = Duration.ofNanos(System.nanoTime() - stopping);
-			assertThat(exited).as("stream ended after %s", ended).isLessThan(Duration.ofSeconds(10));
-		}
 	}
 
 	/**

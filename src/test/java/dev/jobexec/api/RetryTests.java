@@ -1,5 +1,7 @@
 package dev.jobexec.api;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -152,6 +154,17 @@ class RetryTests {
 
 		assertThat(cancelled.getStatus().value()).isEqualTo(200);
 		assertThat(cancelled.getResponseBody()).containsEntry("state", "CANCELLED").doesNotContainKey("nextAttemptAt");
+		// What it has is its last attempt's output: the head and tail, and the file.
+		assertThat(map(cancelled.getResponseBody().get("stdout"))).containsEntry("text", "attempt 1\n");
+		assertThat(api.client()
+			.get()
+			.uri("/api/v1/jobs/{id}/stdout", id)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody()).isEqualTo("attempt 1\n");
 		// Well past the time its next attempt had: still cancelled, one attempt made.
 		Awaitility.await()
 			.during(Duration.between(Instant.now(), due).plusSeconds(1))
@@ -164,6 +177,26 @@ class RetryTests {
 			.exchange()
 			.returnResult(Api.JSON);
 		assertThat(again.getStatus().value()).as("%s", again.getResponseBody()).isEqualTo(409);
+	}
+
+	@Test
+	void aCancelThatComesWhileATimeoutEndsTheAttemptStopsTheRetries(@org.junit.jupiter.api.io.TempDir Path dir)
+			throws Exception {
+		Path terminated = dir.resolve("terminated");
+		// Ignores SIGTERM (noting it), so it lives through the kill-grace (1 s) after its
+		// timeout, until SIGKILL.
+		String id = api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"trap 'touch " + terminated
+				+ "' TERM; while true; do sleep 0.05; done\"], \"timeout\": \"PT0.5S\", "
+				+ "\"retry\": {\"maxAttempts\": 3, \"backoff\": \"PT0.1S\", \"on\": [\"TIMED_OUT\"]}}");
+		Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(terminated));
+
+		int status = api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().returnResult().getStatus().value();
+
+		assertThat(status).isIn(200, 202);
+		Map<String, Object> job = api.awaitEnd(id);
+		assertThat(job).containsEntry("state", "TIMED_OUT");
+		assertThat(attempt(job)).as("not retried after the cancel").isEqualTo(1);
+		assertThat(list(job.get("attempts"))).hasSize(1);
 	}
 
 	@Test
@@ -189,8 +222,9 @@ class RetryTests {
 	void aRetryPolicyThatIsNotOneIsRefusedNamingItsField() {
 		Map<String, String> refused = Map.of("{\"maxAttempts\": 0}", "retry.maxAttempts", "{\"maxAttempts\": 101}",
 				"retry.maxAttempts", "{\"on\": [\"SUCCEEDED\"]}", "retry.on", "{\"on\": []}", "retry.on",
-				"{\"backoff\": \"-PT1S\"}", "retry.backoff", "{\"backoff\": \"PT10S\", \"maxBackoff\": \"PT5S\"}",
-				"retry.maxBackoff", "{\"maxBackoff\": \"P2D\"}", "retry.maxBackoff");
+				"{\"on\": [null]}", "retry.on", "{\"backoff\": \"-PT1S\"}", "retry.backoff",
+				"{\"backoff\": \"PT10S\", \"maxBackoff\": \"PT5S\"}", "retry.maxBackoff", "{\"maxBackoff\": \"P2D\"}",
+				"retry.maxBackoff");
 		refused.forEach((retry, field) -> {
 			EntityExchangeResult<Map<String, Object>> result = api
 				.post("{\"command\": [\"/bin/true\"], \"retry\": " + retry + "}");

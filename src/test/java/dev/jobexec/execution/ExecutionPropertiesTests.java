@@ -48,7 +48,7 @@ class ExecutionPropertiesTests {
 				new ExecutionProperties.Retry(null, Duration.ofMinutes(2), Duration.ofMinutes(1), null, null),
 				"jobexec.pools.reports.retry.max-backoff (PT1M) is shorter than backoff (PT2M)",
 				new ExecutionProperties.Retry(null, null, null, java.util.List.of("CANCELLED"), null),
-				"jobexec.pools.reports.retry.on must name one or more of FAILED, TIMED_OUT, LOST");
+				"jobexec.pools.reports.retry.outcomes must name one or more of FAILED, TIMED_OUT, LOST");
 		refused.forEach(
 				(retry, message) -> assertThatIllegalArgumentException()
 					.isThrownBy(() -> new ExecutionProperties(Path.of("data"),
@@ -56,6 +56,21 @@ class ExecutionPropertiesTests {
 									null, null, null, null, null, retry)),
 							SHUTDOWN))
 					.withMessageContaining(message));
+	}
+
+	@Test
+	void aPoolsRetryPolicyBindsFromItsPropertiesWithOutcomesForTheSubmissionsOn() {
+		Map<String, String> source = Map.of("jobexec.pools.reports.type", "thread",
+				"jobexec.pools.reports.retry.max-attempts", "4", "jobexec.pools.reports.retry.backoff", "250ms",
+				"jobexec.pools.reports.retry.max-backoff", "2s", "jobexec.pools.reports.retry.outcomes", "FAILED,LOST",
+				"jobexec.pools.reports.retry.jitter", "true");
+
+		ExecutionProperties properties = new org.springframework.boot.context.properties.bind.Binder(
+				new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(source))
+			.bindOrCreate("jobexec", ExecutionProperties.class);
+
+		assertThat(properties.pools().get("reports").retry()).isEqualTo(new ExecutionProperties.Retry(4,
+				Duration.ofMillis(250), Duration.ofSeconds(2), java.util.List.of("FAILED", "LOST"), true));
 	}
 
 	private static ExecutionProperties.Pool pool(PoolType type, Integer maxConcurrency) {

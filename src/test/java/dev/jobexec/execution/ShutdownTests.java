@@ -33,7 +33,7 @@ class ShutdownTests {
 	@Test
 	void gracefulShutdownAppliesDaemonSemantics() throws Exception {
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of(),
-				NarrowPool.args(5, "--jobexec.shutdown.drain-timeout=15s", "--jobexec.pools.process.max-concurrency=4",
+				NarrowPool.args(5, "--jobexec.shutdown.drain-timeout=10s", "--jobexec.pools.process.max-concurrency=4",
 						"--jobexec.pools.process.kill-grace=1s", "--jobexec.pools.thread.kill-grace=1s"))) {
 			Api api = service.api();
 			String daemon = api.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"sleep 300 & wait\"],\"daemon\":true}");

@@ -69,18 +69,21 @@ final class ProcessJobRunner implements JobRunner {
 		}
 	}
 
-	/** A stream's capture, which also keeps it whole in a file unless files are off. */
-	private OutputCapture capture(String jobId, String stream) {
+	/**
+	 * A stream's capture, which also keeps it whole in a file unless files are off; the
+	 * file of the job's previous attempt on this node, if any, is deleted.
+	 */
+	private OutputCapture capture(ExecutionSpec spec, String stream) {
 		int limit = (int) properties.maxOutput().toBytes();
 		if (!outputFiles.enabled()) {
 			return new OutputCapture(limit);
 		}
-		outputFiles.writing(jobId, stream);
-		// A retried job's earlier attempt left its file: this attempt's output starts
-		// anew.
-		outputFiles.discard(jobId, stream);
-		return new OutputCapture(limit, new OutputFile(outputFiles.path(jobId, stream), outputFiles.limit(),
-				() -> outputFiles.written(jobId, stream)));
+		if (spec.attempt() > 1) {
+			outputFiles.discard(outputFiles.path(spec.jobId(), spec.attempt() - 1, stream));
+		}
+		java.nio.file.Path file = outputFiles.path(spec.jobId(), spec.attempt(), stream);
+		outputFiles.writing(file);
+		return new OutputCapture(limit, new OutputFile(file, outputFiles.limit(), () -> outputFiles.written(file)));
 	}
 
 	@Override
@@ -135,8 +138,8 @@ final class ProcessJobRunner implements JobRunner {
 		}
 		long pid = spawned.pid();
 		processes.started(spec.jobId(), pid);
-		ProcessJob job = new ProcessJob(spec, spawned, pidFd, cgroup, config.killGrace(),
-				capture(spec.jobId(), "stdout"), capture(spec.jobId(), "stderr"), timer, processes, listener);
+		ProcessJob job = new ProcessJob(spec, spawned, pidFd, cgroup, config.killGrace(), capture(spec, "stdout"),
+				capture(spec, "stderr"), timer, processes, listener);
 		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
 		job.supervise();
 		try {
