@@ -490,20 +490,36 @@ public class JobService implements SmartLifecycle {
 	 * the reason, when its pool or command is no longer allowed.
 	 */
 	void resubmit(Job job) {
+		synchronized (job) {
+			dispatchAccepted(job, "again after a restart");
+		}
+	}
+
+	/**
+	 * Dispatches a job accepted earlier ({@code occasion} says when); it ends cancelled,
+	 * with the reason, when its pool or command is no longer allowed, and stays queued in
+	 * the store when its pool is closing (the service stops). The caller holds the job's
+	 * monitor.
+	 */
+	private void dispatchAccepted(Job job, String occasion) {
 		SubmissionValidator.Validated validated;
 		WorkerPool.Reservation reservation;
 		try {
 			validated = validator.validateAccepted(job.request(), job.pool());
 			reservation = validated.pool().reserveAccepted();
 		}
+		catch (PoolClosedException ex) {
+			// The service is stopping: the job stays queued for the next start.
+			return;
+		}
 		catch (ErrorResponseException ex) {
 			String why = reason(ex);
-			synchronized (job) {
-				job.cancel(ExecutionOutcome.notDispatched("could not be dispatched again after a restart: " + why),
-						Instant.now());
-				store.update(job);
-			}
-			log.warn("Queued job {} could not be dispatched again after a restart: {}", job.id(), why);
+			job.cancel(ExecutionOutcome.notDispatched("could not be dispatched " + occasion + ": " + why),
+					Instant.now());
+			record(job);
+			active.remove(job.id(), job);
+			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
+			log.warn("Job {} could not be dispatched {}: {}", job.id(), occasion, why);
 			return;
 		}
 		dispatch(job, validated, reservation);
@@ -764,27 +780,7 @@ public class JobService implements SmartLifecycle {
 			if (job.state() != JobState.QUEUED || job.nextAttemptAt() == null || executions.containsKey(job.id())) {
 				return;
 			}
-			SubmissionValidator.Validated validated;
-			WorkerPool.Reservation reservation;
-			try {
-				validated = validator.validateAccepted(job.request(), job.pool());
-				reservation = validated.pool().reserveAccepted();
-			}
-			catch (PoolClosedException ex) {
-				// The service is stopping: the job stays queued for the next start.
-				return;
-			}
-			catch (ErrorResponseException ex) {
-				String why = reason(ex);
-				job.cancel(ExecutionOutcome.notDispatched("could not be dispatched for its next attempt: " + why),
-						Instant.now());
-				record(job);
-				active.remove(job.id(), job);
-				events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
-				log.warn("Job {} could not be dispatched for its next attempt: {}", job.id(), why);
-				return;
-			}
-			dispatch(job, validated, reservation);
+			dispatchAccepted(job, "for its next attempt");
 		}
 	}
 

@@ -186,7 +186,7 @@ class RetryTests {
 		// Ignores SIGTERM (noting it), so it lives through the kill-grace (1 s) after its
 		// timeout, until SIGKILL.
 		String id = api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"trap 'touch " + terminated
-				+ "' TERM; while true; do sleep 0.05; done\"], \"timeout\": \"PT0.5S\", "
+				+ "' TERM; while :; do :; done\"], \"timeout\": \"PT0.5S\", "
 				+ "\"retry\": {\"maxAttempts\": 3, \"backoff\": \"PT0.1S\", \"on\": [\"TIMED_OUT\"]}}");
 		Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(terminated));
 
