@@ -301,11 +301,31 @@ final class ProcessJob implements RunningJob {
 	 * member of its process group.
 	 */
 	private boolean groupAlive() {
-		if (cgroup != null) {
-			return cgroup.populated();
+		if (cgroup == null) {
+			return groupHasLiveMembers();
 		}
+		if (cgroup.populated()) {
+			return true;
+		}
+		// The process group decides too: seen once in tests, a job whose shell ignored
+		// SIGTERM stayed alive without SIGKILL, as if its cgroup had read as empty.
+		boolean inGroup = groupHasLiveMembers();
+		if (inGroup && !cgroupDisagreed) {
+			cgroupDisagreed = true;
+			log.warn(
+					"Job {}: its cgroup reads as empty (members {}) while its process group {} lives on ({}); "
+							+ "ending the group too",
+					spec.jobId(), cgroup.members(), pid, ProcessTable.liveMembers(pid));
+		}
+		return inGroup;
+	}
+
+	private boolean groupHasLiveMembers() {
 		return ProcessControl.signalGroup(pid, 0) && !ProcessTable.liveMembers(pid).isEmpty();
 	}
+
+	/** Whether {@link #groupAlive} has found the cgroup empty and the group alive. */
+	private volatile boolean cgroupDisagreed;
 
 	static String signalName(int signal) {
 		return SIGNAL_NAMES.getOrDefault(signal, "signal " + signal);
