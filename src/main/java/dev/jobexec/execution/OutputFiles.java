@@ -49,11 +49,6 @@ public class OutputFiles {
 		return limit;
 	}
 
-	/** Where {@code stream} of job {@code jobId}'s first attempt is kept. */
-	public Path path(String jobId, String stream) {
-		return path(jobId, 1, stream);
-	}
-
 	/**
 	 * Where {@code stream} of attempt {@code attempt} of job {@code jobId} is kept:
 	 * {@code <id>.<stream>} for the first, {@code <id>.<attempt>.<stream>} for a later
@@ -64,11 +59,6 @@ public class OutputFiles {
 			throw new IllegalArgumentException("no output file for " + jobId + " " + attempt + " " + stream);
 		}
 		return dir.resolve(jobId + ((attempt > 1) ? "." + attempt : "") + "." + stream);
-	}
-
-	/** The file of {@code stream} of job {@code jobId}'s first attempt, if kept here. */
-	public Optional<Path> find(String jobId, String stream) {
-		return find(jobId, 1, stream);
 	}
 
 	/**

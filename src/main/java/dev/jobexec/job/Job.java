@@ -227,13 +227,8 @@ public final class Job {
 		end(JobState.CANCELLED, outcome, at);
 	}
 
-	/** The service died while this job was not finished. */
-	synchronized void lose(Instant at) {
-		lose(at, "the service stopped while the job was " + ((startedAt != null) ? "running" : "queued"));
-	}
-
 	/** The job was lost, for the reason {@code why}. */
-	synchronized void lose(Instant at, String why) {
+	private void lose(Instant at, String why) {
 		moveTo(JobState.LOST);
 		this.nextAttemptAt = null;
 		this.terminationReason = TerminationReason.SERVICE_LOST;

@@ -696,9 +696,8 @@ public class JobService implements SmartLifecycle {
 				cancelBeforeNextAttempt(now);
 			}
 			else {
-				Optional<Job> cancelled = store.cancelWaiting(now.id(), Instant.now());
+				Optional<Job> cancelled = cancelUnclaimed(now);
 				if (cancelled.isPresent()) {
-					events.publishEvent(new JobEvent.Finished(now.pool(), JobState.CANCELLED, Duration.ZERO));
 					return cancelled.get();
 				}
 			}
@@ -789,14 +788,24 @@ public class JobService implements SmartLifecycle {
 		.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("jobexec-retries").daemon().factory());
 
 	/**
+	 * Cluster mode: cancels the job in the store if it waits there unclaimed (queued, or
+	 * waiting for its next attempt); empty when it does not.
+	 */
+	private Optional<Job> cancelUnclaimed(Job job) {
+		Optional<Job> cancelled = store.cancelWaiting(job.id(), Instant.now());
+		cancelled.ifPresent(
+				(ended) -> events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO)));
+		return cancelled;
+	}
+
+	/**
 	 * Cluster mode: cancels a job this node does not run. A job no node has claimed is
 	 * cancelled in the store at once; otherwise the node that holds it is asked (through
 	 * the store) and runs the ladder.
 	 */
 	private Job cancelElsewhere(Job job) {
-		Optional<Job> cancelled = store.cancelWaiting(job.id(), Instant.now());
+		Optional<Job> cancelled = cancelUnclaimed(job);
 		if (cancelled.isPresent()) {
-			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
 			return cancelled.get();
 		}
 		if (!store.requestCancel(job.id())) {
@@ -805,9 +814,8 @@ public class JobService implements SmartLifecycle {
 		}
 		// Its attempt may have ended, and been retried, since the first look: then it
 		// waits in the queue, where it is cancelled at once.
-		cancelled = store.cancelWaiting(job.id(), Instant.now());
+		cancelled = cancelUnclaimed(job);
 		if (cancelled.isPresent()) {
-			events.publishEvent(new JobEvent.Finished(job.pool(), JobState.CANCELLED, Duration.ZERO));
 			return cancelled.get();
 		}
 		Execution local = executions.get(job.id());
@@ -1202,8 +1210,8 @@ public class JobService implements SmartLifecycle {
 			if (retried) {
 				events.publishEvent(new JobEvent.Retried(job.pool(), JobState.valueOf(outcome.status().name()),
 						outcome.terminationReason(), outcome.usage()));
-				log.info("Job {} attempt {} ended {}; attempt {} at {}", job.id(), job.persisted().attempt() - 1,
-						outcome.status(), job.persisted().attempt(), job.nextAttemptAt());
+				log.info("Job {} attempt {} ended {}; attempt {} at {}", job.id(), job.attempt() - 1, outcome.status(),
+						job.attempt(), job.nextAttemptAt());
 				awaitNextAttempt(job);
 				return;
 			}

@@ -171,9 +171,9 @@ class OutputFileTests {
 	void theRetentionSweepDeletesTheFilesAndTheStoredHeadAndTailAreServedInstead() {
 		Map<String, Object> job = api.awaitEnd(api.submitId("{\"command\":[\"/bin/echo\",\"kept a while\"]}"));
 		String id = (String) job.get("id");
-		assertThat(outputFiles.find(id, "stdout")).isPresent();
+		assertThat(outputFiles.find(id, 1, "stdout")).isPresent();
 		assertThat(outputFiles.sweep(Instant.now().plusSeconds(60))).isPositive();
-		assertThat(outputFiles.find(id, "stdout")).isEmpty();
+		assertThat(outputFiles.find(id, 1, "stdout")).isEmpty();
 		assertThat(new String(body(id), StandardCharsets.UTF_8)).isEqualTo("kept a while\n");
 	}
 

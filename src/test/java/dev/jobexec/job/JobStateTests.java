@@ -51,7 +51,7 @@ class JobStateTests {
 		assertThat(job.state()).isEqualTo(JobState.CANCELLED);
 		assertThatIllegalStateException().isThrownBy(() -> job.start(null, null, null, Instant.now()))
 			.withMessageContaining("cannot move from CANCELLED to RUNNING");
-		assertThatIllegalStateException().isThrownBy(() -> job.lose(Instant.now()));
+		assertThatIllegalStateException().isThrownBy(() -> job.loseOrRetry(Instant.now()));
 	}
 
 }
