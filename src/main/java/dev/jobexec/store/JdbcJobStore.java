@@ -341,6 +341,11 @@ class JdbcJobStore implements JobStore {
 		.collect(java.util.stream.Collectors.joining(", "));
 
 	/**
+	 * One string, so that its parsed form is found in the statement cache by a hash kept.
+	 */
+	private static final String UPDATE_STATE = "update job set " + SET_STATE + " where id = :id";
+
+	/**
 	 * Serialises the capacity check and insert of queued jobs across the cluster (a
 	 * PostgreSQL advisory lock held until the commit; one key for every pool, so that a
 	 * group commit holding several pools cannot deadlock with another).
@@ -352,10 +357,10 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public void update(Job job) {
-		Map<String, Object> params = parameters(job.persisted());
+		Map<String, Object> params = stateParameters(job.persisted());
 		write("update job " + job.id(), () -> {
 			params.put("eventSeq", nextEventSeq());
-			jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update();
+			jdbc.sql(UPDATE_STATE).params(params).update();
 			return StoreJournal.Redo.state(job.id(), values(params, STATE_COLUMNS));
 		});
 	}
@@ -417,7 +422,7 @@ class JdbcJobStore implements JobStore {
 
 	@Override
 	public boolean updateHeld(Job job, String node) {
-		Map<String, Object> params = parameters(job.persisted());
+		Map<String, Object> params = stateParameters(job.persisted());
 		params.put("node", node);
 		int[] matched = new int[1];
 		write("update job " + job.id(), () -> {
@@ -501,9 +506,9 @@ class JdbcJobStore implements JobStore {
 				.list()) {
 				Job.Persisted running = job.persisted();
 				if (job.loseOrRetry(at, lostBy(running.instance()))) {
-					Map<String, Object> params = parameters(job.persisted());
+					Map<String, Object> params = stateParameters(job.persisted());
 					params.put("eventSeq", nextEventSeq());
-					jdbc.sql("update job set " + SET_STATE + " where id = :id").params(params).update();
+					jdbc.sql(UPDATE_STATE).params(params).update();
 					retried.add(new Retried(running, job.nextAttemptAt()));
 				}
 			}
@@ -753,16 +758,29 @@ class JdbcJobStore implements JobStore {
 		}
 	}
 
+	/** Every column's statement parameter, for an insert. */
 	private Map<String, Object> parameters(Job.Persisted p) {
-		Map<String, Object> params = new HashMap<>();
-		params.put("id", p.id());
+		Map<String, Object> params = stateParameters(p);
 		params.put("pool", p.pool());
 		params.put("kind", p.request().kind().name());
-		params.put("state", p.state().name());
 		params.put("request", json.writeValueAsString(p.request()));
 		params.put("timeoutMs", p.timeout().toMillis());
 		params.put("daemon", Boolean.TRUE.equals(p.request().daemon()));
 		params.put("submittedAt", utc(p.submittedAt()));
+		params.put("idempotencyKey", p.idempotencyKey());
+		params.put("requestDigest", p.requestDigest());
+		params.put("retryPolicy", p.retry().retries() ? json.writeValueAsString(p.retry()) : null);
+		return params;
+	}
+
+	/**
+	 * The id and the parameters of {@link #STATE_COLUMNS} but the event number, for a
+	 * state change (which need not write the request as JSON again).
+	 */
+	private Map<String, Object> stateParameters(Job.Persisted p) {
+		Map<String, Object> params = new HashMap<>(64);
+		params.put("id", p.id());
+		params.put("state", p.state().name());
 		params.put("startedAt", utc(p.startedAt()));
 		params.put("finishedAt", utc(p.finishedAt()));
 		params.put("pid", p.pid());
@@ -775,10 +793,7 @@ class JdbcJobStore implements JobStore {
 		output(params, "stdout", p.stdout());
 		output(params, "stderr", p.stderr());
 		params.put("terminationReason", (p.terminationReason() != null) ? p.terminationReason().name() : null);
-		params.put("idempotencyKey", p.idempotencyKey());
-		params.put("requestDigest", p.requestDigest());
 		params.put("usage", (p.usage() != null) ? json.writeValueAsString(p.usage()) : null);
-		params.put("retryPolicy", p.retry().retries() ? json.writeValueAsString(p.retry()) : null);
 		params.put("attempt", p.attempt());
 		params.put("attempts", p.attempts().isEmpty() ? null : json.writeValueAsString(p.attempts()));
 		params.put("nextAttemptAt", utc(p.nextAttemptAt()));

@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -24,13 +26,13 @@ import lombok.extern.slf4j.Slf4j;
 
 /**
  * One running job process, its process group and, where the pool has them, its cgroup.
- * One platform thread watches it: through {@link JobPipes} it reads the output, feeds
- * stdin and waits on a pidfd of the leader together, reaps the leader itself (so the wait
- * status, and the signal that ended it, is real), runs the termination ladder, and
- * reports the outcome once the job's processes are gone: its cgroup empty, or without
- * one, its process group. The ladder's SIGTERM goes to the group and every process in the
- * cgroup; its SIGKILL ends with {@code cgroup.kill} (or the v1 freezer), which nothing
- * escapes.
+ * One platform thread watches it (taken from a pool of watcher threads): through
+ * {@link JobPipes} it reads the output, feeds stdin and waits on a pidfd of the leader
+ * together, reaps the leader itself (so the wait status, and the signal that ended it, is
+ * real), runs the termination ladder, and reports the outcome once the job's processes
+ * are gone: its cgroup empty, or without one, its process group. The ladder's SIGTERM
+ * goes to the group and every process in the cgroup; its SIGKILL ends with
+ * {@code cgroup.kill} (or the v1 freezer), which nothing escapes.
  */
 @Slf4j
 final class ProcessJob implements RunningJob {
@@ -100,8 +102,26 @@ final class ProcessJob implements RunningJob {
 		this.pipes = new JobPipes(spawned, pidFd, input, stdout, stderr);
 	}
 
+	/**
+	 * The watcher threads: platform threads kept for a minute after their job ends, so
+	 * that the next job's watcher need not start a thread (one per job cost a thread's
+	 * start and end per job).
+	 */
+	private static final ExecutorService WATCHERS = Executors
+		.newCachedThreadPool(Thread.ofPlatform().name("jobexec-job-idle").daemon(true).factory());
+
 	void supervise() {
-		Thread.ofPlatform().name("jobexec-job-" + pid).daemon(true).start(this::watch);
+		WATCHERS.execute(() -> {
+			// Named after the job's process while it watches it, as a thread dump shows.
+			Thread watcher = Thread.currentThread();
+			watcher.setName("jobexec-job-" + pid);
+			try {
+				watch();
+			}
+			finally {
+				watcher.setName("jobexec-job-idle");
+			}
+		});
 	}
 
 	/**
