@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
 
 /**
  * Load generator and measuring tool for bench/run.sh (JDK 25; virtual threads and java.net.http).
- * The service is taken from the environment: BENCH_URL (http://127.0.0.1:PORT) and BENCH_KEY (API key).
+ * The service is taken from the environment: BENCH_URL (http://127.0.0.1:PORT) and BENCH_KEY (API key);
+ * BENCH_CLIENT_WARM_S (3) is how long e2e and sync warm this JVM's HTTP client before they measure.
  * Every mode prints one result line on stdout, "key=value ..."; details go to stderr.
  *
  * <pre>
@@ -229,10 +230,12 @@ public class BenchClient {
 
 	/**
 	 * Warms this JVM's HTTP client (a new JVM per mode, so it starts cold and would otherwise be
-	 * slower than the service) with 3 s of GETs of PATH from C threads, which create nothing.
+	 * slower than the service) with 3 s (BENCH_CLIENT_WARM_S) of GETs of PATH from C threads,
+	 * which create nothing.
 	 */
 	static void warmClient(int concurrency, String path) throws Exception {
-		long until = System.nanoTime() + 3_000_000_000L;
+		double seconds = Double.parseDouble(System.getenv().getOrDefault("BENCH_CLIENT_WARM_S", "3"));
+		long until = System.nanoTime() + (long) (seconds * 1e9);
 		runAll(concurrency, () -> {
 			while (System.nanoTime() < until) {
 				get(path);

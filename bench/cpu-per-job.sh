@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # CPU per process job, split by thread kind: where the service's CPU goes in scenario 1.
 # Usage: bench/cpu-per-job.sh [JAR] [N] [WARM]   (defaults: the jar packaged with -Paot first, or BENCH_JAR, also for JAR "";
-#   2000 jobs; 1500 warm-up jobs)
+#   2000 jobs; at most 60000 warm-up jobs)
 # Starts the service with the production launch of bench/lib.sh (extracted jar, Spring AOT, a JDK AOT cache
 # trained first) on a free port with a fresh data dir (pool process at max-concurrency 2), warms it up with
-# WARM jobs, then runs N `/bin/true` jobs with BenchClient's e2e mode and prints the CPU ticks (10 ms) the
-# service used meanwhile: per long-lived thread kind, the whole process (which also holds the job watcher
-# threads, which come and go), and its reaped children (the job processes: the command, behind prlimit only
-# without the spawn helper).
+# runs of 2000 jobs until the JIT compilers use at most 5 % of its CPU in one run (at most WARM jobs; WARM 0:
+# none), then runs N `/bin/true` jobs with BenchClient's e2e mode and prints the CPU ticks (10 ms) the service
+# used meanwhile: per long-lived thread kind, the whole process, and its reaped children (the job processes:
+# the command, behind prlimit only without the spawn helper).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 n=${2:-2000}
-warm=${3:-1500}
+warm=${3:-60000}
 bench_find_jdk
 bench_build_jar "${1:-}"
 bench_make_work
@@ -27,7 +27,8 @@ bench_start "$work/data"
 # The JVM's own pid (lib.sh starts java itself, not a shell around it): its threads are /proc/$pid/task/*.
 pid=$bench_pid
 client() { BENCH_URL=$bench_url BENCH_KEY=$key "$java" --enable-native-access=ALL-UNNAMED -cp "$work/classes" BenchClient "$@"; }
-client e2e "$warm" 2 '{"command":["/bin/true"]}' >/dev/null
+[ "$warm" = 0 ] || BENCH_CLIENT_WARM_S=0 bench_warm_up 2000 "$warm" 0.05 client e2e 2000 2 '{"command":["/bin/true"]}'
+echo "warm-up: $bench_warm_jobs jobs; the JIT's share of the service's CPU in the last 2000: ${bench_warm_jit} %"
 # Thread names lose their numbers and spaces, so that e.g. all "ForkJoinPool-1-worker-N" add up.
 snap() {
   for t in "/proc/$pid/task/"*; do

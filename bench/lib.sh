@@ -62,6 +62,7 @@ bench_launch_opts=(); bench_app_jar=; bench_spring_aot=; bench_aot_cache=; bench
 bench_pid=; bench_port=; bench_url=; bench_service_log=; bench_startup_ms=
 bench__pid_start=; bench__extra_jvm_opts=(); bench__log_shown=; bench__prepared=
 bench_detached_index=; bench__detached_pid=(); bench__detached_start=()
+bench_warm_jobs=0; bench_warm_jit=
 
 bench_log() { echo "[$(date +%T)] $*" >&2; }
 # bench_wrk THREADS CONNS SECONDS URL [METHOD BODY PREFER]: wrk with bench/wrk-request.lua and the API key;
@@ -76,6 +77,42 @@ bench_wrk() {
       $1 == "status" { st[$2] = $3; if ($2 != 200 && $2 != 202) other += $3 }
       END { printf "rps=%.1f p50=%.2f p99=%.2f secs=%.3f n=%d s200=%d s202=%d other=%d\n",
                    rps, p50, p99, secs, n, st[200], st[202], other + errors }'
+}
+# bench_cpu_ticks [jit]: CPU ticks (10 ms, user + system) the running service has used: the whole JVM, or with
+# "jit" its JIT compiler threads only (C1 and C2).
+bench_cpu_ticks() {
+  if [ "${1:-}" = jit ]; then
+    local t name total=0 ticks
+    for t in "/proc/$bench_pid/task/"*; do
+      name=$(cat "$t/comm" 2>/dev/null) || continue
+      case $name in
+        C1\ Compiler*|C2\ Compiler*) ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) && total=$((total + ticks)) ;;
+      esac
+    done
+    echo "$total"
+  else
+    awk '{ print $14 + $15 }' "/proc/$bench_pid/stat"
+  fi
+}
+# bench_warm_up CHUNK MAX SHARE COMMAND...: runs COMMAND (which runs CHUNK jobs on the service) again and again
+# until the service's JIT compilers used at most SHARE (a fraction, e.g. 0.05) of its CPU during one run, or MAX
+# jobs have run. A JVM compiles for a long time under this load on two cores (on 2026-12-02, C2 still took a
+# third of the service's CPU after 10,000 jobs and under 3 % after 25,000), so a fixed, short warm-up
+# measures the compiler, not the service. Sets bench_warm_jobs (jobs run) and bench_warm_jit (the JIT's share
+# of the service's CPU in the last run, in %); logs each run.
+bench_warm_up() {
+  local chunk=$1 max=$2 share=$3 jit0 all0 jit all
+  shift 3
+  bench_warm_jobs=0; bench_warm_jit=
+  while [ "$bench_warm_jobs" -lt "$max" ]; do
+    jit0=$(bench_cpu_ticks jit); all0=$(bench_cpu_ticks)
+    "$@" >/dev/null
+    jit=$(( $(bench_cpu_ticks jit) - jit0 )); all=$(( $(bench_cpu_ticks) - all0 ))
+    bench_warm_jobs=$((bench_warm_jobs + chunk))
+    bench_warm_jit=$(awk -v j="$jit" -v a="$all" 'BEGIN { printf "%.1f", (a > 0) ? 100 * j / a : 0 }')
+    bench_log "   warm-up: $bench_warm_jobs jobs, the JIT used ${bench_warm_jit} % of the service's CPU in the last $chunk"
+    awk -v j="$jit" -v a="$all" -v s="$share" 'BEGIN { exit !(a > 0 && j <= s * a) }' && break
+  done
 }
 # The option of run.sh, cluster.sh and store-writes.sh: sets quick to 1 for --quick (shorter runs), else 0.
 bench_quick_option() {

@@ -37,10 +37,10 @@ bench_quick_option "$@"
 C=2                      # concurrency of process jobs (and of the spawn baselines)
 key=$bench_key
 if [ "$quick" = 1 ]; then
-  mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; n_warm=40; starts=1
+  mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; warm_chunk=1000; warm_max=4000; starts=1
   n_pool=20000
 else
-  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; n_warm=5000; starts=3
+  mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; warm_chunk=2000; warm_max=60000; starts=3
   n_pool=100000
 fi
 wrk_threads=2; wrk_conns=8          # submission and liveness ceiling (scenario 2)
@@ -256,8 +256,9 @@ if grep -q '^\[[0-9.]*s\]\[error\]\[aot\]' "$work/data.log"; then  # a cache the
 fi
 
 # ---- warm-up: JIT and store ----
-log "warming up (${warm}s of each kind of request, $n_warm process jobs) ..."
-client e2e "$n_warm" "$C" '{"command":["/bin/true"]}' >/dev/null
+log "warming up (process jobs until the JIT settles, at most $warm_max; then ${warm}s of each kind of request) ..."
+BENCH_CLIENT_WARM_S=0 bench_warm_up "$warm_chunk" "$warm_max" 0.05 client e2e "$warm_chunk" "$C" '{"command":["/bin/true"]}'
+notes+=("Warm-up: $bench_warm_jobs process jobs in runs of $warm_chunk, until the JIT compilers used at most 5 % of the service's CPU in one run (or $warm_max jobs); in the last run they used ${bench_warm_jit} %. Then ${warm} s each of echo submissions and liveness requests.")
 bench_wrk $wrk_threads $wrk_conns "$warm" "$base_url/api/v1/jobs" POST '{"task":"echo","params":{"message":"hi"}}' >/dev/null
 bench_wrk $wrk_threads $wrk_conns "$warm" "$base_url/actuator/health/liveness" >/dev/null
 wait_pool_idle thread 60 >/dev/null
