@@ -3,7 +3,10 @@ package dev.jobexec.monitoring;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 import dev.jobexec.execution.PoolRouter;
@@ -21,6 +24,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -114,6 +118,7 @@ class JobexecMetrics implements MeterBinder {
 	@Override
 	public void bindTo(MeterRegistry registry) {
 		this.registry = registry;
+		this.meters = new Meters(registry);
 		for (String pool : router.names()) {
 			gauge(registry, "jobexec.pool.active", pool, "Jobs running in the pool", PoolSnapshot::active);
 			gauge(registry, "jobexec.pool.max", pool, "Jobs the pool may run at once", PoolSnapshot::maxConcurrency);
@@ -190,6 +195,27 @@ class JobexecMetrics implements MeterBinder {
 		return store.now().map((now) -> (double) value.applyAsLong(now)).orElse(Double.NaN);
 	}
 
+	/**
+	 * The meters the job events update, by name and tags: found here in one lookup
+	 * instead of being built and looked up in the registry for every event.
+	 */
+	private volatile Meters meters = new Meters(registry);
+
+	@SuppressWarnings("unchecked")
+	private <M extends Meter> M meter(Function<MeterRegistry, M> register, Object... nameAndTags) {
+		Meters current = meters;
+		return (M) current.byKey.computeIfAbsent(List.of(nameAndTags), (key) -> register.apply(current.registry));
+	}
+
+	/** The meters registered in one registry. */
+	private record Meters(MeterRegistry registry, Map<List<Object>, Meter> byKey) {
+
+		Meters(MeterRegistry registry) {
+			this(registry, new ConcurrentHashMap<>());
+		}
+
+	}
+
 	@EventListener
 	void on(JobEvent event) {
 		switch (event) {
@@ -226,31 +252,29 @@ class JobexecMetrics implements MeterBinder {
 			return;
 		}
 		if (usage.cpuUser() != null && usage.cpuSystem() != null) {
-			Timer.builder("jobexec.jobs.cpu")
+			this.<Timer>meter((r) -> Timer.builder("jobexec.jobs.cpu")
 				.tags("pool", pool, "source", usage.source())
 				.description("CPU time (user and system) of finished process jobs; source: cgroup (every process of "
 						+ "the job) or rusage (the leader and the children it waited for)")
 				.serviceLevelObjectives(CPU_BUCKETS)
-				.register(registry)
-				.record(usage.cpuUser().plus(usage.cpuSystem()));
+				.register(r), "jobexec.jobs.cpu", pool, usage.source()).record(usage.cpuUser().plus(usage.cpuSystem()));
 		}
 		if (usage.peakMemory() != null) {
-			DistributionSummary.builder("jobexec.jobs.memory.peak")
+			this.<DistributionSummary>meter((r) -> DistributionSummary.builder("jobexec.jobs.memory.peak")
 				.baseUnit("bytes")
 				.tags("pool", pool, "source", usage.source())
 				.description("Peak memory of finished process jobs: of the whole job (cgroup), or the largest "
 						+ "resident set of one of its processes (rusage)")
 				.serviceLevelObjectives(MEMORY_BUCKETS)
-				.register(registry)
-				.record(usage.peakMemory());
+				.register(r), "jobexec.jobs.memory.peak", pool, usage.source()).record(usage.peakMemory());
 		}
 	}
 
 	private Counter memoryLimitKills(String pool) {
-		return Counter.builder("jobexec.jobs.memory.limit.kills")
+		return meter((r) -> Counter.builder("jobexec.jobs.memory.limit.kills")
 			.tag("pool", pool)
 			.description("Process jobs the kernel killed for exceeding their memory limit (their cgroup's count)")
-			.register(registry);
+			.register(r), "jobexec.jobs.memory.limit.kills", pool);
 	}
 
 	private void gauge(MeterRegistry registry, String name, String pool, String description,
@@ -262,48 +286,48 @@ class JobexecMetrics implements MeterBinder {
 	}
 
 	private Counter submitted(String pool) {
-		return Counter.builder("jobexec.jobs.submitted")
+		return meter((r) -> Counter.builder("jobexec.jobs.submitted")
 			.tag("pool", pool)
 			.description("Jobs accepted and stored")
-			.register(registry);
+			.register(r), "jobexec.jobs.submitted", pool);
 	}
 
 	private Counter rejected(String pool, String reason) {
-		return Counter.builder("jobexec.jobs.rejected")
+		return meter((r) -> Counter.builder("jobexec.jobs.rejected")
 			.tags("pool", pool, "reason", reason)
 			.description("Submissions refused, by reason")
-			.register(registry);
+			.register(r), "jobexec.jobs.rejected", pool, reason);
 	}
 
 	private Counter finished(String pool, JobState state) {
-		return Counter.builder("jobexec.jobs.finished")
+		return meter((r) -> Counter.builder("jobexec.jobs.finished")
 			.tags("pool", pool, "state", state.name())
 			.description("Jobs that reached a terminal state")
-			.register(registry);
+			.register(r), "jobexec.jobs.finished", pool, state);
 	}
 
 	private Counter retried(String pool, JobState outcome) {
-		return Counter.builder("jobexec.jobs.retried")
+		return meter((r) -> Counter.builder("jobexec.jobs.retried")
 			.tags("pool", pool, "outcome", outcome.name())
 			.description("Attempts that ended in an outcome their job's retry policy retries: the job waits for its "
 					+ "next attempt")
-			.register(registry);
+			.register(r), "jobexec.jobs.retried", pool, outcome);
 	}
 
 	private Timer duration(String pool, JobState state) {
-		return Timer.builder("jobexec.jobs.duration")
+		return meter((r) -> Timer.builder("jobexec.jobs.duration")
 			.tags("pool", pool, "state", state.name())
 			.description("Run time of finished jobs, from start (or submission, if never started) to end")
 			.serviceLevelObjectives(buckets)
-			.register(registry);
+			.register(r), "jobexec.jobs.duration", pool, state);
 	}
 
 	private Timer queueWait(String pool) {
-		return Timer.builder("jobexec.jobs.queue.wait")
+		return meter((r) -> Timer.builder("jobexec.jobs.queue.wait")
 			.tag("pool", pool)
 			.description("Time jobs spent queued before they started")
 			.serviceLevelObjectives(buckets)
-			.register(registry);
+			.register(r), "jobexec.jobs.queue.wait", pool);
 	}
 
 }

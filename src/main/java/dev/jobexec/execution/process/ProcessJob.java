@@ -219,11 +219,18 @@ final class ProcessJob implements RunningJob {
 		processes.ended(spec.jobId(), (long) pid);
 		ResourceUsage usage = usage(reaped);
 		boolean memoryKilled = cgroup != null && cgroup.killedAtMemoryLimit();
-		if (cgroup != null) {
-			removeCgroup(0);
-		}
 		awaitStartReported();
-		listener.finished(outcome(status, usage, memoryKilled));
+		try {
+			listener.finished(outcome(status, usage, memoryKilled));
+		}
+		finally {
+			if (cgroup != null) {
+				// Empty since the group was gone; removed once the end is reported (and
+				// the pool's next job started from this thread), so that the next job's
+				// start does not wait for it.
+				removeCgroup(0);
+			}
+		}
 	}
 
 	/**

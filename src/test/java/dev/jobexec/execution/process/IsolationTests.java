@@ -147,6 +147,24 @@ class IsolationTests {
 	}
 
 	@Test
+	void aJobWithoutACpuLimitGetsNoV1CpuDirectoryOfItsOwn() {
+		String id = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
+		long pid = pid(api.awaitRunning(id));
+		Map<String, Path> cgroup = cgroupOf(pid);
+		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
+		// Its memory and pids directories are its own where v1 has them; its cpu one is
+		// whatever the service's is (its CPU time comes from v2's cpu.stat).
+		Path cpu = CgroupFiles.of(pid).get("cpu");
+		if (cpu != null && cgroup.containsKey(CgroupFiles.V2)) {
+			assertThat(cpu.getFileName().toString()).isNotEqualTo(id);
+			assertThat(cgroup).doesNotContainKey("cpu");
+		}
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		api.awaitEnd(id);
+		awaitRemoved(cgroup);
+	}
+
+	@Test
 	void askingForMoreThanThePoolAllowsIsA400NamingTheLimit() {
 		Map<String, Object> problem = api.post("""
 				{"pool": "confined", "command": ["/bin/true"],
