@@ -38,40 +38,36 @@ class ClusterTests {
 	@TempDir
 	Path dir;
 
+	/**
+	 * One cluster for two stories (a start of two nodes is the dearest part of these
+	 * tests): a node that joins leaves the running job of the first alone, and once the
+	 * first is killed, the one left settles its jobs.
+	 */
 	@Test
-	void aNodeJoiningLeavesTheRunningJobsOfOthersAlone() throws Exception {
+	void aNodeJoiningLeavesTheRunningJobsOfOthersAloneAndAKilledNodesJobsAreSettledAndItsProcessesAreDead()
+			throws Exception {
 		try (Cluster cluster = new Cluster(dir)) {
 			ServiceProcess a = cluster.start("a");
 			String id = a.api().submitId(SLEEP);
 			a.api().awaitState(id, "RUNNING");
-			List<ProcessTable.Entry> processes = awaitProcesses(id, 2);
+			List<ProcessTable.Entry> running = awaitProcesses(id, 2);
 
 			ServiceProcess b = cluster.start("b");
 			// Past a whole lease and some heartbeats of both nodes.
 			Thread.sleep(Duration.ofSeconds(4));
 			assertThat(b.api().get(id)).containsEntry("state", "RUNNING");
 			assertThat(a.api().get(id)).containsEntry("state", "RUNNING");
-			assertThat(alive(processes)).hasSize(processes.size());
+			assertThat(alive(running)).hasSize(running.size());
 			assertThat(nodes(b)).hasSize(2).allSatisfy((node) -> assertThat(node).containsEntry("state", "ACTIVE"));
-		}
-	}
 
-	@Test
-	void aKilledNodesJobsAreSettledAndItsProcessesAreDead() throws Exception {
-		try (Cluster cluster = new Cluster(dir)) {
-			Running running = runningOnOneOfTwo(cluster);
-			String id = running.id();
-			ServiceProcess a = running.owner();
-			ServiceProcess b = running.other();
 			// A job whose retry policy names LOST: its second attempt runs on the node
-			// that
-			// is left (and ends at once).
+			// that is left (and ends at once).
 			String retried = a.api()
 				.submitId("{\"command\":[\"/bin/sh\",\"-c\",\"f=" + dir + "/tried-$JOBEXEC_JOB_ID; if [ -e $f ]; "
 						+ "then echo again; else touch $f; sleep 300; fi\"],"
 						+ "\"retry\":{\"maxAttempts\":2,\"backoff\":\"PT1S\",\"on\":[\"LOST\"]}}");
 			assertThat(a.api().awaitState(retried, "RUNNING")).containsEntry("node", nodeId(a));
-			List<ProcessTable.Entry> processes = new java.util.ArrayList<>(running.processes());
+			List<ProcessTable.Entry> processes = new java.util.ArrayList<>(running);
 			processes.addAll(awaitProcesses(retried, 2));
 			a.sigkill();
 			a.awaitExit(Duration.ofSeconds(30));
