@@ -181,8 +181,9 @@ public class BenchClient {
 
 	/**
 	 * Submits N jobs (labelled with a label of this run) with C submitters, then waits until every one
-	 * is terminal. Waiting costs the service little: the pool's completed count is polled every 5 ms,
-	 * and once it has grown by N the run's jobs are listed, 500 a page, until all N are terminal.
+	 * is terminal. Waiting costs the service little: one long poll of the last job submitted, then the
+	 * pool's completed count every 2 ms, and once it has grown by N the run's jobs are listed, 500 a
+	 * page, until all N are terminal.
 	 */
 	static void e2e(int n, int concurrency, String body, String pool) throws Exception {
 		String run = "e2e-" + System.nanoTime();

@@ -32,7 +32,8 @@ echo "warm-up: $bench_warm_jobs jobs; the JIT's share of the service's CPU in th
 # Thread names lose their numbers and spaces, so that e.g. all "ForkJoinPool-1-worker-N" add up.
 snap() {
   for t in "/proc/$pid/task/"*; do
-    echo "$(sed 's/[-#0-9]*$//; s/ /_/g' "$t/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+    # utime + stime, counted after the ")" that ends the thread's name, which may hold spaces
+    echo "$(sed 's/[-#0-9]*$//; s/^jobexec-job-idl$/jobexec-job/; s/ /_/g' "$t/comm" 2>/dev/null) $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
   done | awk 'NF == 2 { a[$1] += $2 } END { for (k in a) print k, a[k] }'
   awk '{ print "(whole_process)", $14 + $15; print "(reaped_children)", $16 + $17 }' "/proc/$pid/stat"
 }

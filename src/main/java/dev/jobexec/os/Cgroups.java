@@ -143,18 +143,7 @@ public final class Cgroups {
 	 * hierarchy used.
 	 */
 	public JobCgroup create(String name, Long memoryBytes, Integer processes, Double cpus) throws IOException {
-		Map<String, Path> directories = jobDirectories(name);
-		Path cpu = directories.get("cpu");
-		if (cpus == null && cpu != null
-				&& directories.entrySet()
-					.stream()
-					.noneMatch((other) -> !other.getKey().equals("cpu") && other.getValue().equals(cpu))) {
-			// Only a CPU limit needs a v1 cpu directory (the job's CPU time comes from
-			// v2's cpu.stat, or from cpuacct): one directory fewer to make, join and
-			// remove per job.
-			directories.remove("cpu");
-		}
-		JobCgroup cgroup = new JobCgroup(name, (v2 != null) ? v2.resolve(name) : null, directories);
+		JobCgroup cgroup = new JobCgroup(name, (v2 != null) ? v2.resolve(name) : null, jobDirectories(name));
 		try {
 			cgroup.make(memoryBytes, processes, cpus, limits);
 			return cgroup;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -260,7 +261,13 @@ final class ProcessJob implements RunningJob {
 			return;
 		}
 		if (attempt < CGROUP_REMOVAL_ATTEMPTS) {
-			timer.schedule(() -> removeCgroup(attempt + 1), 100L << attempt, TimeUnit.MILLISECONDS);
+			try {
+				timer.schedule(() -> removeCgroup(attempt + 1), 100L << attempt, TimeUnit.MILLISECONDS);
+			}
+			catch (RejectedExecutionException ex) {
+				// The service is stopping: its stop removes what is left of the run.
+				log.debug("The cgroup of job {} is left to the stop of the service", spec.jobId());
+			}
 		}
 		else {
 			log.warn("The cgroup of job {} could not be removed; the next start of the service removes it",

@@ -102,7 +102,11 @@ final class ProcessJobRunner implements JobRunner {
 		if (cgroups != null) {
 			ResourceLimits limits = spec.limits().or(config.resourceLimits());
 			try {
-				cgroup = cgroups.create(spec.jobId(), limits.memory(), limits.processes(), limits.cpu());
+				// One cgroup per attempt: the previous attempt's is removed only after
+				// its
+				// end was reported, which a retry without backoff can outrun.
+				String name = (spec.attempt() > 1) ? spec.jobId() + "." + spec.attempt() : spec.jobId();
+				cgroup = cgroups.create(name, limits.memory(), limits.processes(), limits.cpu());
 			}
 			catch (IOException | RuntimeException ex) {
 				return notStarted(spec, startedAt, listener, "could not make the job's cgroup: " + ex.getMessage());

@@ -147,21 +147,35 @@ class IsolationTests {
 	}
 
 	@Test
-	void aJobWithoutACpuLimitGetsNoV1CpuDirectoryOfItsOwn() {
-		String id = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
-		long pid = pid(api.awaitRunning(id));
-		Map<String, Path> cgroup = cgroupOf(pid);
-		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
-		// Its memory and pids directories are its own where v1 has them; its cpu one is
-		// whatever the service's is (its CPU time comes from v2's cpu.stat).
-		Path cpu = CgroupFiles.of(pid).get("cpu");
-		if (cpu != null && cgroup.containsKey(CgroupFiles.V2)) {
-			assertThat(cpu.getFileName().toString()).isNotEqualTo(id);
-			assertThat(cgroup).doesNotContainKey("cpu");
+	void eachAttemptOfARetriedJobHasACgroupOfItsOwnEvenWithoutBackoff() throws Exception {
+		// Each attempt writes where it ran; the next one starts at once.
+		String id = api.submitId(job("process", "cat /proc/self/cgroup > " + dir + "/cgroup-$(date +%s%N); exit 3",
+				"\"retry\": {\"maxAttempts\": 3, \"backoff\": \"PT0S\", \"on\": [\"FAILED\"]}"));
+		Map<String, Object> job = api.awaitEnd(id);
+		assertThat(job).containsEntry("state", "FAILED").containsEntry("exitCode", 3);
+		assertThat(Api.list(job.get("attempts"))).extracting((attempt) -> attempt.get("state"))
+			.containsExactly("FAILED", "FAILED", "FAILED");
+		List<String> cgroups = new ArrayList<>();
+		try (var files = Files.list(dir)) {
+			for (Path file : files.filter((f) -> f.getFileName().toString().startsWith("cgroup-")).sorted().toList()) {
+				String v2 = Files.readAllLines(file)
+					.stream()
+					.filter((line) -> line.startsWith("0::"))
+					.findFirst()
+					.orElseThrow();
+				cgroups.add(v2.substring(v2.lastIndexOf('/') + 1));
+			}
 		}
-		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
-		api.awaitEnd(id);
-		awaitRemoved(cgroup);
+		assertThat(cgroups).containsExactly(id, id + ".2", id + ".3");
+		// Where this run's job cgroups are: beside a job that runs now.
+		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
+		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
+		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(15))
+			.untilAsserted(() -> assertThat(run.values())
+				.allSatisfy((directory) -> assertThat(List.of(id, id + ".2", id + ".3"))
+					.allSatisfy((name) -> assertThat(directory.resolve(name)).doesNotExist())));
 	}
 
 	@Test
