@@ -117,6 +117,7 @@ bench_warm_up() {
     # below zero is not taken as settled.
     awk -v j="$jit" -v a="$all" -v s="$share" 'BEGIN { exit !(a > 0 && j >= 0 && j <= s * a) }' && break
   done
+  return 0  # also after MAX jobs without settling (the loop's last test failed)
 }
 # The option of run.sh, cluster.sh and store-writes.sh: sets quick to 1 for --quick (shorter runs), else 0.
 bench_quick_option() {
