@@ -102,9 +102,8 @@ final class ProcessJobRunner implements JobRunner {
 		if (cgroups != null) {
 			ResourceLimits limits = spec.limits().or(config.resourceLimits());
 			try {
-				// One cgroup per attempt: the previous attempt's is removed only after
-				// its
-				// end was reported, which a retry without backoff can outrun.
+				// One cgroup per attempt: the previous attempt's is removed only once
+				// its end is reported, which a retry without backoff can outrun.
 				String name = (spec.attempt() > 1) ? spec.jobId() + "." + spec.attempt() : spec.jobId();
 				cgroup = cgroups.create(name, limits.memory(), limits.processes(), limits.cpu());
 			}
