@@ -152,8 +152,11 @@ public final class JobCgroup {
 		Set<Long> members = new LinkedHashSet<>();
 		for (Path directory : directories()) {
 			for (String word : Cgroups.words(directory.resolve("cgroup.procs"))) {
-				if (!word.isEmpty()) {
-					members.add(Long.parseLong(word));
+				// 0 is a process the kernel lists while it exits and has no pid any
+				// more (seen for a job's exiting child): nothing to signal.
+				long pid = word.isEmpty() ? 0 : Long.parseLong(word);
+				if (pid > 1) {
+					members.add(pid);
 				}
 			}
 			if (directory.equals(v2)) {

@@ -154,12 +154,14 @@ final class ProcessJob implements RunningJob {
 			ladderStarted = true;
 			ladderStartedAt = System.nanoTime();
 		}
+		// The SIGKILL step first, so that nothing that goes wrong with the SIGTERM can
+		// keep it from coming (a failure in a timer task is not seen by anyone).
+		timer.schedule(this::escalate, killGrace.toNanos(), TimeUnit.NANOSECONDS);
 		ProcessControl.signalGroup(pid, ProcessControl.SIGTERM);
 		if (cgroup != null) {
 			// Whatever left the group but not the cgroup is asked to stop too.
 			cgroup.signal(ProcessControl.SIGTERM);
 		}
-		timer.schedule(this::escalate, killGrace.toNanos(), TimeUnit.NANOSECONDS);
 	}
 
 	private void escalate() {
