@@ -343,8 +343,10 @@ final class ProcessJob implements RunningJob {
 		if (cgroup.populated()) {
 			return true;
 		}
-		// The process group decides too: seen once in tests, a job whose shell ignored
-		// SIGTERM stayed alive without SIGKILL, as if its cgroup had read as empty.
+		// The process group decides too, so that a member that left the cgroup (a
+		// process running as root can move itself) still ends with the job. Added for a
+		// job seen alive without SIGKILL, whose cause proved to be another (JobCgroup
+		// members listed as 0); kept as the group's own check.
 		boolean inGroup = groupHasLiveMembers();
 		if (inGroup && !cgroupDisagreed) {
 			cgroupDisagreed = true;
