@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,17 @@ import lombok.extern.slf4j.Slf4j;
  * and {@code cpu} it has; a controller only cgroup v1 has (the hybrid layout) is used
  * from its v1 hierarchy; without v2, the v1 {@code freezer} stops a job's processes
  * before they are killed.
+ * <p>
+ * Making and removing a memory or cpu cgroup is the dearest part of a job's cgroup: on
+ * 2026-12-02, each cost the kernel 200 to 400 µs, as much as a fork and exec of
+ * {@code /bin/true} (bench/cgroup-reuse.c). So where those controllers come from cgroup
+ * v1, an ended job's v1 {@code memory} and {@code cpu} directories are kept as an idle
+ * <em>slot</em> ({@code idle-<n>}) and renamed to the next job's name, its counters and
+ * limits reset, when the job left nothing behind in them (no process, at most
+ * {@link #REUSABLE_RESIDUE} still charged). The v2 directory ({@code cgroup.kill},
+ * membership, {@code cpu.stat}) and the {@code pids} one ({@code pids.peak} cannot be
+ * reset) are made for each job; cgroup v2 cannot rename a cgroup, so on pure v2 every
+ * directory is made for each job.
  */
 @Slf4j
 public final class Cgroups {
@@ -64,6 +77,25 @@ public final class Cgroups {
 
 	private static final AtomicInteger RUNS = new AtomicInteger();
 
+	/**
+	 * The v1 controllers whose directories are reused: every counter they keep can be
+	 * reset or taken as a difference.
+	 */
+	private static final Set<String> REUSABLE = Set.of("memory", "cpu", "cpuacct");
+
+	/**
+	 * The most memory an ended job may leave charged to its memory cgroup (page cache,
+	 * kernel objects) for the cgroup to be reused: the next job's peak and limit count
+	 * it. About what the kernel's per-CPU charge batches hold anyway (64 pages a CPU).
+	 */
+	static final long REUSABLE_RESIDUE = 1L << 20;
+
+	/** How many idle slots are kept; more are removed. */
+	private static final int IDLE_SLOTS = 64;
+
+	/** The prefix of an idle slot's name; job names never start with it. */
+	static final String IDLE_PREFIX = "idle-";
+
 	private static final String PID_NAMESPACE = pidNamespace();
 
 	private final Layout layout;
@@ -81,12 +113,26 @@ public final class Cgroups {
 
 	private final String description;
 
+	/** This run's v1 directories whose job directories are reused. */
+	private final List<Path> reusable;
+
+	/** Whether v1 memory has {@code memory.memsw.limit_in_bytes} (swap accounting). */
+	private final boolean memsw;
+
+	/** Names of idle slots, the most recently used first. */
+	private final Deque<String> idle = new ArrayDeque<>();
+
+	private final AtomicInteger slots = new AtomicInteger();
+
 	private Cgroups(Layout layout, Path v2, Map<String, Path> v1, Set<String> limits, String description) {
 		this.layout = layout;
 		this.v2 = v2;
 		this.v1 = Map.copyOf(v1);
 		this.limits = Set.copyOf(limits);
 		this.description = description;
+		this.reusable = reusableControllers(this.v1).stream().map(this.v1::get).distinct().toList();
+		Path memory = this.v1.get("memory");
+		this.memsw = memory != null && Files.exists(memory.resolve("memory.memsw.limit_in_bytes"));
 	}
 
 	/**
@@ -140,17 +186,139 @@ public final class Cgroups {
 
 	/**
 	 * Makes the cgroup of job {@code name} with these limits (null: none) in every
-	 * hierarchy used.
+	 * hierarchy used, taking its v1 memory and cpu directories from an idle slot where
+	 * there is one.
 	 */
 	public JobCgroup create(String name, Long memoryBytes, Integer processes, Double cpus) throws IOException {
-		JobCgroup cgroup = new JobCgroup(name, (v2 != null) ? v2.resolve(name) : null, jobDirectories(name));
+		String slot = takeSlot(name);
+		JobCgroup cgroup = new JobCgroup(name, (v2 != null) ? v2.resolve(name) : null, jobDirectories(name), this,
+				reusable.stream().map((run) -> run.resolve(name)).toList(), slot != null, memsw);
 		try {
-			cgroup.make(memoryBytes, processes, cpus, limits);
+			cgroup.make(memoryBytes, processes, cpus);
 			return cgroup;
 		}
 		catch (IOException | RuntimeException ex) {
 			cgroup.remove();
 			throw ex;
+		}
+	}
+
+	/**
+	 * The v1 controllers whose directories are reused: those in {@link #REUSABLE} that
+	 * share their hierarchy with no other controller.
+	 */
+	private static List<String> reusableControllers(Map<String, Path> v1) {
+		return v1.keySet()
+			.stream()
+			.filter((controller) -> v1.entrySet()
+				.stream()
+				.filter((entry) -> entry.getValue().equals(v1.get(controller)))
+				.allMatch((entry) -> REUSABLE.contains(entry.getKey())))
+			.toList();
+	}
+
+	/**
+	 * Renames an idle slot's directories to {@code name}; returns the slot's name, or
+	 * null when there is none (or it could not be renamed, and is then removed).
+	 */
+	private String takeSlot(String name) {
+		String slot;
+		synchronized (idle) {
+			slot = idle.pollFirst();
+		}
+		if (slot == null) {
+			return null;
+		}
+		List<Path> renamed = new ArrayList<>();
+		try {
+			for (Path run : reusable) {
+				renamed.add(Files.move(run.resolve(slot), run.resolve(name)));
+			}
+			return slot;
+		}
+		catch (IOException ex) {
+			log.debug("Could not reuse job cgroup slot {} for {}: {}", slot, name, ex.getMessage());
+			renamed.forEach(Cgroups::deleteQuietly);
+			reusable.forEach((run) -> deleteQuietly(run.resolve(slot)));
+			return null;
+		}
+	}
+
+	/**
+	 * Keeps the ended job's reusable directories as an idle slot when nothing is left in
+	 * them, their limits undone; returns false when they stay the job's (to be removed).
+	 */
+	boolean release(List<Path> directories, Long memoryLimit, boolean cpuLimited) {
+		if (directories.isEmpty()) {
+			return false;
+		}
+		synchronized (idle) {
+			if (idle.size() >= IDLE_SLOTS) {
+				return false;
+			}
+		}
+		Path memory = null;
+		for (Path directory : directories) {
+			if (!words(directory.resolve("cgroup.procs")).equals(List.of(""))) {
+				return false;
+			}
+			if (Files.exists(directory.resolve("memory.usage_in_bytes"))) {
+				memory = directory;
+			}
+		}
+		try {
+			if (memory != null) {
+				Long charged = number(memory.resolve("memory.usage_in_bytes"));
+				if (charged == null || charged > REUSABLE_RESIDUE) {
+					return false;
+				}
+				if (memoryLimit != null) {
+					// Swap plus memory is never below memory: that limit goes first.
+					if (memsw) {
+						write(memory.resolve("memory.memsw.limit_in_bytes"), "-1");
+					}
+					write(memory.resolve("memory.limit_in_bytes"), "-1");
+				}
+			}
+			if (cpuLimited) {
+				for (Path directory : directories) {
+					if (Files.exists(directory.resolve("cpu.cfs_quota_us"))) {
+						write(directory.resolve("cpu.cfs_quota_us"), "-1");
+					}
+				}
+			}
+		}
+		catch (IOException ex) {
+			log.debug("Could not reset the job cgroup {}: {}", directories, ex.getMessage());
+			return false;
+		}
+		String slot = IDLE_PREFIX + slots.incrementAndGet();
+		List<Path> renamed = new ArrayList<>();
+		try {
+			for (Path directory : directories) {
+				renamed.add(Files.move(directory, directory.resolveSibling(slot)));
+			}
+		}
+		catch (IOException ex) {
+			log.debug("Could not keep {} as an idle slot: {}", directories, ex.getMessage());
+			renamed.forEach(Cgroups::deleteQuietly);
+			return false;
+		}
+		synchronized (idle) {
+			idle.addFirst(slot);
+		}
+		return true;
+	}
+
+	/** Whether jobs reuse v1 directories here (memory or cpu from cgroup v1). */
+	boolean reusesV1() {
+		return !reusable.isEmpty();
+	}
+
+	/** How many idle slots there are now (for tests and diagnostics). */
+	public int idleSlots() {
+		synchronized (idle) {
+			return idle.size();
 		}
 	}
 
@@ -184,6 +352,9 @@ public final class Cgroups {
 
 	/** Removes this run's directories (at a graceful stop, once every job has ended). */
 	public void close() {
+		synchronized (idle) {
+			idle.clear();
+		}
 		for (Path run : runDirectories()) {
 			removeRun(run);
 			deleteQuietly(run);
@@ -197,7 +368,8 @@ public final class Cgroups {
 				JobCgroup leftover = JobCgroup.adopt(job);
 				leftover.kill();
 				leftover.awaitEmpty(2_000);
-				removed += leftover.remove() ? 1 : 0;
+				boolean gone = leftover.remove();
+				removed += (gone && !job.getFileName().toString().startsWith(IDLE_PREFIX)) ? 1 : 0;
 			}
 		}
 		catch (IOException ex) {
@@ -387,6 +559,10 @@ public final class Cgroups {
 		}
 		if (!v1.isEmpty()) {
 			text.append((v2 != null) ? ", with v1 " : " in v1 ").append(String.join(", ", v1.keySet()));
+			List<String> reused = reusableControllers(v1);
+			if (!reused.isEmpty()) {
+				text.append(" (").append(String.join(", ", reused)).append(" reused by later jobs)");
+			}
 		}
 		text.append("; limits: ").append(limits.isEmpty() ? "none" : String.join(", ", limits));
 		if (!v1Problems.isEmpty() || v2Problem != null) {

@@ -17,7 +17,8 @@ import lombok.extern.slf4j.Slf4j;
  * The cgroup of one job: a directory in the cgroup v2 hierarchy (when there is one) and
  * in each v1 hierarchy used. Made with its limits before the job starts; the spawn helper
  * puts the job's first process in it; read for the job's usage and its memory kills;
- * killed as a whole; removed when the job has ended.
+ * killed as a whole; removed when the job has ended, or its v1 memory and cpu directories
+ * kept for a later job (see {@link Cgroups}).
  */
 @Slf4j
 public final class JobCgroup {
@@ -31,12 +32,40 @@ public final class JobCgroup {
 
 	private final Map<String, Path> v1;
 
+	/** The run's cgroups, which take reused directories back; null for a leftover. */
+	private final Cgroups owner;
+
+	/** The v1 directories that may be kept as an idle slot when the job ends. */
+	private final List<Path> reusable;
+
+	/** Whether those were taken from an idle slot rather than made for this job. */
+	private final boolean reused;
+
+	private final boolean memsw;
+
 	private Long memoryLimit;
 
+	private boolean cpuLimited;
+
+	/** Memory kills counted in a reused memory cgroup before this job. */
+	private long memoryKillsBefore;
+
+	/** Whether the directories are gone (or kept as an idle slot). */
+	private boolean removed;
+
 	JobCgroup(String name, Path v2, Map<String, Path> v1) {
+		this(name, v2, v1, null, List.of(), false, false);
+	}
+
+	JobCgroup(String name, Path v2, Map<String, Path> v1, Cgroups owner, List<Path> reusable, boolean reused,
+			boolean memsw) {
 		this.name = name;
 		this.v2 = v2;
 		this.v1 = new LinkedHashMap<>(v1);
+		this.owner = owner;
+		this.reusable = List.copyOf(reusable);
+		this.reused = reused;
+		this.memsw = memsw;
 	}
 
 	/**
@@ -73,6 +102,11 @@ public final class JobCgroup {
 		return v1.values().stream().distinct().map((directory) -> directory.resolve("cgroup.procs")).toList();
 	}
 
+	/** Its v1 directory of {@code controller}, or null. */
+	Path v1Directory(String controller) {
+		return v1.get(controller);
+	}
+
 	/** Every directory of this cgroup, v2 first. */
 	public List<Path> directories() {
 		List<Path> directories = new ArrayList<>();
@@ -83,20 +117,36 @@ public final class JobCgroup {
 		return directories;
 	}
 
-	void make(Long memoryBytes, Integer processes, Double cpus, Set<String> limitControllers) throws IOException {
+	void make(Long memoryBytes, Integer processes, Double cpus) throws IOException {
 		if (v2 != null) {
 			Files.createDirectory(v2);
 		}
 		// A co-mounted hierarchy (cpu,cpuacct) gives two controllers one directory.
 		for (Path directory : v1.values().stream().distinct().toList()) {
-			Files.createDirectory(directory);
+			if (!reused || !reusable.contains(directory)) {
+				Files.createDirectory(directory);
+			}
+		}
+		Path v1Memory = v1.get("memory");
+		if (reused && v1Memory != null && reusable.contains(v1Memory)) {
+			// The peak restarts from what is charged now; the kill count is taken as a
+			// difference.
+			Cgroups.write(v1Memory.resolve("memory.max_usage_in_bytes"), "0");
+			if (memoryBytes != null) {
+				Cgroups.write(v1Memory.resolve("memory.failcnt"), "0");
+				memoryKillsBefore = memoryKills();
+			}
+		}
+		Path cpuacct = v1.get("cpuacct");
+		if (reused && cpuacct != null && reusable.contains(cpuacct)) {
+			Cgroups.write(cpuacct.resolve("cpuacct.usage"), "0");
 		}
 		if (memoryBytes != null) {
 			memoryLimit = memoryBytes;
 			Path memory = controllerDirectory("memory");
-			if (v1.containsKey("memory")) {
+			if (v1Memory != null) {
 				Cgroups.write(memory.resolve("memory.limit_in_bytes"), memoryBytes.toString());
-				if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
+				if (memsw) {
 					// No swap beyond the limit: at the limit, the job is killed, not
 					// paged out.
 					Cgroups.write(memory.resolve("memory.memsw.limit_in_bytes"), memoryBytes.toString());
@@ -113,6 +163,7 @@ public final class JobCgroup {
 			Cgroups.write(controllerDirectory("pids").resolve("pids.max"), processes.toString());
 		}
 		if (cpus != null) {
+			cpuLimited = true;
 			long quota = Math.max(1_000, Math.round(cpus * CPU_PERIOD_MICROS));
 			Path cpu = controllerDirectory("cpu");
 			if (v1.containsKey("cpu")) {
@@ -271,7 +322,8 @@ public final class JobCgroup {
 	public long memoryKills() {
 		Path v1Memory = v1.get("memory");
 		if (v1Memory != null) {
-			return Cgroups.keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L);
+			return Cgroups.keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L)
+					- memoryKillsBefore;
 		}
 		if (v2 != null) {
 			return Cgroups.keyed(v2.resolve("memory.events")).getOrDefault("oom_kill", 0L);
@@ -316,12 +368,20 @@ public final class JobCgroup {
 	}
 
 	/**
-	 * Removes the cgroup's directories; returns whether all are gone (a directory that
-	 * still holds a process, such as an unreaped zombie, stays).
+	 * Removes the cgroup's directories, or keeps its reused ones as an idle slot; returns
+	 * whether all are gone (a directory that still holds a process, such as an unreaped
+	 * zombie, stays).
 	 */
 	public boolean remove() {
+		if (removed) {
+			return true;
+		}
+		boolean kept = owner != null && owner.release(reusable, memoryLimit, cpuLimited);
 		boolean all = true;
 		for (Path directory : directories()) {
+			if (kept && reusable.contains(directory)) {
+				continue;
+			}
 			try {
 				Files.deleteIfExists(directory);
 			}
@@ -330,6 +390,7 @@ public final class JobCgroup {
 				log.debug("Could not remove job cgroup {}: {}", directory, ex.getMessage());
 			}
 		}
+		removed = all;
 		return all;
 	}
 

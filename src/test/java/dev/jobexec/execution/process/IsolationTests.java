@@ -318,7 +318,15 @@ class IsolationTests {
 	@Test
 	void noCgroupIsLeftAfterManyJobs() {
 		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
-		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
+		Map<String, Path> probeCgroup = cgroupOf(pid(api.awaitRunning(probe)));
+		Map<String, Path> run = parents(probeCgroup);
+		// The hierarchies where the job has a cgroup of its own (not the service's).
+		List<String> jobHierarchies = probeCgroup.entrySet()
+			.stream()
+			.filter((entry) -> entry.getValue().getFileName().toString().equals(probe))
+			.map(Map.Entry::getKey)
+			.toList();
+		assertThat(jobHierarchies).isNotEmpty();
 		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
 		List<String> ids = new ArrayList<>();
 		for (int i = 0; i < 20; i++) {
@@ -333,6 +341,32 @@ class IsolationTests {
 				}
 			}
 		});
+		// What stays: only idle v1 memory and cpu directories for later jobs, at most
+		// 64.
+		run.forEach((hierarchy, directory) -> {
+			if (!jobHierarchies.contains(hierarchy)) {
+				return;
+			}
+			List<String> left = childDirectories(directory);
+			if (hierarchy.equals("memory") || hierarchy.equals("cpu")) {
+				assertThat(left).as(hierarchy)
+					.isNotEmpty()
+					.hasSizeLessThanOrEqualTo(64)
+					.allMatch((name) -> name.startsWith("idle-"));
+			}
+			else {
+				assertThat(left).as(hierarchy).isEmpty();
+			}
+		});
+	}
+
+	private static List<String> childDirectories(Path directory) {
+		try (var children = Files.list(directory)) {
+			return children.filter(Files::isDirectory).map((child) -> child.getFileName().toString()).toList();
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	@Test

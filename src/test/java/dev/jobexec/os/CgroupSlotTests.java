@@ -1,0 +1,172 @@
+package dev.jobexec.os;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import dev.jobexec.support.CgroupFiles;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The reuse of an ended job's v1 memory and cpu cgroups by the next job, on this
+ * machine's real cgroups with real processes in them: a run of the service of its own (no
+ * idle slot yet), so that which directory a job gets is known. Where memory and cpu come
+ * from cgroup v2 (pure v2), nothing is reused and these tests are skipped with that
+ * reason.
+ */
+class CgroupSlotTests {
+
+	private Cgroups cgroups;
+
+	@TempDir
+	Path dir;
+
+	@BeforeEach
+	void openARun() {
+		cgroups = Cgroups.open();
+		CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
+		assumeThat(cgroups.reusesV1())
+			.as("memory and cpu from cgroup v1 (only v1 directories are reused): " + cgroups.description())
+			.isTrue();
+	}
+
+	@AfterEach
+	void closeTheRun() {
+		if (cgroups != null && cgroups.usable()) {
+			cgroups.close();
+		}
+	}
+
+	@Test
+	void anEndedJobsMemoryAndCpuCgroupsAreRenamedToTheNextJobAndTheOthersAreNew() throws Exception {
+		JobCgroup first = cgroups.create("first", null, null, null);
+		long memory = inode(v1(first, "memory"));
+		long cpu = inode(v1(first, "cpu"));
+		long pids = inode(v1(first, "pids"));
+		runIn(first, "/bin/true");
+		assertThat(first.remove()).isTrue();
+		assertThat(first.directories()).noneMatch(Files::exists);
+		assertThat(cgroups.idleSlots()).isEqualTo(1);
+
+		JobCgroup second = cgroups.create("second", null, null, null);
+		assertThat(cgroups.idleSlots()).isZero();
+		assertThat(v1(second, "memory").getFileName()).hasToString("second");
+		assertThat(inode(v1(second, "memory"))).isEqualTo(memory);
+		assertThat(inode(v1(second, "cpu"))).isEqualTo(cpu);
+		// pids.peak cannot be reset: the pids cgroup is the job's own, like the v2 one.
+		assertThat(inode(v1(second, "pids"))).isNotEqualTo(pids);
+		second.remove();
+	}
+
+	@Test
+	void aReusedCgroupCarriesNoLimitPeakOrMemoryKillOver() throws Exception {
+		JobCgroup hog = cgroups.create("hog", 32L << 20, 20, 0.5);
+		// tail keeps the last line of /dev/zero, which has no line end: killed at 32 MB.
+		assertThat(runIn(hog, "/usr/bin/tail /dev/zero")).as("128 + SIGKILL").isEqualTo(137);
+		assertThat(hog.memoryKills()).isEqualTo(1);
+		assertThat(hog.killedAtMemoryLimit()).isTrue();
+		assertThat(hog.usage().peakMemory()).isGreaterThan(16L << 20);
+		assertThat(hog.remove()).isTrue();
+		assertThat(cgroups.idleSlots()).isEqualTo(1);
+
+		JobCgroup next = cgroups.create("next", 64L << 20, null, null);
+		assertThat(inode(v1(next, "memory"))).as("the hog's memory cgroup").isNotNull();
+		assertThat(read(v1(next, "memory"), "memory.limit_in_bytes")).isEqualTo(Long.toString(64L << 20));
+		assertThat(read(v1(next, "memory"), "memory.failcnt")).isEqualTo("0");
+		assertThat(read(v1(next, "cpu"), "cpu.cfs_quota_us")).isEqualTo("-1");
+		assertThat(runIn(next, "exit 1")).isEqualTo(1);
+		assertThat(next.memoryKills()).isZero();
+		assertThat(next.killedAtMemoryLimit()).isFalse();
+		assertThat(next.usage().peakMemory()).isLessThan(8L << 20);
+		assertThat(next.remove()).isTrue();
+
+		JobCgroup unlimited = cgroups.create("unlimited", null, null, null);
+		assertThat(Long.parseLong(read(v1(unlimited, "memory"), "memory.limit_in_bytes"))).isGreaterThan(1L << 40);
+		unlimited.remove();
+	}
+
+	@Test
+	void aJobThatLeavesMemoryChargedGetsItsCgroupRemovedNotReused() throws Exception {
+		JobCgroup writer = cgroups.create("writer", null, null, null);
+		long memory = inode(v1(writer, "memory"));
+		// The file's pages stay in the page cache, charged to the job's memory cgroup.
+		runIn(writer, "/bin/dd if=/dev/zero of=" + dir.resolve("cache") + " bs=1M count=8 status=none");
+		assertThat(Long.parseLong(read(v1(writer, "memory"), "memory.usage_in_bytes")))
+			.isGreaterThan(Cgroups.REUSABLE_RESIDUE);
+		assertThat(writer.remove()).isTrue();
+		assertThat(writer.directories()).noneMatch(Files::exists);
+		assertThat(cgroups.idleSlots()).isZero();
+
+		JobCgroup next = cgroups.create("next", null, null, null);
+		assertThat(inode(v1(next, "memory"))).isNotEqualTo(memory);
+		next.remove();
+	}
+
+	@Test
+	void aCgroupThatStillHoldsAProcessIsNeitherReusedNorRemoved() throws Exception {
+		JobCgroup busy = cgroups.create("busy", null, null, null);
+		Process sleeper = startIn(busy, "exec /bin/sleep 300");
+		try {
+			assertThat(busy.remove()).isFalse();
+			assertThat(cgroups.idleSlots()).isZero();
+			assertThat(v1(busy, "memory")).exists();
+		}
+		finally {
+			sleeper.destroyForcibly().waitFor();
+		}
+		busy.awaitEmpty(5_000);
+		assertThat(busy.remove()).isTrue();
+		assertThat(cgroups.idleSlots()).isEqualTo(1);
+	}
+
+	/**
+	 * Runs {@code command} (through sh) in the cgroup, moved in while sh waits on its
+	 * stdin, before the command runs; returns its exit code (128 + the signal that ended
+	 * it).
+	 */
+	private static int runIn(JobCgroup cgroup, String command) throws Exception {
+		Process process = startIn(cgroup, command);
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).as(command).isTrue();
+		return process.exitValue();
+	}
+
+	private static Process startIn(JobCgroup cgroup, String command) throws IOException {
+		Process process = new ProcessBuilder("/bin/sh", "-c", "read go; " + command).redirectErrorStream(true)
+			.redirectOutput(ProcessBuilder.Redirect.DISCARD)
+			.start();
+		String pid = Long.toString(process.pid());
+		if (cgroup.v2Directory() != null) {
+			Cgroups.write(cgroup.v2Directory().resolve("cgroup.procs"), pid);
+		}
+		for (Path procs : cgroup.v1Procs()) {
+			Cgroups.write(procs, pid);
+		}
+		try (OutputStream stdin = process.getOutputStream()) {
+			stdin.write('\n');
+		}
+		return process;
+	}
+
+	private static Path v1(JobCgroup cgroup, String controller) {
+		return cgroup.v1Directory(controller);
+	}
+
+	private static long inode(Path directory) throws IOException {
+		return ((Number) Files.getAttribute(directory, "unix:ino")).longValue();
+	}
+
+	private static String read(Path directory, String file) throws IOException {
+		return Files.readString(directory.resolve(file)).trim();
+	}
+
+}
