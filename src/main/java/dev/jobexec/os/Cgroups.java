@@ -35,16 +35,16 @@ import lombok.extern.slf4j.Slf4j;
  * from its v1 hierarchy; without v2, the v1 {@code freezer} stops a job's processes
  * before they are killed.
  * <p>
- * Making and removing a memory or cpu cgroup is the dearest part of a job's cgroup: on
- * 2026-12-02, each cost the kernel 200 to 400 µs, as much as a fork and exec of
- * {@code /bin/true} (bench/cgroup-reuse.c). So where those controllers come from cgroup
- * v1, an ended job's v1 {@code memory} and {@code cpu} directories are kept as an idle
- * <em>slot</em> ({@code idle-<n>}) and renamed to the next job's name, its counters and
- * limits reset, when the job left nothing behind in them (no process, at most
- * {@link #REUSABLE_RESIDUE} still charged). The v2 directory ({@code cgroup.kill},
- * membership, {@code cpu.stat}) and the {@code pids} one ({@code pids.peak} cannot be
- * reset) are made for each job; cgroup v2 cannot rename a cgroup, so on pure v2 every
- * directory is made for each job.
+ * Making and removing the memory and cpu cgroups is the dearest part of a job's cgroup:
+ * on 2026-12-02 they cost the kernel 300 to 550 µs of the 700 to 800 µs that a job's
+ * cgroups added to a fork and exec of {@code /bin/true} (bench/cgroup-reuse.sh). So where
+ * those controllers come from cgroup v1, an ended job's v1 {@code memory} and {@code cpu}
+ * directories are kept as an idle <em>slot</em> ({@code idle-<n>}) and renamed to the
+ * next job's name, its counters and limits reset, when the job left nothing behind in
+ * them (no process, at most {@link #REUSABLE_RESIDUE} still charged). The v2 directory
+ * ({@code cgroup.kill}, membership, {@code cpu.stat}) and the {@code pids} one
+ * ({@code pids.peak} cannot be reset) are made for each job; cgroup v2 cannot rename a
+ * cgroup, so on pure v2 every directory is made for each job.
  */
 @Slf4j
 public final class Cgroups {
@@ -124,6 +124,9 @@ public final class Cgroups {
 
 	private final AtomicInteger slots = new AtomicInteger();
 
+	/** Set by {@link #close()}: no directory is kept or taken any more. */
+	private boolean closed;
+
 	private Cgroups(Layout layout, Path v2, Map<String, Path> v1, Set<String> limits, String description) {
 		this.layout = layout;
 		this.v2 = v2;
@@ -198,7 +201,8 @@ public final class Cgroups {
 			return cgroup;
 		}
 		catch (IOException | RuntimeException ex) {
-			cgroup.remove();
+			// Not kept for a later job: what failed here could fail there.
+			cgroup.discard();
 			throw ex;
 		}
 	}
@@ -224,10 +228,25 @@ public final class Cgroups {
 	private String takeSlot(String name) {
 		String slot;
 		synchronized (idle) {
-			slot = idle.pollFirst();
+			slot = closed ? null : idle.pollFirst();
 		}
 		if (slot == null) {
 			return null;
+		}
+		for (Path run : reusable) {
+			if (!words(run.resolve(slot).resolve("cgroup.procs")).equals(List.of(""))) {
+				// A process joined the idle slot (one that may write the service's cgroup
+				// files can): it is killed with the slot, not handed to the next job.
+				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup",
+						run.resolve(slot));
+				for (Path other : reusable) {
+					JobCgroup leftover = JobCgroup.adopt(other.resolve(slot));
+					leftover.kill();
+					leftover.awaitEmpty(1_000);
+					leftover.remove();
+				}
+				return null;
+			}
 		}
 		List<Path> renamed = new ArrayList<>();
 		try {
@@ -253,7 +272,7 @@ public final class Cgroups {
 			return false;
 		}
 		synchronized (idle) {
-			if (idle.size() >= IDLE_SLOTS) {
+			if (closed || idle.size() >= IDLE_SLOTS) {
 				return false;
 			}
 		}
@@ -268,7 +287,9 @@ public final class Cgroups {
 		}
 		try {
 			if (memory != null) {
-				Long charged = number(memory.resolve("memory.usage_in_bytes"));
+				// With swap accounted, what was swapped out (a tmpfs file's pages) counts
+				// too.
+				Long charged = number(memory.resolve(memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes"));
 				if (charged == null || charged > REUSABLE_RESIDUE) {
 					return false;
 				}
@@ -305,9 +326,13 @@ public final class Cgroups {
 			return false;
 		}
 		synchronized (idle) {
-			idle.addFirst(slot);
+			if (!closed && idle.size() < IDLE_SLOTS) {
+				idle.addFirst(slot);
+				return true;
+			}
 		}
-		return true;
+		renamed.forEach(Cgroups::deleteQuietly);
+		return false;
 	}
 
 	/** Whether jobs reuse v1 directories here (memory or cpu from cgroup v1). */
@@ -353,6 +378,7 @@ public final class Cgroups {
 	/** Removes this run's directories (at a graceful stop, once every job has ended). */
 	public void close() {
 		synchronized (idle) {
+			closed = true;
 			idle.clear();
 		}
 		for (Path run : runDirectories()) {

@@ -373,10 +373,19 @@ public final class JobCgroup {
 	 * zombie, stays).
 	 */
 	public boolean remove() {
+		return remove(true);
+	}
+
+	/** Removes every directory of the cgroup, none kept for a later job. */
+	boolean discard() {
+		return remove(false);
+	}
+
+	private boolean remove(boolean keep) {
 		if (removed) {
 			return true;
 		}
-		boolean kept = owner != null && owner.release(reusable, memoryLimit, cpuLimited);
+		boolean kept = keep && owner != null && owner.release(reusable, memoryLimit, cpuLimited);
 		boolean all = true;
 		for (Path directory : directories()) {
 			if (kept && reusable.contains(directory)) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
@@ -70,7 +71,16 @@ class CgroupSlotTests {
 
 	@Test
 	void aReusedCgroupCarriesNoLimitPeakOrMemoryKillOver() throws Exception {
+		// Without swap accounting, a host with swap pages the hog out instead of killing
+		// it.
+		assumeThat(cgroups.runDirectories()
+			.stream()
+			.anyMatch((run) -> Files.exists(run.resolve("memory.memsw.limit_in_bytes")))
+				|| Files.readAllLines(Path.of("/proc/swaps")).size() <= 1)
+			.as("swap accounted, or no swap")
+			.isTrue();
 		JobCgroup hog = cgroups.create("hog", 32L << 20, 20, 0.5);
+		long memory = inode(v1(hog, "memory"));
 		// tail keeps the last line of /dev/zero, which has no line end: killed at 32 MB.
 		assertThat(runIn(hog, "/usr/bin/tail /dev/zero")).as("128 + SIGKILL").isEqualTo(137);
 		assertThat(hog.memoryKills()).isEqualTo(1);
@@ -80,7 +90,8 @@ class CgroupSlotTests {
 		assertThat(cgroups.idleSlots()).isEqualTo(1);
 
 		JobCgroup next = cgroups.create("next", 64L << 20, null, null);
-		assertThat(inode(v1(next, "memory"))).as("the hog's memory cgroup").isNotNull();
+		assertThat(cgroups.idleSlots()).isZero();
+		assertThat(inode(v1(next, "memory"))).as("the hog's memory cgroup").isEqualTo(memory);
 		assertThat(read(v1(next, "memory"), "memory.limit_in_bytes")).isEqualTo(Long.toString(64L << 20));
 		assertThat(read(v1(next, "memory"), "memory.failcnt")).isEqualTo("0");
 		assertThat(read(v1(next, "cpu"), "cpu.cfs_quota_us")).isEqualTo("-1");
@@ -91,6 +102,7 @@ class CgroupSlotTests {
 		assertThat(next.remove()).isTrue();
 
 		JobCgroup unlimited = cgroups.create("unlimited", null, null, null);
+		assertThat(inode(v1(unlimited, "memory"))).isEqualTo(memory);
 		assertThat(Long.parseLong(read(v1(unlimited, "memory"), "memory.limit_in_bytes"))).isGreaterThan(1L << 40);
 		unlimited.remove();
 	}
@@ -124,9 +136,49 @@ class CgroupSlotTests {
 		finally {
 			sleeper.destroyForcibly().waitFor();
 		}
-		busy.awaitEmpty(5_000);
+		assertThat(busy.awaitEmpty(5_000)).isTrue();
 		assertThat(busy.remove()).isTrue();
 		assertThat(cgroups.idleSlots()).isEqualTo(1);
+	}
+
+	@Test
+	void aProcessThatJoinsAnIdleSlotIsKilledWithItNotHandedToTheNextJob() throws Exception {
+		JobCgroup first = cgroups.create("first", null, null, null);
+		Path memoryRun = v1(first, "memory").getParent();
+		runIn(first, "/bin/true");
+		assertThat(first.remove()).isTrue();
+		Path slot;
+		try (var idle = Files.list(memoryRun)) {
+			slot = idle.filter((directory) -> directory.getFileName().toString().startsWith("idle-"))
+				.findFirst()
+				.orElseThrow();
+		}
+		long memory = inode(slot);
+		// What a job that may write the service's cgroup files could do after its end.
+		Process intruder = new ProcessBuilder("/bin/sleep", "300").start();
+		Cgroups.write(slot.resolve("cgroup.procs"), Long.toString(intruder.pid()));
+
+		JobCgroup next = cgroups.create("next", null, null, null);
+		assertThat(intruder.waitFor(10, TimeUnit.SECONDS)).as("the intruder is killed").isTrue();
+		assertThat(inode(v1(next, "memory"))).isNotEqualTo(memory);
+		assertThat(slot).doesNotExist();
+		assertThat(cgroups.idleSlots()).isZero();
+		next.remove();
+	}
+
+	@Test
+	void aSlotWhoseLimitCannotBeWrittenIsRemovedNotKeptForTheNextJob() throws Exception {
+		JobCgroup first = cgroups.create("first", null, null, null);
+		runIn(first, "/bin/true");
+		assertThat(first.remove()).isTrue();
+		assertThat(cgroups.idleSlots()).isEqualTo(1);
+		// A limit below what the ended job left charged (kernel objects the kernel cannot
+		// reclaim): the kernel refuses it.
+		assertThatThrownBy(() -> cgroups.create("tiny", 4096L, null, null)).isInstanceOf(IOException.class);
+		assertThat(cgroups.idleSlots()).isZero();
+		try (var left = Files.list(v1(first, "memory").getParent())) {
+			assertThat(left.filter(Files::isDirectory)).isEmpty();
+		}
 	}
 
 	/**
