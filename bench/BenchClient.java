@@ -34,7 +34,11 @@ import java.util.regex.Pattern;
 /**
  * Load generator and measuring tool for bench/run.sh (JDK 25; virtual threads and java.net.http).
  * The service is taken from the environment: BENCH_URL (http://127.0.0.1:PORT) and BENCH_KEY (API key);
- * BENCH_CLIENT_WARM_S (3) is how long e2e and sync warm this JVM's HTTP client before they measure.
+ * BENCH_CLIENT_WARM_S (3) is how long e2e and sync warm this JVM's HTTP client before they measure;
+ * BENCH_CLIENT_WARM_JOBS (0) how many jobs (e2e) or requests (sync) of the measured kind they first run
+ * unmeasured, so that this JVM's own JIT compilers have settled when the clock starts. e2e and sync
+ * also print what this JVM itself used during the measured run: client_cpu_ms_per_job (its CPU per job)
+ * and client_jit_ms (its JIT compilers' time), since the client shares the machine with the service.
  * Every mode prints one result line on stdout, "key=value ..."; details go to stderr.
  *
  * <pre>
@@ -186,10 +190,38 @@ public class BenchClient {
 	 * page, until all N are terminal.
 	 */
 	static void e2e(int n, int concurrency, String body, String pool) throws Exception {
+		warmClient(concurrency, "/api/v1/pools/" + pool);
+		int warmJobs = Integer.parseInt(System.getenv().getOrDefault("BENCH_CLIENT_WARM_JOBS", "0"));
+		if (warmJobs > 0) {
+			System.err.println("client warm-up: " + e2ePass(warmJobs, concurrency, body, pool));
+		}
+		long cpu = ownCpuNanos();
+		long jit = ownJitMillis();
+		String result = e2ePass(n, concurrency, body, pool);
+		System.out.printf("%s %s%n", result, ownUse(n, cpu, jit));
+	}
+
+	/** This JVM's CPU time so far, in ns. */
+	static long ownCpuNanos() {
+		return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+			.getOperatingSystemMXBean()).getProcessCpuTime();
+	}
+
+	/** The time this JVM's JIT compilers spent so far, in ms. */
+	static long ownJitMillis() {
+		return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+	}
+
+	static String ownUse(int n, long cpuBefore, long jitBefore) {
+		return String.format("client_cpu_ms_per_job=%.2f client_jit_ms=%d", (ownCpuNanos() - cpuBefore) / 1e6 / n,
+				ownJitMillis() - jitBefore);
+	}
+
+	/** One e2e run of N jobs; returns its result line. */
+	static String e2ePass(int n, int concurrency, String body, String pool) throws Exception {
 		String run = "e2e-" + System.nanoTime();
 		String labelled = body.substring(0, body.lastIndexOf('}')) + ",\"labels\":{\"bench\":\"" + run + "\"}}";
 		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
-		warmClient(concurrency, "/api/v1/pools/" + pool);
 		long before = Long.parseLong(field(COMPLETED, get("/api/v1/pools/" + pool)));
 		AtomicInteger next = new AtomicInteger();
 		AtomicReference<String> last = new AtomicReference<>();
@@ -225,7 +257,7 @@ public class BenchClient {
 		double seconds = (end - start) / 1e9;
 		Map<String, AtomicInteger> counted = new TreeMap<>();
 		states.forEach((state, count) -> counted.put(state, new AtomicInteger(count)));
-		System.out.printf("jobs=%d seconds=%.3f jobs_per_s=%.1f submit_per_s=%.1f statuses=%s states=%s%n", n,
+		return String.format("jobs=%d seconds=%.3f jobs_per_s=%.1f submit_per_s=%.1f statuses=%s states=%s", n,
 				seconds, n / seconds, n / ((submitted - start) / 1e9), counts(statuses), counts(counted));
 	}
 
@@ -288,8 +320,20 @@ public class BenchClient {
 	 * count as done.
 	 */
 	static void sync(int n, int concurrency, String path, String body, String warmPath) throws Exception {
-		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
 		warmClient(concurrency, warmPath);
+		int warmJobs = Integer.parseInt(System.getenv().getOrDefault("BENCH_CLIENT_WARM_JOBS", "0"));
+		if (warmJobs > 0) {
+			System.err.println("client warm-up: " + syncPass(warmJobs, concurrency, path, body));
+		}
+		long cpu = ownCpuNanos();
+		long jit = ownJitMillis();
+		String result = syncPass(n, concurrency, path, body);
+		System.out.printf("%s %s%n", result, ownUse(n, cpu, jit));
+	}
+
+	/** One sync run of N requests; returns its result line. */
+	static String syncPass(int n, int concurrency, String path, String body) throws Exception {
+		Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
 		AtomicInteger next = new AtomicInteger();
 		AtomicInteger done = new AtomicInteger();
 		long start = System.nanoTime();
@@ -303,7 +347,7 @@ public class BenchClient {
 			}
 		});
 		double seconds = (System.nanoTime() - start) / 1e9;
-		System.out.printf("jobs=%d seconds=%.3f jobs_per_s=%.1f statuses=%s%n", done.get(), seconds,
+		return String.format("jobs=%d seconds=%.3f jobs_per_s=%.1f statuses=%s", done.get(), seconds,
 				done.get() / seconds, counts(statuses));
 	}
 

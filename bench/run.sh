@@ -38,9 +38,14 @@ C=2                      # concurrency of process jobs (and of the spawn baselin
 key=$bench_key
 if [ "$quick" = 1 ]; then
   mode=quick; n_spawn=300; n_kill=20; n_queue=20000; queue_max_s=25; dur=3; warm=1; warm_chunk=1000; warm_max=4000; starts=1
+  client_warm=2000
   n_pool=20000
 else
   mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; warm_chunk=2000; warm_max=60000; starts=3
+  # Scenario 1's client (a JVM) runs this many jobs (jobexec) or requests (webhook) unmeasured before it measures:
+  # cold, its own JIT compilers took a quarter of the machine and held webhook to about half its rate (2026-12-02:
+  # 616 requests/s after none, 1,210 after 8,000).
+  client_warm=10000
   n_pool=100000
 fi
 wrk_threads=2; wrk_conns=8          # submission and liveness ceiling (scenario 2)
@@ -277,7 +282,7 @@ if [ "$have_webhook" = 1 ]; then
   if check=$(webhook_check 10); then
     log "   webhook check: $check"
     if start_webhook "$work/webhook.log"; then
-      wh=$(BENCH_URL=$webhook_url BENCH_KEY='' "$java" -cp "$work/classes" BenchClient sync "$n_spawn" "$C" /hooks/true \
+      wh=$(BENCH_CLIENT_WARM_JOBS=$client_warm BENCH_URL=$webhook_url BENCH_KEY='' "$java" -cp "$work/classes" BenchClient sync "$n_spawn" "$C" /hooks/true \
         "$webhook_body" /)
       stop_webhook
       log "   webhook: $wh"
@@ -292,7 +297,8 @@ if [ "$have_webhook" = 1 ]; then
     log "   webhook check failed: $check"; wh_text="– (webhook check failed: $check)"
   fi
 fi
-je=$(client e2e "$n_spawn" "$C" '{"command":["/bin/true"]}'); log "   jobexec: $je"
+je=$(BENCH_CLIENT_WARM_JOBS=$client_warm client e2e "$n_spawn" "$C" '{"command":["/bin/true"]}'); log "   jobexec: $je"
+notes+=("Scenario 1, the client: a JVM that first runs $client_warm of the measured requests unmeasured, so that its own JIT has settled; during the measured run it used $(value client_cpu_ms_per_job "$je") ms CPU per job against jobexec (its JIT $(value client_jit_ms "$je") ms)${wh_rate:+ and $(value client_cpu_ms_per_job "$wh") ms per request against webhook (its JIT $(value client_jit_ms "$wh") ms)}, on the same $(nproc) CPUs as the service.")
 je_rate=$(value jobs_per_s "$je")
 [ "$(value states "$je")" = "SUCCEEDED:$n_spawn" ] || notes+=("Scenario 1: not every job succeeded: $(value states "$je").")
 s1="1. process jobs end to end, $n_spawn × \`/bin/true\`, concurrency $C (jobs/s)"
