@@ -61,6 +61,9 @@ bench_java_home=; bench_java=; bench_jar=; bench_work=
 bench_launch_opts=(); bench_app_jar=; bench_spring_aot=; bench_aot_cache=; bench_train_s=
 bench_pid=; bench_port=; bench_url=; bench_service_log=; bench_startup_ms=
 bench__pid_start=; bench__extra_jvm_opts=(); bench__log_shown=; bench__prepared=
+# BenchClient's unmeasured warm-up jobs apply only where a script sets them on one command (run.sh's scenario 1):
+# inherited, they would run hidden jobs inside every warm-up chunk and every measured window.
+unset BENCH_CLIENT_WARM_JOBS
 bench_detached_index=; bench__detached_pid=(); bench__detached_start=()
 bench_warm_jobs=0; bench_warm_jit=
 

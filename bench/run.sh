@@ -43,7 +43,7 @@ if [ "$quick" = 1 ]; then
 else
   mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; warm_chunk=2000; warm_max=60000; starts=3
   # Scenario 1's client (a JVM) runs this many jobs (jobexec) or requests (webhook) unmeasured before it measures:
-  # cold, its own JIT compilers took a quarter of the machine and held webhook to about half its rate (2026-12-02:
+  # cold, its C2 compiler alone took a fifth of the machine and held webhook to about half its rate (2026-12-02:
   # 616 requests/s after none, 1,210 after 8,000).
   client_warm=10000
   n_pool=100000

@@ -36,7 +36,7 @@ import lombok.extern.slf4j.Slf4j;
  * before they are killed.
  * <p>
  * Making and removing the memory and cpu cgroups is the dearest part of a job's cgroup:
- * on 2026-12-02 they cost the kernel 300 to 550 µs of the 700 to 800 µs that a job's
+ * on 2026-12-02 they cost the kernel 320 to 560 µs of the 690 to 840 µs that a job's
  * cgroups added to a fork and exec of {@code /bin/true} (bench/cgroup-reuse.sh). So where
  * those controllers come from cgroup v1, an ended job's v1 {@code memory} and {@code cpu}
  * directories are kept as an idle <em>slot</em> ({@code idle-<n>}) and renamed to the
