@@ -190,14 +190,29 @@ public class BenchClient {
 	 * page, until all N are terminal.
 	 */
 	static void e2e(int n, int concurrency, String body, String pool) throws Exception {
-		warmClient(concurrency, "/api/v1/pools/" + pool);
+		measure(n, concurrency, "/api/v1/pools/" + pool, (jobs) -> e2ePass(jobs, concurrency, body, pool));
+	}
+
+	/** One run of N jobs or requests; returns its result line. */
+	interface Pass {
+
+		String run(int n) throws Exception;
+
+	}
+
+	/**
+	 * The client warm-up (GETs of WARM_PATH, then BENCH_CLIENT_WARM_JOBS unmeasured runs of the pass), then
+	 * the measured pass of N, printed with this JVM's own CPU per job and JIT time during it.
+	 */
+	static void measure(int n, int concurrency, String warmPath, Pass pass) throws Exception {
+		warmClient(concurrency, warmPath);
 		int warmJobs = Integer.parseInt(System.getenv().getOrDefault("BENCH_CLIENT_WARM_JOBS", "0"));
 		if (warmJobs > 0) {
-			System.err.println("client warm-up: " + e2ePass(warmJobs, concurrency, body, pool));
+			System.err.println("client warm-up: " + pass.run(warmJobs));
 		}
 		long cpu = ownCpuNanos();
 		long jit = ownJitMillis();
-		String result = e2ePass(n, concurrency, body, pool);
+		String result = pass.run(n);
 		System.out.printf("%s %s%n", result, ownUse(n, cpu, jit));
 	}
 
@@ -320,15 +335,7 @@ public class BenchClient {
 	 * count as done.
 	 */
 	static void sync(int n, int concurrency, String path, String body, String warmPath) throws Exception {
-		warmClient(concurrency, warmPath);
-		int warmJobs = Integer.parseInt(System.getenv().getOrDefault("BENCH_CLIENT_WARM_JOBS", "0"));
-		if (warmJobs > 0) {
-			System.err.println("client warm-up: " + syncPass(warmJobs, concurrency, path, body));
-		}
-		long cpu = ownCpuNanos();
-		long jit = ownJitMillis();
-		String result = syncPass(n, concurrency, path, body);
-		System.out.printf("%s %s%n", result, ownUse(n, cpu, jit));
+		measure(n, concurrency, warmPath, (requests) -> syncPass(requests, concurrency, path, body));
 	}
 
 	/** One sync run of N requests; returns its result line. */
