@@ -234,7 +234,7 @@ public final class Cgroups {
 			return null;
 		}
 		for (Path run : reusable) {
-			if (!words(run.resolve(slot).resolve("cgroup.procs")).equals(List.of(""))) {
+			if (!holdsNoProcess(run.resolve(slot))) {
 				// A process joined the idle slot (one that may write the service's cgroup
 				// files can): it is killed with the slot, not handed to the next job.
 				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup",
@@ -264,54 +264,15 @@ public final class Cgroups {
 	}
 
 	/**
-	 * Keeps the ended job's reusable directories as an idle slot when nothing is left in
-	 * them, their limits undone; returns false when they stay the job's (to be removed).
+	 * Keeps an ended job's reusable directories, emptied and reset by the job's cgroup,
+	 * as an idle slot; returns false when they stay the job's (to be removed): the run is
+	 * closed, it keeps enough slots already, or they could not be renamed.
 	 */
-	boolean release(List<Path> directories, Long memoryLimit, boolean cpuLimited) {
-		if (directories.isEmpty()) {
-			return false;
-		}
+	boolean keep(List<Path> directories) {
 		synchronized (idle) {
 			if (closed || idle.size() >= IDLE_SLOTS) {
 				return false;
 			}
-		}
-		Path memory = null;
-		for (Path directory : directories) {
-			if (!words(directory.resolve("cgroup.procs")).equals(List.of(""))) {
-				return false;
-			}
-			if (Files.exists(directory.resolve("memory.usage_in_bytes"))) {
-				memory = directory;
-			}
-		}
-		try {
-			if (memory != null) {
-				// With swap accounted, what was swapped out (a tmpfs file's pages) counts
-				// too.
-				Long charged = number(memory.resolve(memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes"));
-				if (charged == null || charged > REUSABLE_RESIDUE) {
-					return false;
-				}
-				if (memoryLimit != null) {
-					// Swap plus memory is never below memory: that limit goes first.
-					if (memsw) {
-						write(memory.resolve("memory.memsw.limit_in_bytes"), "-1");
-					}
-					write(memory.resolve("memory.limit_in_bytes"), "-1");
-				}
-			}
-			if (cpuLimited) {
-				for (Path directory : directories) {
-					if (Files.exists(directory.resolve("cpu.cfs_quota_us"))) {
-						write(directory.resolve("cpu.cfs_quota_us"), "-1");
-					}
-				}
-			}
-		}
-		catch (IOException ex) {
-			log.debug("Could not reset the job cgroup {}: {}", directories, ex.getMessage());
-			return false;
 		}
 		String slot = IDLE_PREFIX + slots.incrementAndGet();
 		List<Path> renamed = new ArrayList<>();
@@ -333,6 +294,14 @@ public final class Cgroups {
 		}
 		renamed.forEach(Cgroups::deleteQuietly);
 		return false;
+	}
+
+	/**
+	 * Whether the cgroup {@code directory} exists and holds no process (its
+	 * {@code cgroup.procs} is empty).
+	 */
+	static boolean holdsNoProcess(Path directory) {
+		return read(directory.resolve("cgroup.procs")).map(String::isBlank).orElse(false);
 	}
 
 	/** Whether jobs reuse v1 directories here (memory or cpu from cgroup v1). */

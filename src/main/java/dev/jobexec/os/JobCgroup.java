@@ -368,6 +368,45 @@ public final class JobCgroup {
 	}
 
 	/**
+	 * Readies the reusable directories for a later job, when the job left nothing in
+	 * them: no process, and at most {@link Cgroups#REUSABLE_RESIDUE} charged to its
+	 * memory cgroup; its limits are undone. Returns false when they are not to be reused.
+	 */
+	private boolean resetForReuse() {
+		if (!reusable.stream().allMatch(Cgroups::holdsNoProcess)) {
+			return false;
+		}
+		Path memory = v1.get("memory");
+		Path cpu = v1.get("cpu");
+		try {
+			if (memory != null && reusable.contains(memory)) {
+				// With swap accounted, what was swapped out (a tmpfs file's pages) counts
+				// too.
+				Long charged = Cgroups
+					.number(memory.resolve(memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes"));
+				if (charged == null || charged > Cgroups.REUSABLE_RESIDUE) {
+					return false;
+				}
+				if (memoryLimit != null) {
+					// Swap plus memory is never below memory: that limit goes first.
+					if (memsw) {
+						Cgroups.write(memory.resolve("memory.memsw.limit_in_bytes"), "-1");
+					}
+					Cgroups.write(memory.resolve("memory.limit_in_bytes"), "-1");
+				}
+			}
+			if (cpuLimited && cpu != null && reusable.contains(cpu)) {
+				Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), "-1");
+			}
+			return true;
+		}
+		catch (IOException ex) {
+			log.debug("Could not reset the job cgroup {}: {}", reusable, ex.getMessage());
+			return false;
+		}
+	}
+
+	/**
 	 * Removes the cgroup's directories, or keeps its reused ones as an idle slot; returns
 	 * whether all are gone (a directory that still holds a process, such as an unreaped
 	 * zombie, stays).
@@ -385,7 +424,7 @@ public final class JobCgroup {
 		if (removed) {
 			return true;
 		}
-		boolean kept = keep && owner != null && owner.release(reusable, memoryLimit, cpuLimited);
+		boolean kept = keep && owner != null && !reusable.isEmpty() && resetForReuse() && owner.keep(reusable);
 		boolean all = true;
 		for (Path directory : directories()) {
 			if (kept && reusable.contains(directory)) {
