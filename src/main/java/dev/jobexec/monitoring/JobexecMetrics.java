@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 import dev.jobexec.execution.PoolRouter;
@@ -26,6 +25,7 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -201,10 +201,22 @@ class JobexecMetrics implements MeterBinder {
 	 */
 	private volatile Meters meters = new Meters(registry);
 
+	/**
+	 * The meter {@code name} with {@code tags}: the one made before, or the one
+	 * {@code register} makes (under that name and those tags) the first time.
+	 */
 	@SuppressWarnings("unchecked")
-	private <M extends Meter> M meter(Function<MeterRegistry, M> register, Object... nameAndTags) {
+	private <M extends Meter> M meter(String name, Tags tags, Register<M> register) {
 		Meters current = meters;
-		return (M) current.byKey.computeIfAbsent(List.of(nameAndTags), (key) -> register.apply(current.registry));
+		return (M) current.byKey.computeIfAbsent(List.of(name, tags),
+				(key) -> register.register(name, tags, current.registry));
+	}
+
+	/** Registers one meter, under the name and tags it is given. */
+	private interface Register<M extends Meter> {
+
+		M register(String name, Tags tags, MeterRegistry registry);
+
 	}
 
 	/** The meters registered in one registry. */
@@ -252,29 +264,36 @@ class JobexecMetrics implements MeterBinder {
 			return;
 		}
 		if (usage.cpuUser() != null && usage.cpuSystem() != null) {
-			this.<Timer>meter((r) -> Timer.builder("jobexec.jobs.cpu")
-				.tags("pool", pool, "source", usage.source())
-				.description("CPU time (user and system) of finished process jobs; source: cgroup (every process of "
-						+ "the job) or rusage (the leader and the children it waited for)")
-				.serviceLevelObjectives(CPU_BUCKETS)
-				.register(r), "jobexec.jobs.cpu", pool, usage.source()).record(usage.cpuUser().plus(usage.cpuSystem()));
+			this.<Timer>meter("jobexec.jobs.cpu", Tags.of("pool", pool, "source", usage.source()),
+					(name, tags, r) -> Timer.builder(name)
+						.tags(tags)
+						.description(
+								"CPU time (user and system) of finished process jobs; source: cgroup (every process of "
+										+ "the job) or rusage (the leader and the children it waited for)")
+						.serviceLevelObjectives(CPU_BUCKETS)
+						.register(r))
+				.record(usage.cpuUser().plus(usage.cpuSystem()));
 		}
 		if (usage.peakMemory() != null) {
-			this.<DistributionSummary>meter((r) -> DistributionSummary.builder("jobexec.jobs.memory.peak")
-				.baseUnit("bytes")
-				.tags("pool", pool, "source", usage.source())
-				.description("Peak memory of finished process jobs: of the whole job (cgroup), or the largest "
-						+ "resident set of one of its processes (rusage)")
-				.serviceLevelObjectives(MEMORY_BUCKETS)
-				.register(r), "jobexec.jobs.memory.peak", pool, usage.source()).record(usage.peakMemory());
+			this.<DistributionSummary>meter("jobexec.jobs.memory.peak", Tags.of("pool", pool, "source", usage.source()),
+					(name, tags, r) -> DistributionSummary.builder(name)
+						.baseUnit("bytes")
+						.tags(tags)
+						.description("Peak memory of finished process jobs: of the whole job (cgroup), or the largest "
+								+ "resident set of one of its processes (rusage)")
+						.serviceLevelObjectives(MEMORY_BUCKETS)
+						.register(r))
+				.record(usage.peakMemory());
 		}
 	}
 
 	private Counter memoryLimitKills(String pool) {
-		return meter((r) -> Counter.builder("jobexec.jobs.memory.limit.kills")
-			.tag("pool", pool)
-			.description("Process jobs the kernel killed for exceeding their memory limit (their cgroup's count)")
-			.register(r), "jobexec.jobs.memory.limit.kills", pool);
+		return meter("jobexec.jobs.memory.limit.kills", Tags.of("pool", pool),
+				(name, tags, r) -> Counter.builder(name)
+					.tags(tags)
+					.description(
+							"Process jobs the kernel killed for exceeding their memory limit (their cgroup's count)")
+					.register(r));
 	}
 
 	private void gauge(MeterRegistry registry, String name, String pool, String description,
@@ -286,48 +305,46 @@ class JobexecMetrics implements MeterBinder {
 	}
 
 	private Counter submitted(String pool) {
-		return meter((r) -> Counter.builder("jobexec.jobs.submitted")
-			.tag("pool", pool)
-			.description("Jobs accepted and stored")
-			.register(r), "jobexec.jobs.submitted", pool);
+		return meter("jobexec.jobs.submitted", Tags.of("pool", pool), (name, tags,
+				r) -> Counter.builder(name).tags(tags).description("Jobs accepted and stored").register(r));
 	}
 
 	private Counter rejected(String pool, String reason) {
-		return meter((r) -> Counter.builder("jobexec.jobs.rejected")
-			.tags("pool", pool, "reason", reason)
-			.description("Submissions refused, by reason")
-			.register(r), "jobexec.jobs.rejected", pool, reason);
+		return meter("jobexec.jobs.rejected", Tags.of("pool", pool, "reason", reason), (name, tags,
+				r) -> Counter.builder(name).tags(tags).description("Submissions refused, by reason").register(r));
 	}
 
 	private Counter finished(String pool, JobState state) {
-		return meter((r) -> Counter.builder("jobexec.jobs.finished")
-			.tags("pool", pool, "state", state.name())
-			.description("Jobs that reached a terminal state")
-			.register(r), "jobexec.jobs.finished", pool, state);
+		return meter("jobexec.jobs.finished", Tags.of("pool", pool, "state", state.name()), (name, tags,
+				r) -> Counter.builder(name).tags(tags).description("Jobs that reached a terminal state").register(r));
 	}
 
 	private Counter retried(String pool, JobState outcome) {
-		return meter((r) -> Counter.builder("jobexec.jobs.retried")
-			.tags("pool", pool, "outcome", outcome.name())
-			.description("Attempts that ended in an outcome their job's retry policy retries: the job waits for its "
-					+ "next attempt")
-			.register(r), "jobexec.jobs.retried", pool, outcome);
+		return meter("jobexec.jobs.retried", Tags.of("pool", pool, "outcome", outcome.name()),
+				(name, tags, r) -> Counter.builder(name)
+					.tags(tags)
+					.description(
+							"Attempts that ended in an outcome their job's retry policy retries: the job waits for its "
+									+ "next attempt")
+					.register(r));
 	}
 
 	private Timer duration(String pool, JobState state) {
-		return meter((r) -> Timer.builder("jobexec.jobs.duration")
-			.tags("pool", pool, "state", state.name())
-			.description("Run time of finished jobs, from start (or submission, if never started) to end")
-			.serviceLevelObjectives(buckets)
-			.register(r), "jobexec.jobs.duration", pool, state);
+		return meter("jobexec.jobs.duration", Tags.of("pool", pool, "state", state.name()),
+				(name, tags, r) -> Timer.builder(name)
+					.tags(tags)
+					.description("Run time of finished jobs, from start (or submission, if never started) to end")
+					.serviceLevelObjectives(buckets)
+					.register(r));
 	}
 
 	private Timer queueWait(String pool) {
-		return meter((r) -> Timer.builder("jobexec.jobs.queue.wait")
-			.tag("pool", pool)
-			.description("Time jobs spent queued before they started")
-			.serviceLevelObjectives(buckets)
-			.register(r), "jobexec.jobs.queue.wait", pool);
+		return meter("jobexec.jobs.queue.wait", Tags.of("pool", pool),
+				(name, tags, r) -> Timer.builder(name)
+					.tags(tags)
+					.description("Time jobs spent queued before they started")
+					.serviceLevelObjectives(buckets)
+					.register(r));
 	}
 
 }
