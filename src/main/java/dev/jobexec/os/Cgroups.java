@@ -676,7 +676,7 @@ public final class Cgroups {
 
 	static Optional<String> read(Path file) {
 		try {
-			return Optional.of(Files.readString(file, StandardCharsets.US_ASCII));
+			return Optional.of(KernelFiles.read(file, StandardCharsets.US_ASCII));
 		}
 		catch (NoSuchFileException ex) {
 			return Optional.empty();

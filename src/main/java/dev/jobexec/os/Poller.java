@@ -16,8 +16,10 @@ import static dev.jobexec.os.Libc.LONG;
 
 /**
  * A {@code poll(2)} set with its read and write buffers, for one watcher thread: add the
- * descriptors, poll, then read or write those that are ready. Confined to the thread that
- * made it; close it to free its memory.
+ * descriptors, poll, then read or write those that are ready. Made with the constructor,
+ * it is confined to the thread that made it, and closing it frees its memory; made with
+ * {@link #kept}, a thread keeps it for one job after another, and the garbage collector
+ * frees it.
  */
 public final class Poller implements AutoCloseable {
 
@@ -52,9 +54,15 @@ public final class Poller implements AutoCloseable {
 	private static final MethodHandle WRITE = Libc.find("write", FunctionDescriptor.of(LONG, INT, ADDRESS, LONG),
 			CAPTURE_ERRNO);
 
-	private static final MethodHandle CLOSE = Libc.find("close", FunctionDescriptor.of(INT, INT), CAPTURE_ERRNO);
+	/**
+	 * Without the errno, which {@link #close(int)} has no use for (nor for a call state).
+	 */
+	private static final MethodHandle CLOSE = Libc.find("close", FunctionDescriptor.of(INT, INT));
 
-	private final Arena arena = Arena.ofConfined();
+	private final Arena arena;
+
+	/** Made by {@link #kept}: its memory is the garbage collector's to free. */
+	private final boolean kept;
 
 	private final int capacity;
 
@@ -71,10 +79,26 @@ public final class Poller implements AutoCloseable {
 	 * bytes at a time.
 	 */
 	public Poller(int capacity, int bufferSize) {
+		this(Arena.ofConfined(), false, capacity, bufferSize);
+	}
+
+	private Poller(Arena arena, boolean kept, int capacity, int bufferSize) {
+		this.arena = arena;
+		this.kept = kept;
 		this.capacity = capacity;
 		this.fds = arena.allocate(POLLFD, capacity);
 		this.buffer = arena.allocate(bufferSize);
 		this.state = Libc.callState(arena);
+	}
+
+	/**
+	 * A poll set that a thread keeps for one job after another (one per job cost the
+	 * allocation and zeroing of its buffer each time): any thread may use it, one at a
+	 * time; {@link #close} leaves it as it is, and the garbage collector frees its memory
+	 * once it is unreachable.
+	 */
+	public static Poller kept(int capacity, int bufferSize) {
+		return new Poller(Arena.ofAuto(), true, capacity, bufferSize);
 	}
 
 	/** Empties the set. */
@@ -160,15 +184,14 @@ public final class Poller implements AutoCloseable {
 		if (fd < 0) {
 			return;
 		}
-		try (Arena local = Arena.ofConfined()) {
-			MemorySegment callState = Libc.callState(local);
-			int ignored = Libc.call("close", () -> (int) CLOSE.invokeExact(callState, fd));
-		}
+		int ignored = Libc.call("close", () -> (int) CLOSE.invokeExact(fd));
 	}
 
 	@Override
 	public void close() {
-		arena.close();
+		if (!kept) {
+			arena.close();
+		}
 	}
 
 	private MemorySegment entry(int index) {

@@ -54,7 +54,8 @@ public final class ProcessTable {
 	/** The process with this pid, if it exists. */
 	public static Optional<Entry> read(long pid) {
 		try {
-			return Optional.of(parse(pid, Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"))));
+			return Optional.of(parse(pid,
+					KernelFiles.read(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.UTF_8)));
 		}
 		catch (NoSuchFileException ex) {
 			return Optional.empty();
@@ -126,7 +127,7 @@ public final class ProcessTable {
 	 */
 	public static String cmdline(long pid) {
 		try {
-			return Files.readString(PROC.resolve(Long.toString(pid)).resolve("cmdline"));
+			return KernelFiles.read(PROC.resolve(Long.toString(pid)).resolve("cmdline"), StandardCharsets.UTF_8);
 		}
 		catch (IOException ex) {
 			return "";

@@ -37,10 +37,19 @@ final class JobPipes implements AutoCloseable {
 
 	private final byte[] input;
 
-	private final byte[] bytes = new byte[READ_BUFFER];
+	/**
+	 * The poll set and read buffer of each watcher thread, kept from one job to the next:
+	 * made for each job, they cost 128 KiB of allocation and zeroing a job, more than a
+	 * fast job's watcher allocates for everything else.
+	 */
+	private static final ThreadLocal<Poller> POLLERS = ThreadLocal.withInitial(() -> Poller.kept(4, READ_BUFFER));
 
-	/** Made on first use, on the watcher thread, to which its memory is confined. */
+	private static final ThreadLocal<byte[]> READ_BUFFERS = ThreadLocal.withInitial(() -> new byte[READ_BUFFER]);
+
+	/** The watcher thread's, taken on first use. */
 	private Poller poller;
+
+	private byte[] bytes;
 
 	/** -1 once closed. */
 	private int stdinFd;
@@ -113,15 +122,13 @@ final class JobPipes implements AutoCloseable {
 		stdoutFd = close(stdoutFd);
 		stderrFd = close(stderrFd);
 		pidFd = close(pidFd);
-		if (poller != null) {
-			poller.close();
-		}
 	}
 
 	/** One poll of the open pipes (and the pidfd); handles whatever is ready. */
 	private void poll(int timeoutMillis, boolean leader) {
 		if (poller == null) {
-			poller = new Poller(4, READ_BUFFER);
+			poller = POLLERS.get();
+			bytes = READ_BUFFERS.get();
 		}
 		poller.clear();
 		poller.add(stdoutFd, Poller.POLLIN);

@@ -1,5 +1,10 @@
 package dev.jobexec.execution.process;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +105,45 @@ class ProcessTerminationTests {
 			.atMost(Duration.ofSeconds(10))
 			.until(() -> ProcessTable.read(leftOver).map(ProcessTable.Entry::isZombie).orElse(true));
 		assertThat(ProcessTable.liveMembers(pid(job))).isEmpty();
+	}
+
+	@Test
+	void aMemberThatNamesItselfInBytesThatAreNotUtf8StillEndsWithAJobWithoutACgroup() throws Exception {
+		// The pool without cgroups finds a job's members in /proc alone; a member named
+		// "\377x" (a name is any 15 bytes) must not be invisible there. It waits on a
+		// FIFO
+		// in the shell itself, with no child that would give the group away.
+		String id = api.submitId("""
+				{"pool": "pair", "command": ["/bin/sh", "-c",
+				 "f=$(mktemp -u); mkfifo $f; (printf '\\\\377x' > /proc/self/comm; read x < $f) & echo $! $f"]}
+				""");
+		Map<String, Object> job = api.awaitEnd(id);
+		String[] printed = ((String) map(job.get("stdout")).get("text")).trim().split(" ");
+		long member = Long.parseLong(printed[0]);
+		Path fifo = Path.of(printed[1]);
+		try {
+			assertThat(job).containsEntry("state", "SUCCEEDED");
+			// Read from /proc here as bytes, not through ProcessTable, which is under
+			// test.
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> goneOrZombie(member));
+		}
+		finally {
+			if (!goneOrZombie(member)) {
+				new ProcessBuilder("kill", "-9", Long.toString(member)).start().waitFor();
+			}
+			Files.deleteIfExists(fifo);
+		}
+	}
+
+	private static boolean goneOrZombie(long pid) throws IOException {
+		try {
+			String status = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "status")),
+					StandardCharsets.ISO_8859_1);
+			return status.contains("\nState:\tZ");
+		}
+		catch (NoSuchFileException ex) {
+			return true;
+		}
 	}
 
 	@Test
