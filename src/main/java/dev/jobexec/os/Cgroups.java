@@ -416,7 +416,9 @@ public final class Cgroups {
 	 */
 	static Path rename(Path from, Path to) throws IOException {
 		if (!from.toFile().renameTo(to.toFile())) {
-			throw new IOException("could not rename " + from + " to " + to);
+			// renameTo keeps no errno: what is there says most of why.
+			throw new IOException("could not rename " + from + " to " + to + " (" + (Files.exists(from) ? "" : "no ")
+					+ "source; " + (Files.exists(to) ? "the target exists" : "no target") + ")");
 		}
 		return to;
 	}

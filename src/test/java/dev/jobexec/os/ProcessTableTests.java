@@ -18,8 +18,7 @@ class ProcessTableTests {
 		// A process may name itself with any 15 bytes; the service must still see it
 		// (the reaper and the group checks of jobs without a cgroup find processes this
 		// way).
-		Process process = new ProcessBuilder("/bin/sh", "-c",
-				"printf '\\377x' > /proc/self/comm; echo named; while :; do sleep 1; done")
+		Process process = new ProcessBuilder("/bin/sh", "-c", "printf '\\377x' > /proc/self/comm; echo named; read x")
 			.start();
 		try {
 			assertThat(process.inputReader().readLine()).isEqualTo("named");
@@ -31,6 +30,21 @@ class ProcessTableTests {
 		finally {
 			process.destroyForcibly();
 			process.waitFor(10, TimeUnit.SECONDS);
+		}
+	}
+
+	@Test
+	void aThreadThatWasInterruptedStillReadsTheProcessTable() {
+		// A thread being stopped (its interrupt flag set) must not take every process for
+		// gone: the reaper's last scan and a node's last heartbeat run on such threads.
+		Thread.currentThread().interrupt();
+		try {
+			assertThat(ProcessTable.read(ProcessTable.SELF)).isPresent();
+			assertThat(ProcessTable.all()).extracting(ProcessTable.Entry::pid).contains(ProcessTable.SELF);
+			assertThat(Thread.currentThread().isInterrupted()).as("the flag is left as it was").isTrue();
+		}
+		finally {
+			Thread.interrupted();
 		}
 	}
 

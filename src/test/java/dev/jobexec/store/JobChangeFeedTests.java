@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.jobexec.job.EventsProperties;
 import dev.jobexec.job.Job;
 import dev.jobexec.job.JobChangeFeed;
+import dev.jobexec.job.JobEvent;
 import dev.jobexec.job.JobFixtures;
 import dev.jobexec.job.JobRequest;
 import dev.jobexec.job.JobStore;
@@ -115,6 +116,21 @@ class JobChangeFeedTests {
 		List<JobStore.Change> matching = labelled.next(Duration.ofSeconds(1));
 		assertThat(matching).extracting((change) -> change.labels().get("n")).containsExactly("7");
 		assertThat(labelled.position()).as("passed over the rest").isEqualTo(store.lastChange());
+	}
+
+	@Test
+	void aChangeOnThisNodeReachesAFollowerAtOnceNotAtTheNextPoll() throws Exception {
+		feed.stop();
+		// The store is read only when a change wakes the reader, not within the test.
+		feed = new JobChangeFeed(store, new EventsProperties(Duration.ofMinutes(10), 16, 3));
+		feed.start();
+		JobChangeFeed.Subscription follower = feed.subscribe(null, everything()).orElseThrow();
+		for (int i = 0; i < 3; i++) {
+			Job job = job(Map.of("n", "" + i));
+			store.insert(job);
+			feed.changed(new JobEvent.Submitted("process"));
+			assertThat(follower.next(Duration.ofSeconds(30))).extracting(JobStore.Change::id).containsExactly(job.id());
+		}
 	}
 
 	private static JobStore.Query everything() {

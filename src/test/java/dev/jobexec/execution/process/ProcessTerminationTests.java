@@ -111,12 +111,14 @@ class ProcessTerminationTests {
 	void aMemberThatNamesItselfInBytesThatAreNotUtf8StillEndsWithAJobWithoutACgroup() throws Exception {
 		// The pool without cgroups finds a job's members in /proc alone; a member named
 		// "\377x" (a name is any 15 bytes) must not be invisible there. It waits on a
-		// FIFO
-		// in the shell itself, with no child that would give the group away.
-		String id = api.submitId("""
-				{"pool": "pair", "command": ["/bin/sh", "-c",
-				 "f=$(mktemp -u); mkfifo $f; (printf '\\\\377x' > /proc/self/comm; read x < $f) & echo $! $f"]}
-				""");
+		// FIFO in the shell itself, with no child that would give the group away; the
+		// leader ends only once the member has renamed itself, so that the service
+		// never sees it by its old name.
+		String id = api.submitId(
+				"""
+						{"pool": "pair", "command": ["/bin/sh", "-c",
+						 "f=$(mktemp -u); mkfifo $f; (printf '\\\\377x' > /proc/self/comm; read x < $f) & until grep -q x /proc/$!/comm; do :; done; echo $! $f"]}
+						""");
 		Map<String, Object> job = api.awaitEnd(id);
 		String[] printed = ((String) map(job.get("stdout")).get("text")).trim().split(" ");
 		long member = Long.parseLong(printed[0]);
