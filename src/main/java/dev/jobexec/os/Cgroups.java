@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
@@ -410,15 +409,16 @@ public final class Cgroups {
 	/**
 	 * Renames the cgroup directory {@code from} to {@code to} with one {@code rename(2)};
 	 * returns {@code to}. Files.move first looks at both paths ({@code lstat} of each,
-	 * {@code access}), which cost twice the rename itself here (2026-12-03, a profile of
-	 * bench/run.sh's scenario 1), two renames a job. A cgroup file system refuses to
-	 * rename onto a name that exists, so nothing is replaced.
+	 * {@code access}), which cost nearly three times the rename itself here (2026-12-03,
+	 * a profile of bench/run.sh's scenario 1), two renames a job. A cgroup file system
+	 * refuses to rename onto a name that exists, so nothing is replaced.
 	 */
 	static Path rename(Path from, Path to) throws IOException {
 		if (!from.toFile().renameTo(to.toFile())) {
 			// renameTo keeps no errno: what is there says most of why.
-			throw new IOException("could not rename " + from + " to " + to + " (" + (Files.exists(from) ? "" : "no ")
-					+ "source; " + (Files.exists(to) ? "the target exists" : "no target") + ")");
+			throw new IOException(
+					"could not rename " + from + " to " + to + " (source " + (Files.exists(from) ? "exists" : "missing")
+							+ ", target " + (Files.exists(to) ? "exists" : "missing") + ")");
 		}
 		return to;
 	}
@@ -694,10 +694,8 @@ public final class Cgroups {
 		try {
 			return Optional.of(KernelFiles.read(file, StandardCharsets.US_ASCII));
 		}
-		catch (NoSuchFileException ex) {
-			return Optional.empty();
-		}
 		catch (IOException ex) {
+			// No such file (a cgroup or controller that is gone), or unreadable.
 			return Optional.empty();
 		}
 	}

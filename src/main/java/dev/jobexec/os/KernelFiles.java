@@ -44,7 +44,9 @@ final class KernelFiles {
 						BUFFERS.set(buffer);
 					}
 				}
-				int read = in.read(buffer, length, buffer.length - length);
+				// At most 8 KiB a read: the JDK reads more through a buffer it allocates
+				// and frees each time.
+				int read = in.read(buffer, length, Math.min(buffer.length - length, 8192));
 				if (read < 0) {
 					break;
 				}

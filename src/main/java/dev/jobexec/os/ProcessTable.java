@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -57,11 +56,9 @@ public final class ProcessTable {
 			return Optional.of(parse(pid,
 					KernelFiles.read(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.UTF_8)));
 		}
-		catch (NoSuchFileException ex) {
-			return Optional.empty();
-		}
 		catch (IOException ex) {
-			// The process went away while being read (ESRCH surfaces as an IOException).
+			// No such process (FileNotFoundException), or it went away while being read
+			// (ESRCH).
 			return Optional.empty();
 		}
 	}

@@ -122,6 +122,8 @@ class JobChangeFeedTests {
 	void aChangeOnThisNodeReachesAFollowerAtOnceNotAtTheNextPoll() throws Exception {
 		feed.stop();
 		// The store is read only when a change wakes the reader, not within the test.
+		// (The wake when the first client subscribes is not tested here: this test's
+		// own changes wake the reader too.)
 		feed = new JobChangeFeed(store, new EventsProperties(Duration.ofMinutes(10), 16, 3));
 		feed.start();
 		JobChangeFeed.Subscription follower = feed.subscribe(null, everything()).orElseThrow();

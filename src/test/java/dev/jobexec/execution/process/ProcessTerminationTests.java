@@ -116,8 +116,8 @@ class ProcessTerminationTests {
 		// never sees it by its old name.
 		String id = api.submitId(
 				"""
-						{"pool": "pair", "command": ["/bin/sh", "-c",
-						 "f=$(mktemp -u); mkfifo $f; (printf '\\\\377x' > /proc/self/comm; read x < $f) & until grep -q x /proc/$!/comm; do :; done; echo $! $f"]}
+						{"pool": "pair", "timeout": "PT30S", "command": ["/bin/sh", "-c",
+						 "f=$(mktemp -u); mkfifo $f; (printf '\\\\377x' > /proc/self/comm; read x < $f) & i=0; until grep -q x /proc/$!/comm; do i=$((i+1)); [ $i -lt 2000 ] || exit 3; done; echo $! $f"]}
 						""");
 		Map<String, Object> job = api.awaitEnd(id);
 		String[] printed = ((String) map(job.get("stdout")).get("text")).trim().split(" ");
