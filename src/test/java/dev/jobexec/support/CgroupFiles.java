@@ -41,13 +41,20 @@ public final class CgroupFiles {
 		else if (layout == null || "none".equals(layout)) {
 			reason = "the service found no usable cgroups (isolation layout " + layout + ")";
 		}
-		if (reason == null) {
-			return;
+		if (reason != null) {
+			unavailable(reason + "; per-job cgroup tests need root and writable cgroups");
 		}
+	}
+
+	/**
+	 * Skips the test for {@code reason}, or fails it where cgroups are required
+	 * ({@code JOBEXEC_REQUIRE_CGROUPS}, set by {@code .ci/run}).
+	 */
+	public static void unavailable(String reason) {
 		if (Boolean.parseBoolean(System.getenv("JOBEXEC_REQUIRE_CGROUPS"))) {
 			throw new IllegalStateException(reason + " (JOBEXEC_REQUIRE_CGROUPS is set)");
 		}
-		Assumptions.abort(reason + "; per-job cgroup tests need root and writable cgroups");
+		Assumptions.abort(reason);
 	}
 
 	/**
@@ -55,9 +62,8 @@ public final class CgroupFiles {
 	 * {@link #V2} for the cgroup v2 one; empty when the process is gone.
 	 */
 	public static Map<String, Path> of(long pid) {
-		List<String> lines;
 		try {
-			lines = Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"));
+			return parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
 		}
 		catch (NoSuchFileException ex) {
 			return Map.of();
@@ -65,9 +71,16 @@ public final class CgroupFiles {
 		catch (IOException ex) {
 			throw new IllegalStateException("cannot read the cgroups of process " + pid, ex);
 		}
+	}
+
+	/**
+	 * The directories named by a {@code /proc/<pid>/cgroup} text, such as the one a job
+	 * printed: per v1 controller (its name), and {@link #V2} for the cgroup v2 one.
+	 */
+	public static Map<String, Path> parse(String procCgroup) {
 		List<Mount> mounts = mounts();
 		Map<String, Path> directories = new LinkedHashMap<>();
-		for (String line : lines) {
+		for (String line : procCgroup.lines().toList()) {
 			// hierarchy-id:controller,list:/path
 			String[] fields = line.split(":", 3);
 			if (fields.length != 3) {

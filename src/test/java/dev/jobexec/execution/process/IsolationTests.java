@@ -6,12 +6,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 
 import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.ProcessControl;
-import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
 import dev.jobexec.support.JobexecHttpTest;
@@ -26,6 +23,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
+import static dev.jobexec.execution.process.CgroupJobs.ESCAPE;
+import static dev.jobexec.execution.process.CgroupJobs.alive;
+import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
+import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
+import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
+import static dev.jobexec.execution.process.CgroupJobs.cpuQuota;
+import static dev.jobexec.execution.process.CgroupJobs.file;
+import static dev.jobexec.execution.process.CgroupJobs.job;
+import static dev.jobexec.execution.process.CgroupJobs.marker;
+import static dev.jobexec.execution.process.CgroupJobs.memoryLimit;
+import static dev.jobexec.execution.process.CgroupJobs.parents;
 import static dev.jobexec.support.Api.map;
 import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,12 +50,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 		"jobexec.pools.confined.kill-grace=1s", "jobexec.pools.confined.limits.memory=256MB",
 		"jobexec.pools.confined.limits.processes=64", "jobexec.pools.confined.limits.cpu=1" })
 class IsolationTests {
-
-	/**
-	 * A job that leaves its process group and session, clears its environment and double
-	 * forks.
-	 */
-	private static final String ESCAPE = "setsid env -i /bin/sh -c '/bin/sleep %d </dev/null >/dev/null 2>&1 & exit 0'";
 
 	@Autowired
 	Api api;
@@ -373,15 +375,6 @@ class IsolationTests {
 		});
 	}
 
-	private static List<String> childDirectories(Path directory) {
-		try (var children = Files.list(directory)) {
-			return children.filter(Files::isDirectory).map((child) -> child.getFileName().toString()).toList();
-		}
-		catch (java.io.IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
 	@Test
 	void aCrashedRunsCgroupsAndWhatEscapedIntoThemAreGoneAfterARestart() throws Exception {
 		int marker = marker();
@@ -390,7 +383,8 @@ class IsolationTests {
 		try (ServiceProcess service = ServiceProcess.start(dir, List.of())) {
 			Api crashing = service.api();
 			String id = crashing.submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
-			escaped = awaitEscaped(crashing, id, marker);
+			escaped = CgroupJobs.awaitEscaped(crashing, id, marker);
+			STRAYS.add(escaped);
 			cgroup = cgroupOf(escaped);
 			service.sigkill();
 			service.awaitExit(Duration.ofSeconds(30));
@@ -408,90 +402,10 @@ class IsolationTests {
 
 	// ---- helpers
 
-	private static String job(String pool, String script, String extra) {
-		return "{\"pool\": \"" + pool + "\", \"command\": [\"/bin/sh\", \"-c\", \"" + script.replace("\"", "\\\"")
-				+ "\"]" + ((extra != null) ? ", " + extra : "") + "}";
-	}
-
-	private static int marker() {
-		return 4_000_000 + ThreadLocalRandom.current().nextInt(1_000_000);
-	}
-
-	/**
-	 * Waits for the job's escaped {@code sleep <marker>}, checks that it really escaped
-	 * (another session, no job id in its environment) and returns its pid.
-	 */
 	private long awaitEscaped(String id, int marker) {
-		return awaitEscaped(api, id, marker);
-	}
-
-	private static long awaitEscaped(Api api, String id, int marker) {
-		long session = pid(api.awaitRunning(id));
-		ProcessTable.Entry escaped = Awaitility.await()
-			.atMost(Duration.ofSeconds(10))
-			.until(() -> ProcessTable.all()
-				.stream()
-				.filter((entry) -> !entry.isZombie())
-				.filter((entry) -> ProcessTable.cmdline(entry.pid()).equals("/bin/sleep\0" + marker + "\0"))
-				.findFirst(), Optional::isPresent)
-			.orElseThrow();
-		assertThat(ProcessTable.environmentVariable(escaped.pid(), "JOBEXEC_JOB_ID")).as("escaped environment")
-			.isEmpty();
-		assertThat(readSession(escaped.pid())).as("escaped session").isNotEqualTo(session);
-		STRAYS.add(escaped.pid());
-		return escaped.pid();
-	}
-
-	private static long readSession(long pid) {
-		try {
-			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-			return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
-		}
-		catch (java.io.IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	private static boolean alive(long pid) {
-		return ProcessTable.read(pid).filter((entry) -> !entry.isZombie()).isPresent();
-	}
-
-	private static Map<String, Path> cgroupOf(long pid) {
-		Map<String, Path> directories = new java.util.LinkedHashMap<>(CgroupFiles.of(pid));
-		// Only the hierarchies jobexec makes job cgroups in.
-		directories.values().removeIf((directory) -> !directory.toString().contains("/jobexec/"));
-		assertThat(directories).as("job cgroups of process %d", pid).isNotEmpty();
-		return directories;
-	}
-
-	private static Map<String, Path> parents(Map<String, Path> cgroup) {
-		Map<String, Path> parents = new java.util.LinkedHashMap<>();
-		cgroup.forEach((key, directory) -> parents.put(key, directory.getParent()));
-		return parents;
-	}
-
-	private static void awaitRemoved(Map<String, Path> cgroup) {
-		Awaitility.await()
-			.atMost(Duration.ofSeconds(15))
-			.untilAsserted(() -> assertThat(cgroup.values()).noneMatch(Files::exists));
-	}
-
-	private static String file(Map<String, Path> cgroup, String controller, String name) {
-		Path directory = cgroup.getOrDefault(controller, cgroup.get(CgroupFiles.V2));
-		return CgroupFiles.read(directory, name).orElseThrow(() -> new AssertionError(directory + "/" + name));
-	}
-
-	private static long memoryLimit(Map<String, Path> cgroup) {
-		return Long.parseLong(cgroup.containsKey("memory") ? file(cgroup, "memory", "memory.limit_in_bytes")
-				: file(cgroup, CgroupFiles.V2, "memory.max"));
-	}
-
-	/** The CPU quota and period, as cgroup v2's {@code cpu.max} spells them. */
-	private static String cpuQuota(Map<String, Path> cgroup) {
-		if (cgroup.containsKey("cpu")) {
-			return file(cgroup, "cpu", "cpu.cfs_quota_us") + " " + file(cgroup, "cpu", "cpu.cfs_period_us");
-		}
-		return file(cgroup, CgroupFiles.V2, "cpu.max");
+		long escaped = CgroupJobs.awaitEscaped(api, id, marker);
+		STRAYS.add(escaped);
+		return escaped;
 	}
 
 	private double memoryKills() {

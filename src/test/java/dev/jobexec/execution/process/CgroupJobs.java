@@ -1,0 +1,133 @@
+package dev.jobexec.execution.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.jobexec.os.ProcessTable;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.CgroupFiles;
+import org.awaitility.Awaitility;
+
+import static dev.jobexec.support.Api.pid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the tests of a cgroup per job share, whichever layout the service uses: the escape
+ * a job's cgroup exists for, and the job's cgroup directories as the kernel shows them.
+ */
+final class CgroupJobs {
+
+	/**
+	 * A job that leaves its process group and session, clears its environment and double
+	 * forks a {@code /bin/sleep <marker>}.
+	 */
+	static final String ESCAPE = "setsid env -i /bin/sh -c '/bin/sleep %d </dev/null >/dev/null 2>&1 & exit 0'";
+
+	private CgroupJobs() {
+	}
+
+	/** A submission of {@code script} run by {@code /bin/sh -c} in {@code pool}. */
+	static String job(String pool, String script, String extra) {
+		return "{\"pool\": \"" + pool + "\", \"command\": [\"/bin/sh\", \"-c\", \"" + script.replace("\"", "\\\"")
+				+ "\"]" + ((extra != null) ? ", " + extra : "") + "}";
+	}
+
+	/** A number no other process's command line holds, for an escaped sleep. */
+	static int marker() {
+		return 4_000_000 + ThreadLocalRandom.current().nextInt(1_000_000);
+	}
+
+	/**
+	 * Waits for the job's escaped {@code sleep <marker>}, checks that it really escaped
+	 * (another session, no job id in its environment) and returns its pid.
+	 */
+	static long awaitEscaped(Api api, String id, int marker) {
+		long session = pid(api.awaitRunning(id));
+		ProcessTable.Entry escaped = Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> ProcessTable.all()
+				.stream()
+				.filter((entry) -> !entry.isZombie())
+				.filter((entry) -> ProcessTable.cmdline(entry.pid()).equals("/bin/sleep\0" + marker + "\0"))
+				.findFirst(), Optional::isPresent)
+			.orElseThrow();
+		assertThat(ProcessTable.environmentVariable(escaped.pid(), "JOBEXEC_JOB_ID")).as("escaped environment")
+			.isEmpty();
+		assertThat(session(escaped.pid())).as("escaped session").isNotEqualTo(session);
+		return escaped.pid();
+	}
+
+	private static long session(long pid) {
+		try {
+			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+			return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/** Whether a process lives (exists and is no zombie). */
+	static boolean alive(long pid) {
+		return ProcessTable.read(pid).filter((entry) -> !entry.isZombie()).isPresent();
+	}
+
+	/**
+	 * The job cgroups of process {@code pid}, per hierarchy ({@link CgroupFiles#of}):
+	 * only those jobexec makes, not the service's own.
+	 */
+	static Map<String, Path> cgroupOf(long pid) {
+		Map<String, Path> directories = new LinkedHashMap<>(CgroupFiles.of(pid));
+		directories.values().removeIf((directory) -> !directory.toString().contains("/jobexec/"));
+		assertThat(directories).as("job cgroups of process %d", pid).isNotEmpty();
+		return directories;
+	}
+
+	static Map<String, Path> parents(Map<String, Path> cgroup) {
+		Map<String, Path> parents = new LinkedHashMap<>();
+		cgroup.forEach((key, directory) -> parents.put(key, directory.getParent()));
+		return parents;
+	}
+
+	static void awaitRemoved(Map<String, Path> cgroup) {
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(15))
+			.untilAsserted(() -> assertThat(cgroup.values()).noneMatch(Files::exists));
+	}
+
+	/** A file of the job's cgroup of {@code controller}, or of its v2 cgroup. */
+	static String file(Map<String, Path> cgroup, String controller, String name) {
+		Path directory = cgroup.getOrDefault(controller, cgroup.get(CgroupFiles.V2));
+		return CgroupFiles.read(directory, name).orElseThrow(() -> new AssertionError(directory + "/" + name));
+	}
+
+	static long memoryLimit(Map<String, Path> cgroup) {
+		return Long.parseLong(cgroup.containsKey("memory") ? file(cgroup, "memory", "memory.limit_in_bytes")
+				: file(cgroup, CgroupFiles.V2, "memory.max"));
+	}
+
+	/** The CPU quota and period, as cgroup v2's {@code cpu.max} spells them. */
+	static String cpuQuota(Map<String, Path> cgroup) {
+		if (cgroup.containsKey("cpu")) {
+			return file(cgroup, "cpu", "cpu.cfs_quota_us") + " " + file(cgroup, "cpu", "cpu.cfs_period_us");
+		}
+		return file(cgroup, CgroupFiles.V2, "cpu.max");
+	}
+
+	static List<String> childDirectories(Path directory) {
+		try (var children = Files.list(directory)) {
+			return children.filter(Files::isDirectory).map((child) -> child.getFileName().toString()).toList();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

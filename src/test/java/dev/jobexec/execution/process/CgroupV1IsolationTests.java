@@ -1,0 +1,346 @@
+package dev.jobexec.execution.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import dev.jobexec.os.Cgroups;
+import dev.jobexec.os.ProcessControl;
+import dev.jobexec.support.Api;
+import dev.jobexec.support.CgroupFiles;
+import dev.jobexec.support.ServiceProcess;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static dev.jobexec.execution.process.CgroupJobs.ESCAPE;
+import static dev.jobexec.execution.process.CgroupJobs.alive;
+import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
+import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
+import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
+import static dev.jobexec.execution.process.CgroupJobs.cpuQuota;
+import static dev.jobexec.execution.process.CgroupJobs.file;
+import static dev.jobexec.execution.process.CgroupJobs.job;
+import static dev.jobexec.execution.process.CgroupJobs.marker;
+import static dev.jobexec.execution.process.CgroupJobs.memoryLimit;
+import static dev.jobexec.execution.process.CgroupJobs.parents;
+import static dev.jobexec.support.Api.map;
+import static dev.jobexec.support.Api.pid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A cgroup per job on a machine with cgroup v1 only, on this kernel's real v1
+ * hierarchies: the service runs in a mount namespace of its own where the cgroup v2 file
+ * system is unmounted, so it finds the v1 {@code memory}, {@code pids}, {@code cpu},
+ * {@code cpuacct} and {@code freezer} hierarchies and nothing else, as on a v1-only host.
+ * There a job is killed by freezing its cgroup, SIGKILLing every member and thawing it
+ * (no {@code cgroup.kill}), its emptiness is read from {@code cgroup.procs} (no
+ * {@code cgroup.events}) and its CPU time from {@code cpuacct}. Needs root, util-linux's
+ * {@code unshare} and the v1 hierarchies (these machines and CI have them; a pure v2 host
+ * cannot pretend to be v1, so the tests skip there).
+ */
+class CgroupV1IsolationTests {
+
+	private static final List<String> V1_CONTROLLERS = List.of("memory", "pids", "cpu", "cpuacct", "freezer");
+
+	private static final String[] POOLS = { "--jobexec.pools.confined.type=process",
+			"--jobexec.pools.confined.max-concurrency=3", "--jobexec.pools.confined.kill-grace=1s",
+			"--jobexec.pools.confined.limits.memory=256MB", "--jobexec.pools.confined.limits.processes=64",
+			"--jobexec.pools.confined.limits.cpu=1" };
+
+	@TempDir
+	static Path dir;
+
+	private static ServiceProcess service;
+
+	private static Api api;
+
+	/** Escaped processes the tests found, killed after each test whatever it showed. */
+	private static final List<Long> STRAYS = new CopyOnWriteArrayList<>();
+
+	@BeforeAll
+	static void startOnCgroupV1Only() throws Exception {
+		Cgroups cgroups = Cgroups.open();
+		try {
+			CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
+		}
+		finally {
+			if (cgroups.usable()) {
+				cgroups.close();
+			}
+		}
+		service = ServiceProcess.start(Files.createDirectories(dir.resolve("v1")), v1Only(), POOLS);
+		api = service.api();
+	}
+
+	@AfterAll
+	static void stop() {
+		if (service != null) {
+			service.close();
+		}
+	}
+
+	@AfterEach
+	void killStrays() {
+		STRAYS.forEach((pid) -> ProcessControl.signalProcess(pid, ProcessControl.SIGKILL));
+		STRAYS.clear();
+	}
+
+	@Test
+	void theServiceFindsCgroupV1AndTheCommandsFirstInstructionRunsInTheJobsCgroups() {
+		Map<String, Object> isolation = map(api.client()
+			.get()
+			.uri("/actuator/jobpools")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(Api.JSON)
+			.returnResult()
+			.getResponseBody()
+			.get("isolation"));
+		assertThat(isolation).containsEntry("layout", "v1");
+		assertThat((String) isolation.get("cgroups")).startsWith("cgroup v1: a cgroup per job in v1 ")
+			.contains("freezer");
+		assertThat(map(isolation.get("pools"))).containsEntry("confined", "cgroup per job");
+
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"pool": "confined", "command": ["/bin/cat", "/proc/self/cgroup"]}
+				"""));
+		assertThat(job).containsEntry("state", "SUCCEEDED");
+		String id = (String) job.get("id");
+		List<String> lines = ((String) map(job.get("stdout")).get("text")).lines().toList();
+		// cat never forks: where it reads itself is where execve left it.
+		for (String controller : V1_CONTROLLERS) {
+			assertThat(lines).as(controller)
+				.anyMatch((line) -> line.matches("\\d+:([^:]*,)?" + controller + "(,[^:]*)?:.*/jobexec/[^/]+/" + id));
+		}
+		// Without a v2 file system the job stays in the service's v2 cgroup, which
+		// nothing here uses.
+		assertThat(lines).filteredOn((line) -> line.startsWith("0::")).noneMatch((line) -> line.contains(id));
+	}
+
+	@Test
+	void aJobsLimitsAreWrittenToItsV1CgroupsAndTheyAreRemovedWhenItEnds() {
+		String id = api.submitId("""
+				{"pool": "confined", "command": ["/bin/sleep", "300"],
+				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
+				""");
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		assertThat(cgroup).containsOnlyKeys(V1_CONTROLLERS);
+		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
+		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
+		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
+		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
+
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
+		awaitRemoved(cgroup);
+	}
+
+	@Test
+	void aMemoryHogEndsFailedWithTheMemoryReason() {
+		Map<String, Object> job = api.awaitEnd(api.submitId("""
+				{"pool": "confined", "command": ["/usr/bin/tail", "/dev/zero"], "limits": {"memory": "32MB"}}
+				"""));
+		assertThat(job).containsEntry("state", "FAILED")
+			.containsEntry("terminationReason", "MEMORY_LIMIT")
+			.containsEntry("signal", 9);
+		assertThat(((Number) map(job.get("usage")).get("peakMemory")).longValue()).isGreaterThan(16L << 20)
+			.isLessThanOrEqualTo(32L << 20);
+	}
+
+	@Test
+	void aForkBombIsCappedByPidsMaxAndEndsAtItsTimeout() {
+		String id = api.submitId("""
+				{"pool": "confined", "command": ["/bin/bash", "-c", "sleep 300 & s=$!; :() { :|:& }; :; wait $s"],
+				 "limits": {"processes": 16}, "timeout": "PT4S"}
+				""");
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("16");
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> CgroupFiles.read(cgroup.get("pids"), "pids.events")
+				.map((events) -> !events.matches("(?s)max 0\\b.*"))
+				.orElse(false));
+		assertThat(api.statusOf("/actuator/health/liveness")).isEqualTo(200);
+		// Freezing a cgroup whose members fork as fast as they can, then killing them.
+		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
+		awaitRemoved(cgroup);
+	}
+
+	@Test
+	void anEscapeFromGroupSessionAndEnvironmentIsKilledAtTheTimeoutAtCancelAndAtTheJobsEnd() throws Exception {
+		int atTimeout = marker();
+		String timedOut = api
+			.submitId(job("confined", String.format(ESCAPE, atTimeout) + "; sleep 300", "\"timeout\": \"PT2S\""));
+		int atCancel = marker();
+		String cancelled = api.submitId(job("confined", String.format(ESCAPE, atCancel) + "; sleep 300", null));
+		int atEnd = marker();
+		Path go = dir.resolve("go-" + atEnd);
+		String ended = api.submitId(job("confined",
+				String.format(ESCAPE, atEnd) + "; while [ ! -e " + go + " ]; do sleep 0.05; done", null));
+		long escapedAtTimeout = escaped(timedOut, atTimeout);
+		long escapedAtCancel = escaped(cancelled, atCancel);
+		long escapedAtEnd = escaped(ended, atEnd);
+
+		api.client().delete().uri("/api/v1/jobs/{id}", cancelled).exchange().expectStatus().is2xxSuccessful();
+		Files.createFile(go);
+
+		assertThat(api.awaitEnd(timedOut)).containsEntry("state", "TIMED_OUT");
+		assertThat(alive(escapedAtTimeout)).as("the escaped process, when its job timed out").isFalse();
+		assertThat(api.awaitEnd(cancelled)).containsEntry("state", "CANCELLED");
+		assertThat(alive(escapedAtCancel)).as("the escaped process, when its job was cancelled").isFalse();
+		assertThat(api.awaitEnd(ended)).containsEntry("state", "SUCCEEDED");
+		assertThat(alive(escapedAtEnd)).as("the escaped process, when its job ended").isFalse();
+	}
+
+	@Test
+	void usageComesFromTheV1CgroupsAndAReusedSlotStartsFromZero() {
+		// Work in the shell itself, two more processes at once (the most it has: 3), then
+		// where the job ran.
+		Map<String, Object> busy = api.awaitEnd(api.submitId(job("process",
+				"i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; /bin/sleep 0.1 & /bin/sleep 0.1 & wait; "
+						+ "cat /proc/self/cgroup",
+				null)));
+		Map<String, Object> usage = map(busy.get("usage"));
+		assertThat(usage).containsEntry("source", "cgroup");
+		assertThat(Duration.parse((String) usage.get("cpuUser"))).isGreaterThan(Duration.ofMillis(100));
+		assertThat(Duration.parse((String) usage.get("cpuSystem"))).isGreaterThanOrEqualTo(Duration.ZERO);
+		assertThat(((Number) usage.get("peakMemory")).longValue()).isPositive();
+		assertThat(((Number) usage.get("processes")).longValue()).isGreaterThanOrEqualTo(3);
+
+		// Its cpuacct directory becomes the first idle slot once it is renamed away; the
+		// next job gets it, and must not count the busy job's CPU time as its own.
+		Path cpuacct = CgroupFiles.parse((String) map(busy.get("stdout")).get("text")).get("cpuacct");
+		assertThat(cpuacct.toString()).endsWith("/" + busy.get("id"));
+		awaitRemoved(Map.of("cpuacct", cpuacct));
+		Map<String, Object> next = map(api.awaitEnd(api.submitId("{\"command\": [\"/bin/true\"]}")).get("usage"));
+		assertThat(next).containsEntry("source", "cgroup");
+		assertThat(Duration.parse((String) next.get("cpuUser")).plus(Duration.parse((String) next.get("cpuSystem"))))
+			.isLessThan(Duration.ofMillis(50));
+	}
+
+	@Test
+	void noCgroupIsLeftAfterManyJobsButIdleMemoryCpuAndCpuacctSlots() {
+		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
+		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
+		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			ids.add(api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"/bin/sleep 0.05 & exit " + (i % 2) + "\"]}"));
+		}
+		ids.add(probe);
+		ids.forEach(api::awaitEnd);
+		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+			for (Path directory : run.values()) {
+				for (String id : ids) {
+					assertThat(directory.resolve(id)).doesNotExist();
+				}
+			}
+		});
+		// This machine mounts each controller on its own: memory, cpu and cpuacct keep
+		// idle directories for later jobs, pids (pids.peak cannot be reset) and the
+		// freezer do not.
+		run.forEach((controller, directory) -> {
+			List<String> left = childDirectories(directory);
+			if (List.of("memory", "cpu", "cpuacct").contains(controller) && mountedAlone(controller)) {
+				assertThat(left).as(controller)
+					.hasSizeLessThanOrEqualTo(64)
+					.allMatch((name) -> name.startsWith("idle-"));
+			}
+			else if (mountedAlone(controller)) {
+				assertThat(left).as(controller).isEmpty();
+			}
+		});
+	}
+
+	@Test
+	void aCrashedRunsCgroupsAndWhatEscapedIntoThemAreGoneAfterARestart() throws Exception {
+		Path data = Files.createDirectories(dir.resolve("crash"));
+		int marker = marker();
+		long escaped;
+		Map<String, Path> cgroup;
+		try (ServiceProcess crashing = ServiceProcess.start(data, v1Only())) {
+			String id = crashing.api().submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
+			escaped = CgroupJobs.awaitEscaped(crashing.api(), id, marker);
+			STRAYS.add(escaped);
+			cgroup = cgroupOf(escaped);
+			assertThat(cgroup).containsKey("freezer");
+			crashing.sigkill();
+			crashing.awaitExit(Duration.ofSeconds(30));
+		}
+		assertThat(cgroup.values()).allMatch(Files::isDirectory);
+		try (ServiceProcess restarted = ServiceProcess.start(data, v1Only())) {
+			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
+			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
+			assertThat(cgroup.values()).noneMatch(Files::exists);
+			assertThat(parents(cgroup).values()).noneMatch(Files::exists);
+		}
+	}
+
+	// ---- helpers
+
+	private static long escaped(String id, int marker) {
+		long escaped = CgroupJobs.awaitEscaped(api, id, marker);
+		STRAYS.add(escaped);
+		return escaped;
+	}
+
+	/**
+	 * Whether {@code controller}'s v1 hierarchy holds no other controller jobexec uses.
+	 */
+	private static boolean mountedAlone(String controller) {
+		Map<String, Path> own = CgroupFiles.of(ProcessHandle.current().pid());
+		Path directory = own.get(controller);
+		return directory != null && V1_CONTROLLERS.stream()
+			.filter((other) -> !other.equals(controller))
+			.noneMatch((other) -> directory.equals(own.get(other)));
+	}
+
+	/**
+	 * The wrapper that starts the service in a mount namespace without the cgroup v2 file
+	 * system; skips the tests where this machine cannot give the service a v1-only view.
+	 */
+	private static List<String> v1Only() throws IOException, InterruptedException {
+		Map<String, Path> own = CgroupFiles.of(ProcessHandle.current().pid());
+		List<String> missing = V1_CONTROLLERS.stream().filter((controller) -> !own.containsKey(controller)).toList();
+		if (!missing.isEmpty()) {
+			CgroupFiles.unavailable(
+					"this machine has no cgroup v1 hierarchy of " + missing + ", so it cannot run a v1-only service");
+		}
+		StringBuilder script = new StringBuilder();
+		for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+			String[] halves = line.split(" - ", 2);
+			if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
+				script.append("umount ").append(halves[0].split(" ")[4]).append(" && ");
+			}
+		}
+		script.append("exec \"$0\" \"$@\"");
+		List<String> wrapper = List.of("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+				script.toString());
+		Process probe = new ProcessBuilder(concat(wrapper, "/bin/true")).redirectErrorStream(true).start();
+		boolean ended = probe.waitFor(30, TimeUnit.SECONDS);
+		String output = new String(probe.getInputStream().readAllBytes());
+		if (!ended || probe.exitValue() != 0) {
+			CgroupFiles.unavailable("a mount namespace without cgroup v2 could not be made here: " + output.trim());
+		}
+		return wrapper;
+	}
+
+	private static List<String> concat(List<String> wrapper, String command) {
+		List<String> all = new ArrayList<>(wrapper);
+		all.add(command);
+		return all;
+	}
+
+}
