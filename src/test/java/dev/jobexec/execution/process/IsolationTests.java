@@ -392,6 +392,7 @@ class IsolationTests {
 		// The crash guard ends what it can tie to the job; the cgroups stay until a run
 		// removes them.
 		assertThat(cgroup.values()).allMatch(Files::isDirectory);
+		assertThat(alive(escaped)).as("the escaped process, after the crash and before the restart").isTrue();
 		try (ServiceProcess restarted = ServiceProcess.start(dir, List.of())) {
 			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
 			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
