@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,67 @@ final class CgroupJobs {
 			return file(cgroup, "cpu", "cpu.cfs_quota_us") + " " + file(cgroup, "cpu", "cpu.cfs_period_us");
 		}
 		return file(cgroup, CgroupFiles.V2, "cpu.max");
+	}
+
+	/**
+	 * Runs 21 short jobs (one cancelled) and checks that none of their cgroup directories
+	 * is left: only idle slots for later jobs, at most 64, in the hierarchies whose
+	 * directories are reused.
+	 */
+	static void runJobsAndCheckWhatIsLeft(Api api) {
+		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
+		Map<String, Path> probeCgroup = cgroupOf(pid(api.awaitRunning(probe)));
+		Map<String, Path> run = parents(probeCgroup);
+		// The hierarchies where the job has a cgroup of its own (not the service's).
+		List<String> jobHierarchies = probeCgroup.entrySet()
+			.stream()
+			.filter((entry) -> entry.getValue().getFileName().toString().equals(probe))
+			.map(Map.Entry::getKey)
+			.toList();
+		assertThat(jobHierarchies).isNotEmpty();
+		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
+		List<String> ids = new ArrayList<>();
+		for (int i = 0; i < 20; i++) {
+			ids.add(api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"/bin/sleep 0.05 & exit " + (i % 2) + "\"]}"));
+		}
+		ids.add(probe);
+		ids.forEach(api::awaitEnd);
+		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+			for (Path directory : run.values()) {
+				for (String id : ids) {
+					assertThat(directory.resolve(id)).doesNotExist();
+				}
+			}
+		});
+		// What stays: only idle v1 memory, cpu and cpuacct directories. A hierarchy's
+		// directory is reused when every controller mounted there is one of them (cpu
+		// and cpuacct are often mounted together); pids (pids.peak cannot be reset), the
+		// freezer and v2 keep none.
+		List<Path> reused = run.entrySet()
+			.stream()
+			.filter((entry) -> jobHierarchies.contains(entry.getKey()))
+			.map(Map.Entry::getValue)
+			.distinct()
+			.filter((directory) -> run.entrySet()
+				.stream()
+				.filter((entry) -> entry.getValue().equals(directory))
+				.allMatch((entry) -> List.of("memory", "cpu", "cpuacct").contains(entry.getKey())))
+			.toList();
+		run.forEach((hierarchy, directory) -> {
+			if (!jobHierarchies.contains(hierarchy)) {
+				return;
+			}
+			List<String> left = childDirectories(directory);
+			if (reused.contains(directory)) {
+				assertThat(left).as(hierarchy)
+					.isNotEmpty()
+					.hasSizeLessThanOrEqualTo(64)
+					.allMatch((name) -> name.startsWith("idle-"));
+			}
+			else {
+				assertThat(left).as(hierarchy).isEmpty();
+			}
+		});
 	}
 
 	static List<String> childDirectories(Path directory) {

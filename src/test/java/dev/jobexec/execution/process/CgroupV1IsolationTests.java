@@ -262,41 +262,7 @@ class CgroupV1IsolationTests {
 
 	@Test
 	void noCgroupIsLeftAfterManyJobsButIdleMemoryCpuAndCpuacctSlots() {
-		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
-		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
-		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
-		List<String> ids = new ArrayList<>();
-		for (int i = 0; i < 20; i++) {
-			ids.add(api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"/bin/sleep 0.05 & exit " + (i % 2) + "\"]}"));
-		}
-		ids.add(probe);
-		ids.forEach(api::awaitEnd);
-		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-			for (Path directory : run.values()) {
-				for (String id : ids) {
-					assertThat(directory.resolve(id)).doesNotExist();
-				}
-			}
-		});
-		// memory, cpu and cpuacct keep idle directories for later jobs (where a hierarchy
-		// holds only those: cpu and cpuacct are often mounted together); pids
-		// (pids.peak cannot be reset) and the freezer keep none.
-		run.forEach((controller, directory) -> {
-			boolean reused = run.entrySet()
-				.stream()
-				.filter((entry) -> entry.getValue().equals(directory))
-				.allMatch((entry) -> List.of("memory", "cpu", "cpuacct").contains(entry.getKey()));
-			List<String> left = childDirectories(directory);
-			if (reused) {
-				assertThat(left).as(controller)
-					.isNotEmpty()
-					.hasSizeLessThanOrEqualTo(64)
-					.allMatch((name) -> name.startsWith("idle-"));
-			}
-			else {
-				assertThat(left).as(controller).isEmpty();
-			}
-		});
+		CgroupJobs.runJobsAndCheckWhatIsLeft(api);
 	}
 
 	@Test

@@ -27,7 +27,6 @@ import static dev.jobexec.execution.process.CgroupJobs.ESCAPE;
 import static dev.jobexec.execution.process.CgroupJobs.alive;
 import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
 import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
-import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
 import static dev.jobexec.execution.process.CgroupJobs.cpuQuota;
 import static dev.jobexec.execution.process.CgroupJobs.file;
 import static dev.jobexec.execution.process.CgroupJobs.job;
@@ -319,60 +318,7 @@ class IsolationTests {
 
 	@Test
 	void noCgroupIsLeftAfterManyJobs() {
-		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
-		Map<String, Path> probeCgroup = cgroupOf(pid(api.awaitRunning(probe)));
-		Map<String, Path> run = parents(probeCgroup);
-		// The hierarchies where the job has a cgroup of its own (not the service's).
-		List<String> jobHierarchies = probeCgroup.entrySet()
-			.stream()
-			.filter((entry) -> entry.getValue().getFileName().toString().equals(probe))
-			.map(Map.Entry::getKey)
-			.toList();
-		assertThat(jobHierarchies).isNotEmpty();
-		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
-		List<String> ids = new ArrayList<>();
-		for (int i = 0; i < 20; i++) {
-			ids.add(api.submitId("{\"command\": [\"/bin/sh\", \"-c\", \"/bin/sleep 0.05 & exit " + (i % 2) + "\"]}"));
-		}
-		ids.add(probe);
-		ids.forEach(api::awaitEnd);
-		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-			for (Path directory : run.values()) {
-				for (String id : ids) {
-					assertThat(directory.resolve(id)).doesNotExist();
-				}
-			}
-		});
-		// What stays: only idle v1 memory and cpu directories for later jobs, at most
-		// 64.
-		// A hierarchy's directory is reused when every controller mounted there is
-		// memory,
-		// cpu or cpuacct (cpu and cpuacct are often mounted together).
-		List<Path> reused = run.entrySet()
-			.stream()
-			.filter((entry) -> jobHierarchies.contains(entry.getKey()))
-			.map(Map.Entry::getValue)
-			.distinct()
-			.filter((directory) -> run.entrySet()
-				.stream()
-				.filter((entry) -> entry.getValue().equals(directory))
-				.allMatch((entry) -> List.of("memory", "cpu", "cpuacct").contains(entry.getKey())))
-			.toList();
-		run.forEach((hierarchy, directory) -> {
-			if (!jobHierarchies.contains(hierarchy)) {
-				return;
-			}
-			List<String> left = childDirectories(directory);
-			if (reused.contains(directory)) {
-				assertThat(left).as(hierarchy)
-					.isNotEmpty()
-					.hasSizeLessThanOrEqualTo(64)
-					.allMatch((name) -> name.startsWith("idle-"));
-			}
-			else {
-				assertThat(left).as(hierarchy).isEmpty();
-			}
-		});
+		CgroupJobs.runJobsAndCheckWhatIsLeft(api);
 	}
 
 	@Test
