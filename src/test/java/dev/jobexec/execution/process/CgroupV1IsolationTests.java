@@ -311,7 +311,12 @@ class CgroupV1IsolationTests {
 		for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
 			String[] halves = line.split(" - ", 2);
 			if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
-				script.append("umount ").append(halves[0].split(" ")[4]).append(" && ");
+				// mountinfo writes a space, tab, newline or backslash in a path as an
+				// octal escape; the shell gets the path single-quoted.
+				String point = java.util.regex.Pattern.compile("\\\\([0-7]{3})")
+					.matcher(halves[0].split(" ")[4])
+					.replaceAll((octal) -> Character.toString(Integer.parseInt(octal.group(1), 8)));
+				script.append("umount '").append(point.replace("'", "'\\''")).append("' && ");
 			}
 		}
 		script.append("exec \"$0\" \"$@\"");
