@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.jobexec.os.ProcessTable;
 import org.junit.jupiter.api.Assumptions;
@@ -125,6 +127,18 @@ public final class CgroupFiles {
 
 	}
 
+	/** Where cgroup v2 file systems are mounted here, as {@code mountinfo} lists them. */
+	public static List<Path> v2MountPoints() {
+		return mounts().stream().filter(Mount::v2).map(Mount::point).toList();
+	}
+
+	/** A path of {@code mountinfo}, where a space, tab, newline or backslash is octal. */
+	private static String unescape(String field) {
+		return Pattern.compile("\\\\([0-7]{3})")
+			.matcher(field)
+			.replaceAll((octal) -> Matcher.quoteReplacement(Character.toString(Integer.parseInt(octal.group(1), 8))));
+	}
+
 	private static List<Mount> mounts() {
 		try {
 			return Files.readAllLines(Path.of("/proc/self/mountinfo"))
@@ -135,9 +149,8 @@ public final class CgroupFiles {
 					String[] before = halves[0].split(" ");
 					String[] after = halves[1].split(" ");
 					boolean v2 = "cgroup2".equals(after[0]);
-					return ("cgroup".equals(after[0]) || v2)
-							? new Mount(Path.of(before[4]), before[3], v2, List.of(after[after.length - 1].split(",")))
-							: null;
+					return ("cgroup".equals(after[0]) || v2) ? new Mount(Path.of(unescape(before[4])),
+							unescape(before[3]), v2, List.of(after[after.length - 1].split(","))) : null;
 				})
 				.filter(java.util.Objects::nonNull)
 				.toList();

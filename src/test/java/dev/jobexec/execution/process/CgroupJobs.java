@@ -7,15 +7,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
+import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
 import org.awaitility.Awaitility;
 
+import static dev.jobexec.support.Api.map;
 import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +35,48 @@ final class CgroupJobs {
 	static final String ESCAPE = "setsid env -i /bin/sh -c '/bin/sleep %d </dev/null >/dev/null 2>&1 & exit 0'";
 
 	private CgroupJobs() {
+	}
+
+	/**
+	 * Skips the test class (or fails it, where cgroups are required) unless this machine
+	 * gives the service writable cgroups.
+	 */
+	static void requireCgroupsHere() {
+		Cgroups cgroups = Cgroups.open();
+		try {
+			CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
+		}
+		finally {
+			if (cgroups.usable()) {
+				cgroups.close();
+			}
+		}
+	}
+
+	/**
+	 * Runs a job of the {@code confined} pool with limits of its own, checks them in its
+	 * cgroup's files, cancels it and waits for its cgroup to be removed; returns the
+	 * cgroup's directories (gone by then).
+	 */
+	static Map<String, Path> limitsAreWrittenAndTheCgroupIsRemovedAtCancel(Api api) {
+		Map<String, Object> submitted = api.submit("""
+				{"pool": "confined", "command": ["/bin/sleep", "300"],
+				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
+				""");
+		String id = (String) submitted.get("id");
+		assertThat(map(submitted.get("limits"))).containsEntry("memory", "64MB")
+			.containsEntry("processes", 20)
+			.containsEntry("cpu", 0.5);
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
+		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
+		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
+		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
+
+		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
+		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
+		awaitRemoved(cgroup);
+		return cgroup;
 	}
 
 	/** A submission of {@code script} run by {@code /bin/sh -c} in {@code pool}. */

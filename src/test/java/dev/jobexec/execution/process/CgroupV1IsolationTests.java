@@ -6,12 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
@@ -29,11 +27,9 @@ import static dev.jobexec.execution.process.CgroupJobs.alive;
 import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
 import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
 import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
-import static dev.jobexec.execution.process.CgroupJobs.cpuQuota;
 import static dev.jobexec.execution.process.CgroupJobs.file;
 import static dev.jobexec.execution.process.CgroupJobs.job;
 import static dev.jobexec.execution.process.CgroupJobs.marker;
-import static dev.jobexec.execution.process.CgroupJobs.memoryLimit;
 import static dev.jobexec.execution.process.CgroupJobs.parents;
 import static dev.jobexec.support.Api.map;
 import static dev.jobexec.support.Api.pid;
@@ -68,6 +64,9 @@ class CgroupV1IsolationTests {
 
 	private static Api api;
 
+	/** The wrapper in front of {@code java}: see {@link #v1Only()}. */
+	private static List<String> v1Only;
+
 	/**
 	 * Markers of the escapes the tests started: whatever {@code /bin/sleep <marker>} is
 	 * left is killed after each test, whatever it showed (found by its command line, so
@@ -77,16 +76,9 @@ class CgroupV1IsolationTests {
 
 	@BeforeAll
 	static void startOnCgroupV1Only() throws Exception {
-		Cgroups cgroups = Cgroups.open();
-		try {
-			CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
-		}
-		finally {
-			if (cgroups.usable()) {
-				cgroups.close();
-			}
-		}
-		service = ServiceProcess.start(Files.createDirectories(dir.resolve("v1")), v1Only(), POOLS);
+		CgroupJobs.requireCgroupsHere();
+		v1Only = v1Only();
+		service = ServiceProcess.start(Files.createDirectories(dir.resolve("v1")), v1Only, POOLS);
 		api = service.api();
 	}
 
@@ -151,20 +143,7 @@ class CgroupV1IsolationTests {
 
 	@Test
 	void aJobsLimitsAreWrittenToItsV1CgroupsAndTheyAreRemovedWhenItEnds() {
-		String id = api.submitId("""
-				{"pool": "confined", "command": ["/bin/sleep", "300"],
-				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
-				""");
-		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
-		assertThat(cgroup).containsOnlyKeys(V1_CONTROLLERS);
-		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
-		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
-		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
-		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
-
-		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
-		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
-		awaitRemoved(cgroup);
+		assertThat(CgroupJobs.limitsAreWrittenAndTheCgroupIsRemovedAtCancel(api)).containsOnlyKeys(V1_CONTROLLERS);
 	}
 
 	@Test
@@ -272,7 +251,7 @@ class CgroupV1IsolationTests {
 		MARKERS.add(marker);
 		long escaped;
 		Map<String, Path> cgroup;
-		try (ServiceProcess crashing = ServiceProcess.start(data, v1Only())) {
+		try (ServiceProcess crashing = ServiceProcess.start(data, v1Only)) {
 			String id = crashing.api().submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
 			escaped = CgroupJobs.awaitEscaped(crashing.api(), id, marker);
 			cgroup = cgroupOf(escaped);
@@ -282,7 +261,7 @@ class CgroupV1IsolationTests {
 		}
 		assertThat(cgroup.values()).allMatch(Files::isDirectory);
 		assertThat(alive(escaped)).as("the escaped process, after the crash and before the restart").isTrue();
-		ServiceProcess restarted = ServiceProcess.start(data, v1Only());
+		ServiceProcess restarted = ServiceProcess.start(data, v1Only);
 		try {
 			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
 			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
@@ -308,16 +287,9 @@ class CgroupV1IsolationTests {
 					"this machine has no cgroup v1 hierarchy of " + missing + ", so it cannot run a v1-only service");
 		}
 		StringBuilder script = new StringBuilder();
-		for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-			String[] halves = line.split(" - ", 2);
-			if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
-				// mountinfo writes a space, tab, newline or backslash in a path as an
-				// octal escape; the shell gets the path single-quoted.
-				String point = java.util.regex.Pattern.compile("\\\\([0-7]{3})")
-					.matcher(halves[0].split(" ")[4])
-					.replaceAll((octal) -> Character.toString(Integer.parseInt(octal.group(1), 8)));
-				script.append("umount '").append(point.replace("'", "'\\''")).append("' && ");
-			}
+		for (Path point : CgroupFiles.v2MountPoints()) {
+			// Single-quoted for the shell.
+			script.append("umount '").append(point.toString().replace("'", "'\\''")).append("' && ");
 		}
 		script.append("exec \"$0\" \"$@\"");
 		List<String> wrapper = List.of("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.ProcessControl;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
@@ -64,15 +63,7 @@ class IsolationTests {
 
 	@BeforeAll
 	static void cgroupsHere() {
-		Cgroups cgroups = Cgroups.open();
-		try {
-			CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(java.util.Locale.ROOT));
-		}
-		finally {
-			if (cgroups.usable()) {
-				cgroups.close();
-			}
-		}
+		CgroupJobs.requireCgroupsHere();
 	}
 
 	@BeforeEach
@@ -114,23 +105,7 @@ class IsolationTests {
 
 	@Test
 	void aJobsLimitsAreWrittenToItsCgroupAndItsCgroupIsRemovedWhenItEnds() {
-		Map<String, Object> submitted = api.submit("""
-				{"pool": "confined", "command": ["/bin/sleep", "300"],
-				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
-				""");
-		String id = (String) submitted.get("id");
-		assertThat(map(submitted.get("limits"))).containsEntry("memory", "64MB")
-			.containsEntry("processes", 20)
-			.containsEntry("cpu", 0.5);
-		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
-		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
-		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
-		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
-		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
-
-		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
-		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
-		awaitRemoved(cgroup);
+		CgroupJobs.limitsAreWrittenAndTheCgroupIsRemovedAtCancel(api);
 	}
 
 	@Test
