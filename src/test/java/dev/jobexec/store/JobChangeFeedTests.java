@@ -1,11 +1,15 @@
 package dev.jobexec.store;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.jobexec.job.EventsProperties;
 import dev.jobexec.job.Job;
@@ -31,8 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The feed behind the job event stream on a real store (an H2 file with the service's
  * settings) and a ring of 16 changes: a client that keeps up reads every change in order,
- * one that falls further behind than the ring is told so, and one that starts further
- * back reads the store until it reaches the ring.
+ * one that falls further behind than the ring is told so, one that starts further back
+ * reads the store until it reaches the ring, and a change stored as the first client
+ * subscribes reaches it without waiting for the next poll.
  */
 class JobChangeFeedTests {
 
@@ -122,8 +127,8 @@ class JobChangeFeedTests {
 	void aChangeOnThisNodeReachesAFollowerAtOnceNotAtTheNextPoll() throws Exception {
 		feed.stop();
 		// The store is read only when a change wakes the reader, not within the test.
-		// (The wake when the first client subscribes is not tested here: this test's
-		// own changes wake the reader too.)
+		// (The wake when the first client subscribes has a test of its own, below: here
+		// the test's own changes wake the reader too.)
 		feed = new JobChangeFeed(store, new EventsProperties(Duration.ofMinutes(10), 16, 3));
 		feed.start();
 		JobChangeFeed.Subscription follower = feed.subscribe(null, everything()).orElseThrow();
@@ -133,6 +138,42 @@ class JobChangeFeedTests {
 			feed.changed(new JobEvent.Submitted("process"));
 			assertThat(follower.next(Duration.ofSeconds(30))).extracting(JobStore.Change::id).containsExactly(job.id());
 		}
+	}
+
+	@Test
+	void aChangeStoredWhileTheFirstClientSubscribesReachesItAtOnceNotAtTheNextPoll() throws Exception {
+		feed.stop();
+		// The first client's subscription reads the store's latest change and only then
+		// counts as following: a change committed between the two woke nobody (nobody
+		// followed yet). Here one is committed at exactly that moment, through the real
+		// store, as the feed's read of the latest change returns; with a poll interval
+		// of 10 minutes only the wake at subscription brings it within the test.
+		AtomicReference<Job> storedMeanwhile = new AtomicReference<>();
+		AtomicBoolean armed = new AtomicBoolean();
+		JobStore storeWithAChangeAtSubscription = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+				new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+					Object result;
+					try {
+						result = method.invoke(store, args);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+					if (method.getName().equals("lastChange") && armed.compareAndSet(true, false)) {
+						Job job = job(Map.of("n", "meanwhile"));
+						store.insert(job);
+						storedMeanwhile.set(job);
+					}
+					return result;
+				});
+		feed = new JobChangeFeed(storeWithAChangeAtSubscription, new EventsProperties(Duration.ofMinutes(10), 16, 3));
+		feed.start();
+		armed.set(true);
+		JobChangeFeed.Subscription first = feed.subscribe(null, everything()).orElseThrow();
+		assertThat(storedMeanwhile.get()).as("a change was stored as the subscription read the latest").isNotNull();
+		assertThat(store.lastChange()).as("after the subscription's place").isGreaterThan(first.position());
+		assertThat(first.next(Duration.ofSeconds(30))).extracting(JobStore.Change::id)
+			.containsExactly(storedMeanwhile.get().id());
 	}
 
 	private static JobStore.Query everything() {
