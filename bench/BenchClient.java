@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * e2e    N C BODY [POOL]  submit N jobs with C concurrent submitters, then wait until all are terminal
+ *                         (also printed: the rate at which jobs ended while submissions went on, and
+ *                         the rate of the drain after the last one was answered, the pool running alone)
  * submit N C BODY SECS    submit up to N jobs with C concurrent submitters (at most SECS seconds)
  * stream C SECS BODY      closed loop: C clients each submit with Prefer: wait=60 and wait for the end
  * sync   N C PATH BODY WARM  N POSTs of BODY to PATH by C clients, each answered when its command has ended
@@ -250,6 +252,9 @@ public class BenchClient {
 			}
 		});
 		long submitted = System.nanoTime();
+		// How many had ended when the last submission was answered: the rest ended in the
+		// drain, when the pool ran without submissions beside it.
+		long endedWhileSubmitting = Long.parseLong(field(COMPLETED, get("/api/v1/pools/" + pool))) - before;
 		// One long poll for the last job submitted, which starts after (nearly) all others,
 		// then the pool's count every 2 ms: waiting costs the service next to nothing, as
 		// the synchronous peers' clients cost theirs, and the clock stops within 2 ms of the
@@ -272,8 +277,12 @@ public class BenchClient {
 		double seconds = (end - start) / 1e9;
 		Map<String, AtomicInteger> counted = new TreeMap<>();
 		states.forEach((state, count) -> counted.put(state, new AtomicInteger(count)));
-		return String.format("jobs=%d seconds=%.3f jobs_per_s=%.1f submit_per_s=%.1f statuses=%s states=%s", n,
-				seconds, n / seconds, n / ((submitted - start) / 1e9), counts(statuses), counts(counted));
+		double submitting = (submitted - start) / 1e9;
+		return String.format(
+				"jobs=%d seconds=%.3f jobs_per_s=%.1f submit_per_s=%.1f ended_while_submitting_per_s=%.1f "
+						+ "drain_jobs_per_s=%.1f statuses=%s states=%s",
+				n, seconds, n / seconds, n / submitting, endedWhileSubmitting / submitting,
+				(n - endedWhileSubmitting) / ((end - submitted) / 1e9), counts(statuses), counts(counted));
 	}
 
 	/**

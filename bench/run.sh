@@ -300,6 +300,7 @@ fi
 je=$(BENCH_CLIENT_WARM_JOBS=$client_warm client e2e "$n_spawn" "$C" '{"command":["/bin/true"]}'); log "   jobexec: $je"
 notes+=("Scenario 1, the client: a JVM that first runs $client_warm of the measured requests unmeasured, so that its own JIT has settled; during the measured run it used $(value client_cpu_ms_per_job "$je") ms CPU per job against jobexec (its JIT $(value client_jit_ms "$je") ms)${wh_rate:+ and $(value client_cpu_ms_per_job "$wh") ms per request against webhook (its JIT $(value client_jit_ms "$wh") ms)}, on the same $(nproc) CPUs as the service.")
 je_rate=$(value jobs_per_s "$je")
+notes+=("Scenario 1, jobexec's two phases: while the $C clients submitted ($(value submit_per_s "$je") submissions/s), jobs ended at $(value ended_while_submitting_per_s "$je")/s; in the drain after the last submission was answered, with only the pool running, at $(value drain_jobs_per_s "$je")/s.")
 [ "$(value states "$je")" = "SUCCEEDED:$n_spawn" ] || notes+=("Scenario 1: not every job succeeded: $(value states "$je").")
 s1="1. process jobs end to end, $n_spawn × \`/bin/true\`, concurrency $C (jobs/s)"
 row "$s1 vs ProcessBuilder" "$je_rate" "$je_rate" "$pb_rate (Java ProcessBuilder)" "$pb_rate" higher "≥ 0.8× ProcessBuilder" ratio 0.8
