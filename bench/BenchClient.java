@@ -208,9 +208,12 @@ public class BenchClient {
 	 * job and JIT time during it. Passes, not one long run: a pass of e2e has phases (submitting, then
 	 * waiting and listing), and the code compiled for one phase is thrown out at the next one's first
 	 * different branch; after a single long warm-up run the measured pass recompiled, and the client's
-	 * JIT took 0.6 to 1.8 s of CPU in a 3.5 s pass of 2,000 jobs (10,000 or 30,000 jobs of warm-up alike).
+	 * JIT took 0.6 to 1.8 s of CPU in a 3.5 s pass of 2,000 jobs (after 10,000 or 30,000 jobs of warm-up).
 	 */
 	static void measure(int n, int concurrency, String warmPath, Pass pass) throws Exception {
+		if (n <= 0) {
+			throw new IllegalArgumentException("N must be at least 1");
+		}
 		warmClient(concurrency, warmPath);
 		int warmJobs = Integer.parseInt(System.getenv().getOrDefault("BENCH_CLIENT_WARM_JOBS", "0"));
 		for (int done = 0; done < warmJobs; done += n) {
