@@ -132,6 +132,11 @@ public final class CgroupFiles {
 		return mounts().stream().filter(Mount::v2).map(Mount::point).toList();
 	}
 
+	/** Where cgroup v1 hierarchies are mounted here, as {@code mountinfo} lists them. */
+	public static List<Path> v1MountPoints() {
+		return mounts().stream().filter((mount) -> !mount.v2()).map(Mount::point).toList();
+	}
+
 	/** A path of {@code mountinfo}, where a space, tab, newline or backslash is octal. */
 	private static String unescape(String field) {
 		return Pattern.compile("\\\\([0-7]{3})")

@@ -64,7 +64,16 @@ public final class ServiceProcess implements AutoCloseable {
 
 	/** Starts the service and waits for it to give up; returns its exit code and log. */
 	public static Failed startExpectingFailure(Path dir, String... args) throws IOException, InterruptedException {
-		ServiceProcess service = launch(dir, List.of(), args);
+		return startExpectingFailure(dir, List.of(), args);
+	}
+
+	/**
+	 * Starts the service with {@code wrapper} in front of {@code java} and waits for it
+	 * to give up; returns its exit code and log.
+	 */
+	public static Failed startExpectingFailure(Path dir, List<String> wrapper, String... args)
+			throws IOException, InterruptedException {
+		ServiceProcess service = launch(dir, wrapper, args);
 		int exit = service.awaitExit(Duration.ofSeconds(90));
 		return new Failed(exit, service.log());
 	}

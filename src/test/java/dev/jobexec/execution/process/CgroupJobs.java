@@ -11,11 +11,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import dev.jobexec.os.Cgroups;
+import dev.jobexec.os.ProcessControl;
 import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
+import dev.jobexec.support.ServiceProcess;
 import org.awaitility.Awaitility;
 
 import static dev.jobexec.support.Api.map;
@@ -226,6 +229,127 @@ final class CgroupJobs {
 				assertThat(left).as(hierarchy).isEmpty();
 			}
 		});
+	}
+
+	/**
+	 * Kills whatever {@code /bin/sleep <marker>} of {@code markers} is left, found by its
+	 * command line (so that a reused pid is never hit), and forgets the markers.
+	 */
+	static void killMarked(List<Integer> markers) {
+		for (ProcessTable.Entry entry : ProcessTable.all()) {
+			String command = ProcessTable.cmdline(entry.pid());
+			if (markers.stream().anyMatch((marker) -> command.equals("/bin/sleep\0" + marker + "\0"))) {
+				ProcessControl.signalProcess(entry.pid(), ProcessControl.SIGKILL);
+			}
+		}
+		markers.clear();
+	}
+
+	/** SIGTERM, so that the service removes its run's cgroup directories as it stops. */
+	static void stopGracefully(ServiceProcess stopping) throws InterruptedException {
+		try (stopping) {
+			stopping.sigterm();
+			stopping.awaitExit(Duration.ofSeconds(60));
+		}
+	}
+
+	/**
+	 * The README's escape in three jobs of {@code pool}: killed at the timeout, at cancel
+	 * and at the job's end. Returns the job cgroups the escape of the last job was in.
+	 */
+	static Map<String, Path> escapeIsKilledAtTheTimeoutAtCancelAndAtTheJobsEnd(Api api, String pool, Path dir,
+			List<Integer> markers) throws IOException {
+		int atTimeout = marker();
+		markers.add(atTimeout);
+		String timedOut = api
+			.submitId(job(pool, String.format(ESCAPE, atTimeout) + "; sleep 300", "\"timeout\": \"PT2S\""));
+		int atCancel = marker();
+		markers.add(atCancel);
+		String cancelled = api.submitId(job(pool, String.format(ESCAPE, atCancel) + "; sleep 300", null));
+		int atEnd = marker();
+		markers.add(atEnd);
+		Path go = dir.resolve("go-" + atEnd);
+		String ended = api
+			.submitId(job(pool, String.format(ESCAPE, atEnd) + "; while [ ! -e " + go + " ]; do sleep 0.05; done",
+					"\"timeout\": \"PT60S\""));
+		long escapedAtTimeout = awaitEscaped(api, timedOut, atTimeout);
+		long escapedAtCancel = awaitEscaped(api, cancelled, atCancel);
+		long escapedAtEnd = awaitEscaped(api, ended, atEnd);
+		Map<String, Path> cgroup = cgroupOf(escapedAtEnd);
+
+		api.client().delete().uri("/api/v1/jobs/{id}", cancelled).exchange().expectStatus().is2xxSuccessful();
+		Files.createFile(go);
+
+		assertThat(api.awaitEnd(timedOut)).containsEntry("state", "TIMED_OUT");
+		assertThat(alive(escapedAtTimeout)).as("the escaped process, when its job timed out").isFalse();
+		assertThat(api.awaitEnd(cancelled)).containsEntry("state", "CANCELLED");
+		assertThat(alive(escapedAtCancel)).as("the escaped process, when its job was cancelled").isFalse();
+		assertThat(api.awaitEnd(ended)).containsEntry("state", "SUCCEEDED");
+		assertThat(alive(escapedAtEnd)).as("the escaped process, when its job ended").isFalse();
+		return cgroup;
+	}
+
+	/**
+	 * A service started with {@code wrapper} in front of {@code java}, whose job's
+	 * escaped process outlives a SIGKILL of the service: the next start kills it and
+	 * removes the crashed run's cgroup directories. Returns the job cgroups the escape
+	 * was in.
+	 */
+	static Map<String, Path> aCrashedRunsCgroupsAreGoneAfterARestart(Path data, List<String> wrapper,
+			List<Integer> markers) throws IOException, InterruptedException {
+		int marker = marker();
+		markers.add(marker);
+		long escaped;
+		Map<String, Path> cgroup;
+		try (ServiceProcess crashing = ServiceProcess.start(data, wrapper)) {
+			String id = crashing.api().submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
+			escaped = awaitEscaped(crashing.api(), id, marker);
+			cgroup = cgroupOf(escaped);
+			crashing.sigkill();
+			crashing.awaitExit(Duration.ofSeconds(30));
+		}
+		assertThat(cgroup.values()).allMatch(Files::isDirectory);
+		assertThat(alive(escaped)).as("the escaped process, after the crash and before the restart").isTrue();
+		ServiceProcess restarted = ServiceProcess.start(data, wrapper);
+		try {
+			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
+			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
+			assertThat(cgroup.values()).noneMatch(Files::exists);
+			assertThat(parents(cgroup).values()).noneMatch(Files::exists);
+		}
+		finally {
+			stopGracefully(restarted);
+		}
+		return cgroup;
+	}
+
+	/**
+	 * The wrapper in front of {@code java} that starts a service in a mount namespace of
+	 * its own without the file systems mounted at {@code mountPoints} ({@code what} they
+	 * are, for the reason of a skip); skips the tests where this machine cannot make one.
+	 */
+	static List<String> inMountNamespaceWithout(List<Path> mountPoints, String what)
+			throws IOException, InterruptedException {
+		StringBuilder script = new StringBuilder();
+		for (Path point : mountPoints) {
+			// Single-quoted for the shell.
+			script.append("umount '").append(point.toString().replace("'", "'\\''")).append("' && ");
+		}
+		script.append("exec \"$0\" \"$@\"");
+		List<String> wrapper = List.of("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+				script.toString());
+		List<String> probe = new ArrayList<>(wrapper);
+		probe.add("/bin/true");
+		Process probing = new ProcessBuilder(probe).redirectErrorStream(true).start();
+		boolean ended = probing.waitFor(30, TimeUnit.SECONDS);
+		if (!ended) {
+			probing.destroyForcibly();
+		}
+		String output = ended ? new String(probing.getInputStream().readAllBytes()) : "unshare did not finish";
+		if (!ended || probing.exitValue() != 0) {
+			CgroupFiles.unavailable("a mount namespace without " + what + " could not be made here: " + output.trim());
+		}
+		return wrapper;
 	}
 
 	static List<String> childDirectories(Path directory) {

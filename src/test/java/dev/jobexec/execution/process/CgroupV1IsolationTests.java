@@ -4,14 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
-import dev.jobexec.os.ProcessControl;
-import dev.jobexec.os.ProcessTable;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
 import dev.jobexec.support.ServiceProcess;
@@ -22,15 +18,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static dev.jobexec.execution.process.CgroupJobs.ESCAPE;
-import static dev.jobexec.execution.process.CgroupJobs.alive;
 import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
 import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
 import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
 import static dev.jobexec.execution.process.CgroupJobs.file;
 import static dev.jobexec.execution.process.CgroupJobs.job;
-import static dev.jobexec.execution.process.CgroupJobs.marker;
-import static dev.jobexec.execution.process.CgroupJobs.parents;
 import static dev.jobexec.support.Api.map;
 import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -85,27 +77,13 @@ class CgroupV1IsolationTests {
 	@AfterAll
 	static void stop() throws InterruptedException {
 		if (service != null) {
-			stopGracefully(service);
-		}
-	}
-
-	/** SIGTERM, so that the service removes its run's cgroup directories as it stops. */
-	private static void stopGracefully(ServiceProcess stopping) throws InterruptedException {
-		try (stopping) {
-			stopping.sigterm();
-			stopping.awaitExit(Duration.ofSeconds(60));
+			CgroupJobs.stopGracefully(service);
 		}
 	}
 
 	@AfterEach
 	void killStrays() {
-		for (ProcessTable.Entry entry : ProcessTable.all()) {
-			String command = ProcessTable.cmdline(entry.pid());
-			if (MARKERS.stream().anyMatch((marker) -> command.equals("/bin/sleep\0" + marker + "\0"))) {
-				ProcessControl.signalProcess(entry.pid(), ProcessControl.SIGKILL);
-			}
-		}
-		MARKERS.clear();
+		CgroupJobs.killMarked(MARKERS);
 	}
 
 	@Test
@@ -179,32 +157,7 @@ class CgroupV1IsolationTests {
 
 	@Test
 	void anEscapeFromGroupSessionAndEnvironmentIsKilledAtTheTimeoutAtCancelAndAtTheJobsEnd() throws Exception {
-		int atTimeout = marker();
-		MARKERS.add(atTimeout);
-		String timedOut = api
-			.submitId(job("confined", String.format(ESCAPE, atTimeout) + "; sleep 300", "\"timeout\": \"PT2S\""));
-		int atCancel = marker();
-		MARKERS.add(atCancel);
-		String cancelled = api.submitId(job("confined", String.format(ESCAPE, atCancel) + "; sleep 300", null));
-		int atEnd = marker();
-		MARKERS.add(atEnd);
-		Path go = dir.resolve("go-" + atEnd);
-		String ended = api
-			.submitId(job("confined", String.format(ESCAPE, atEnd) + "; while [ ! -e " + go + " ]; do sleep 0.05; done",
-					"\"timeout\": \"PT60S\""));
-		long escapedAtTimeout = CgroupJobs.awaitEscaped(api, timedOut, atTimeout);
-		long escapedAtCancel = CgroupJobs.awaitEscaped(api, cancelled, atCancel);
-		long escapedAtEnd = CgroupJobs.awaitEscaped(api, ended, atEnd);
-
-		api.client().delete().uri("/api/v1/jobs/{id}", cancelled).exchange().expectStatus().is2xxSuccessful();
-		Files.createFile(go);
-
-		assertThat(api.awaitEnd(timedOut)).containsEntry("state", "TIMED_OUT");
-		assertThat(alive(escapedAtTimeout)).as("the escaped process, when its job timed out").isFalse();
-		assertThat(api.awaitEnd(cancelled)).containsEntry("state", "CANCELLED");
-		assertThat(alive(escapedAtCancel)).as("the escaped process, when its job was cancelled").isFalse();
-		assertThat(api.awaitEnd(ended)).containsEntry("state", "SUCCEEDED");
-		assertThat(alive(escapedAtEnd)).as("the escaped process, when its job ended").isFalse();
+		CgroupJobs.escapeIsKilledAtTheTimeoutAtCancelAndAtTheJobsEnd(api, "confined", dir, MARKERS);
 	}
 
 	@Test
@@ -247,30 +200,7 @@ class CgroupV1IsolationTests {
 	@Test
 	void aCrashedRunsCgroupsAndWhatEscapedIntoThemAreGoneAfterARestart() throws Exception {
 		Path data = Files.createDirectories(dir.resolve("crash"));
-		int marker = marker();
-		MARKERS.add(marker);
-		long escaped;
-		Map<String, Path> cgroup;
-		try (ServiceProcess crashing = ServiceProcess.start(data, v1Only)) {
-			String id = crashing.api().submitId(job("process", String.format(ESCAPE, marker) + "; sleep 300", null));
-			escaped = CgroupJobs.awaitEscaped(crashing.api(), id, marker);
-			cgroup = cgroupOf(escaped);
-			assertThat(cgroup).containsKey("freezer");
-			crashing.sigkill();
-			crashing.awaitExit(Duration.ofSeconds(30));
-		}
-		assertThat(cgroup.values()).allMatch(Files::isDirectory);
-		assertThat(alive(escaped)).as("the escaped process, after the crash and before the restart").isTrue();
-		ServiceProcess restarted = ServiceProcess.start(data, v1Only);
-		try {
-			assertThat(restarted.api().statusOf("/actuator/health")).isEqualTo(200);
-			assertThat(alive(escaped)).as("the escaped process of a job of the crashed run").isFalse();
-			assertThat(cgroup.values()).noneMatch(Files::exists);
-			assertThat(parents(cgroup).values()).noneMatch(Files::exists);
-		}
-		finally {
-			stopGracefully(restarted);
-		}
+		assertThat(CgroupJobs.aCrashedRunsCgroupsAreGoneAfterARestart(data, v1Only, MARKERS)).containsKey("freezer");
 	}
 
 	// ---- helpers
@@ -286,30 +216,7 @@ class CgroupV1IsolationTests {
 			CgroupFiles.unavailable(
 					"this machine has no cgroup v1 hierarchy of " + missing + ", so it cannot run a v1-only service");
 		}
-		StringBuilder script = new StringBuilder();
-		for (Path point : CgroupFiles.v2MountPoints()) {
-			// Single-quoted for the shell.
-			script.append("umount '").append(point.toString().replace("'", "'\\''")).append("' && ");
-		}
-		script.append("exec \"$0\" \"$@\"");
-		List<String> wrapper = List.of("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-				script.toString());
-		Process probe = new ProcessBuilder(concat(wrapper, "/bin/true")).redirectErrorStream(true).start();
-		boolean ended = probe.waitFor(30, TimeUnit.SECONDS);
-		if (!ended) {
-			probe.destroyForcibly();
-		}
-		String output = ended ? new String(probe.getInputStream().readAllBytes()) : "unshare did not finish";
-		if (!ended || probe.exitValue() != 0) {
-			CgroupFiles.unavailable("a mount namespace without cgroup v2 could not be made here: " + output.trim());
-		}
-		return wrapper;
-	}
-
-	private static List<String> concat(List<String> wrapper, String command) {
-		List<String> all = new ArrayList<>(wrapper);
-		all.add(command);
-		return all;
+		return CgroupJobs.inMountNamespaceWithout(CgroupFiles.v2MountPoints(), "cgroup v2");
 	}
 
 }
