@@ -73,9 +73,11 @@ public final class ServiceProcess implements AutoCloseable {
 	 */
 	public static Failed startExpectingFailure(Path dir, List<String> wrapper, String... args)
 			throws IOException, InterruptedException {
-		ServiceProcess service = launch(dir, wrapper, args);
-		int exit = service.awaitExit(Duration.ofSeconds(90));
-		return new Failed(exit, service.log());
+		// Closed in any case: a service that starts after all must not outlive the test.
+		try (ServiceProcess service = launch(dir, wrapper, args)) {
+			int exit = service.awaitExit(Duration.ofSeconds(90));
+			return new Failed(exit, service.log());
+		}
 	}
 
 	/** How a service that could not start ended. */

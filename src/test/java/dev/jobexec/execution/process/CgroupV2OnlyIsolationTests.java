@@ -161,20 +161,22 @@ class CgroupV2OnlyIsolationTests {
 	/**
 	 * The wrapper that starts the service in a mount namespace without the cgroup v1
 	 * hierarchies; skips the tests where this machine has no cgroup v2 file system, or
-	 * one with the memory controller (a pure v2 host, which {@code IsolationTests} runs
-	 * on as it is).
+	 * one that offers this JVM's cgroup (the service's, once started) any of the
+	 * {@code memory}, {@code pids} and {@code cpu} controllers: these tests check v2
+	 * without them, and {@code IsolationTests} runs on whatever layout a machine has.
 	 */
 	private static List<String> v2Only() throws IOException, InterruptedException {
-		List<Path> v2 = CgroupFiles.v2MountPoints();
-		if (v2.isEmpty()) {
+		Path own = CgroupFiles.of(ProcessHandle.current().pid()).get(CgroupFiles.V2);
+		if (own == null) {
 			CgroupFiles.unavailable("this machine has no cgroup v2 file system, so it cannot run a v2-only service");
 		}
-		String controllers = CgroupFiles.read(v2.getFirst(), "cgroup.controllers").orElse("");
+		String controllers = CgroupFiles.read(own, "cgroup.controllers").orElse("");
+		List<String> offered = List.of(controllers.split("\\s+"));
 		// Not a missing capability but another machine: skipped even where cgroups are
 		// required.
-		Assumptions.assumeFalse(List.of(controllers.split("\\s+")).contains("memory"),
-				() -> "this machine's cgroup v2 has the memory controller (" + controllers
-						+ "): IsolationTests runs on it as it is, and these tests check v2 without it");
+		Assumptions.assumeFalse(offered.stream().anyMatch(List.of("memory", "pids", "cpu")::contains),
+				() -> "cgroup v2 offers this service controllers (" + controllers
+						+ "): these tests check v2 without memory, pids and cpu");
 		return CgroupJobs.inMountNamespaceWithout(CgroupFiles.v1MountPoints(), "the cgroup v1 hierarchies");
 	}
 
