@@ -232,6 +232,50 @@ final class CgroupJobs {
 	}
 
 	/**
+	 * The {@code isolation} part of {@code /actuator/jobpools}: what the service found.
+	 */
+	static Map<String, Object> isolation(Api api) {
+		return map(api.client()
+			.get()
+			.uri("/actuator/jobpools")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(Api.JSON)
+			.returnResult()
+			.getResponseBody()
+			.get("isolation"));
+	}
+
+	/**
+	 * The classic fork bomb in a job of the {@code confined} pool with a limit of 16
+	 * processes: {@code pids.max} is written and reached, the service keeps answering
+	 * within 2 s, and the job ends at its timeout with its cgroup removed. Its leader
+	 * waits on a sleep started first, so that the job runs until its timeout.
+	 */
+	static void aForkBombIsCappedByPidsMaxWhileTheServiceAnswers(Api api) {
+		String id = api.submitId("""
+				{"pool": "confined", "command": ["/bin/bash", "-c", "sleep 300 & s=$!; :() { :|:& }; :; wait $s"],
+				 "limits": {"processes": 16}, "timeout": "PT4S"}
+				""");
+		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
+		Path pids = cgroup.getOrDefault("pids", cgroup.get(CgroupFiles.V2));
+		assertThat(CgroupFiles.read(pids, "pids.max")).contains("16");
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> CgroupFiles.read(pids, "pids.events")
+				.map((events) -> !events.matches("(?s)max 0\\b.*"))
+				.orElse(false));
+		for (int i = 0; i < 10; i++) {
+			long askedAt = System.nanoTime();
+			assertThat(api.statusOf("/actuator/health/liveness")).isEqualTo(200);
+			assertThat(Duration.ofNanos(System.nanoTime() - askedAt)).isLessThan(Duration.ofSeconds(2));
+		}
+		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
+		awaitRemoved(cgroup);
+	}
+
+	/**
 	 * Kills whatever {@code /bin/sleep <marker>} of {@code markers} is left, found by its
 	 * command line (so that a reused pid is never hit), and forgets the markers.
 	 */

@@ -11,7 +11,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.jobexec.support.Api;
 import dev.jobexec.support.CgroupFiles;
 import dev.jobexec.support.ServiceProcess;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,12 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static dev.jobexec.execution.process.CgroupJobs.awaitRemoved;
-import static dev.jobexec.execution.process.CgroupJobs.cgroupOf;
 import static dev.jobexec.execution.process.CgroupJobs.childDirectories;
-import static dev.jobexec.execution.process.CgroupJobs.file;
 import static dev.jobexec.execution.process.CgroupJobs.job;
 import static dev.jobexec.support.Api.map;
-import static dev.jobexec.support.Api.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -88,16 +84,7 @@ class CgroupV1IsolationTests {
 
 	@Test
 	void theServiceFindsCgroupV1AndTheCommandsFirstInstructionRunsInTheJobsCgroups() {
-		Map<String, Object> isolation = map(api.client()
-			.get()
-			.uri("/actuator/jobpools")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(Api.JSON)
-			.returnResult()
-			.getResponseBody()
-			.get("isolation"));
+		Map<String, Object> isolation = CgroupJobs.isolation(api);
 		assertThat(isolation).containsEntry("layout", "v1");
 		assertThat((String) isolation.get("cgroups")).startsWith("cgroup v1: a cgroup per job in v1 ")
 			.contains("freezer");
@@ -138,21 +125,8 @@ class CgroupV1IsolationTests {
 
 	@Test
 	void aForkBombIsCappedByPidsMaxAndEndsAtItsTimeout() {
-		String id = api.submitId("""
-				{"pool": "confined", "command": ["/bin/bash", "-c", "sleep 300 & s=$!; :() { :|:& }; :; wait $s"],
-				 "limits": {"processes": 16}, "timeout": "PT4S"}
-				""");
-		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
-		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("16");
-		Awaitility.await()
-			.atMost(Duration.ofSeconds(10))
-			.until(() -> CgroupFiles.read(cgroup.get("pids"), "pids.events")
-				.map((events) -> !events.matches("(?s)max 0\\b.*"))
-				.orElse(false));
-		assertThat(api.statusOf("/actuator/health/liveness")).isEqualTo(200);
 		// Freezing a cgroup whose members fork as fast as they can, then killing them.
-		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
-		awaitRemoved(cgroup);
+		CgroupJobs.aForkBombIsCappedByPidsMaxWhileTheServiceAnswers(api);
 	}
 
 	@Test

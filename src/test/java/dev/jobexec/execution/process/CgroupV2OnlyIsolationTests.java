@@ -80,16 +80,7 @@ class CgroupV2OnlyIsolationTests {
 
 	@Test
 	void theServiceFindsCgroupV2AloneAndTheCommandsFirstInstructionRunsInTheJobsCgroup() {
-		Map<String, Object> isolation = map(api.client()
-			.get()
-			.uri("/actuator/jobpools")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(Api.JSON)
-			.returnResult()
-			.getResponseBody()
-			.get("isolation"));
+		Map<String, Object> isolation = CgroupJobs.isolation(api);
 		assertThat(isolation).containsEntry("layout", "v2_root");
 		assertThat((String) isolation.get("cgroups")).startsWith("cgroup v2, as root: a cgroup per job under ")
 			.contains("(cgroup.kill")

@@ -201,27 +201,7 @@ class IsolationTests {
 
 	@Test
 	void aForkBombIsCappedByPidsMaxWhileTheServiceAnswers() {
-		// The classic bomb; its leader waits on a sleep started first, so that the job
-		// runs until its timeout.
-		String id = api.submitId("""
-				{"pool": "confined", "command": ["/bin/bash", "-c", "sleep 300 & s=$!; :() { :|:& }; :; wait $s"],
-				 "limits": {"processes": 16}, "timeout": "PT4S"}
-				""");
-		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
-		Path pids = cgroup.getOrDefault("pids", cgroup.get(CgroupFiles.V2));
-		assertThat(CgroupFiles.read(pids, "pids.max")).contains("16");
-		Awaitility.await()
-			.atMost(Duration.ofSeconds(10))
-			.until(() -> CgroupFiles.read(pids, "pids.events")
-				.map((events) -> !events.matches("(?s)max 0\\b.*"))
-				.orElse(false));
-		for (int i = 0; i < 10; i++) {
-			long askedAt = System.nanoTime();
-			assertThat(api.statusOf("/actuator/health/liveness")).isEqualTo(200);
-			assertThat(Duration.ofNanos(System.nanoTime() - askedAt)).isLessThan(Duration.ofSeconds(2));
-		}
-		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
-		awaitRemoved(cgroup);
+		CgroupJobs.aForkBombIsCappedByPidsMaxWhileTheServiceAnswers(api);
 	}
 
 	@Test
