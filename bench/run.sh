@@ -44,7 +44,7 @@ else
   mode=full; n_spawn=2000; n_kill=50; n_queue=100000; queue_max_s=150; dur=10; warm=10; warm_chunk=2000; warm_max=60000; starts=3
   # Scenario 1's client (a JVM) runs this many jobs (jobexec) or requests (webhook) unmeasured before it measures:
   # cold, its C2 compiler alone took a fifth of the machine and held webhook to about half its rate (2026-12-02:
-  # 616 requests/s after none, 1,210 after 8,000). BenchClient runs them in passes of n_spawn; after 10,000 jobs
+  # 616 requests/s after none, 1,210 after 8,000). BenchClient runs them in passes of n_spawn:
   # after one run of 10,000 its JIT still took 0.6 to 1.6 s of CPU in jobexec's measured pass of 2,000 (3.5 s);
   # after 30,000 in passes, 0.09 to 0.2 s (2026-12-03).
   client_warm=30000
