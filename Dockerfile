@@ -31,7 +31,8 @@ RUN chmod +x mvnw && ./mvnw -B dependency:go-offline
 # them with -Dspring.aot.enabled=true). Then the jar is extracted (jarmode tools): the JDK AOT cache
 # below only works with the extracted layout, jobexec.jar plus lib/.
 # The build compiles the spawn helper (src/main/c/jobexec-spawn.c) into the jar with the C
-# compiler, statically linked, so the runtime stage needs no compiler and no matching C library.
+# compiler, as a shared library the service loads; the runtime stage needs no compiler, only the
+# C library (glibc) both stages' Ubuntu base has.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -45,7 +46,7 @@ RUN ./mvnw -B -Paot -Dmaven.test.skip=true package \
 # ---------------------------------------------------------------------------------------------
 FROM eclipse-temurin:25-jre
 
-# util-linux: only used when the spawn helper in the jar cannot start (the service logs why): then
+# util-linux: only used when the spawn helper in the jar cannot be loaded (the service logs why): then
 #   `prlimit` (jobexec.process.prlimit) applies the rlimits every job starts with, and `setpriv`
 #   (jobexec.process.setpriv) drops to jobexec.process.run-as. util-linux is usually already in the
 #   Ubuntu-based temurin images; installing it explicitly keeps that fallback from being an accident.
@@ -126,7 +127,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # would swallow it), so graceful shutdown and the drain run.
 # No tini/dumb-init: the service makes itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER) and
 # reaps the zombies and orphans of its jobs, which is exactly what an init as PID 1 must do.
-# --enable-native-access: the FFM calls (the spawn helper's socket, posix_spawn, poll, kill, wait4, prctl)
+# --enable-native-access: the FFM calls (the spawn helper library, posix_spawn, poll, kill, wait4, prctl)
 #   without JDK 25's warning.
 # -XX:MaxRAMPercentage=75: size the heap from the container's memory limit, leaving the rest for
 #   metaspace, thread stacks and direct buffers (job processes are charged to the same cgroup,

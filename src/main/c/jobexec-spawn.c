@@ -1,48 +1,53 @@
 /*
- * jobexec-spawn: the spawn helper of jobexec (what Python's multiprocessing calls a fork
- * server). The service starts it once, as its own child, with one end of a Unix stream
- * socket on descriptor 3, and asks it for every process job. For each request the helper
- * clones one child with clone3(CLONE_PARENT | CLONE_PIDFD | CLONE_INTO_CGROUP): the child's
- * parent is the service (which reaps it and reads its wait status), and it is in the job's
- * cgroup v2 from its first instruction. Before it execs the job's command, in this order,
- * the child joins the job's cgroup v1 hierarchies, starts a new session, takes the job's
- * pipes as descriptors 0 to 2, applies the rlimits, changes to the working directory,
- * drops to the run-as user, marks every other descriptor close-on-exec and resets signals.
- * Then one execve: no second program runs in between.
+ * libjobexec-spawn: how jobexec starts a process job (src/main/java/dev/jobexec/os/SpawnHelper.java
+ * loads it into the service and calls jobexec_spawn through the Foreign Function & Memory API).
  *
- * Single-threaded, so fork is safe; stateless between requests; exits when the socket
- * reaches end of file (the service is gone). Linux 5.7+ (CLONE_INTO_CGROUP), 5.11+
- * (close_range with CLOSE_RANGE_CLOEXEC).
+ * One call starts one job with one clone and one execve, from the calling thread, the way
+ * posix_spawn does: clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on a stack of its own, so the
+ * service's memory is not copied, the caller is suspended until the child has exec'd (or failed),
+ * and the caller gets a pidfd of the child, whose parent is the service (it reaps it and reads its
+ * real wait status). The child runs only the C code below and system calls, never Java: before it
+ * execs the job's command, in this order, it joins the job's cgroup v2 and v1 hierarchies (so that
+ * nothing of the job's own runs outside them), starts a new session, takes the job's pipes as
+ * descriptors 0 to 2, applies the rlimits, changes to the working directory, drops to the run-as
+ * user, marks every other descriptor close-on-exec, sets every signal to its default action and
+ * unblocks them all. A step that fails is written to memory the caller reads once it resumes, and
+ * the child exits with 127.
  *
- * Request (native byte order, after a 4-byte length of the rest; the job's stdin, stdout
- * and stderr arrive as SCM_RIGHTS with the first byte):
- *   i32 version (1), i32 uid (-1: keep), i32 gid (-1: keep), i32 rlimit count,
+ * Signals: the caller blocks every signal around the clone, so that no handler of the service runs
+ * in the child (which shares its memory); the child sets each to its default before it unblocks
+ * them. Credentials change through raw system calls: glibc's setresuid and setgroups would signal
+ * every thread of the service to change theirs too.
+ *
+ * Linux 5.11+ (close_range with CLOSE_RANGE_CLOEXEC); CLONE_PIDFD needs 5.2.
+ *
+ * Request (native byte order; the job's stdin, stdout and stderr are passed as descriptors):
+ *   i32 version (2), i32 uid (-1: keep), i32 gid (-1: keep), i32 rlimit count,
  *   per rlimit: i32 resource, i64 soft, i64 hard,
- *   string cgroup v2 directory ("" for none), i32 v1 count, strings v1 cgroup.procs files,
+ *   string cgroup v2 cgroup.procs file ("" for none), i32 v1 count, strings v1 cgroup.procs files,
  *   string working directory, i32 argc, strings argv, i32 envc, strings envp
  *   (a string is an i32 length and its bytes, no terminator).
- * Reply: i32 pid (0 on failure), i32 failed step, i32 errno; SCM_RIGHTS with the child's
- * pidfd when pid > 0.
+ * Result: i32 pid (0 when there is no child), i32 pidfd (-1 without one), i32 failed step, i32 errno.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
-#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#define SOCKET_FD 3
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
 #define JOB_FDS 3
-#define MAX_REQUEST (64 * 1024 * 1024)
+#define CHILD_STACK (64 * 1024)
 
 enum step {
 	STEP_NONE, STEP_REQUEST, STEP_CGROUP_OPEN, STEP_PIPE, STEP_CLONE, STEP_CGROUP_JOIN, STEP_SETSID,
@@ -121,34 +126,6 @@ static void free_strings(char **strings, int32_t count) {
 	}
 }
 
-static int read_fully(int fd, void *buffer, size_t length) {
-	char *at = buffer;
-	while (length > 0) {
-		ssize_t n = read(fd, at, length);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			return -1;
-		}
-		at += n;
-		length -= (size_t) n;
-	}
-	return 0;
-}
-
-/* What the child reports through its close-on-exec pipe when a step before the exec fails. */
-struct failure {
-	int32_t step;
-	int32_t error;
-};
-
-static void fail_child(int report, enum step step) {
-	struct failure failure = { step, errno };
-	(void) !write(report, &failure, sizeof failure);
-	_exit(127);
-}
-
 struct request {
 	int32_t uid;
 	int32_t gid;
@@ -178,7 +155,7 @@ static void free_request(struct request *q) {
 static int parse(const char *body, size_t length, struct request *q) {
 	struct reader r = { body, body + length, 0 };
 	memset(q, 0, sizeof *q);
-	if (read_i32(&r) != 1) {
+	if (read_i32(&r) != 2) {
 		return -1;
 	}
 	q->uid = read_i32(&r);
@@ -205,206 +182,142 @@ static int parse(const char *body, size_t length, struct request *q) {
 	return (r.bad || q->argc < 1) ? -1 : 0;
 }
 
-/* Runs in the child: everything up to and including the exec. Never returns. */
-static void become_job(const struct request *q, const int *fds, int report) {
-	/* The job's cgroup v1 hierarchies ("0" moves the writer), before it runs anything. */
+/* What the child shares with its caller, which reads it once the child has exec'd or exited. */
+struct child {
+	const struct request *q;
+	int fds[JOB_FDS];
+	volatile int32_t step;
+	volatile int32_t error;
+};
+
+__attribute__((noreturn)) static void fail_child(struct child *c, enum step step) {
+	c->error = errno;
+	c->step = step;
+	_exit(127);
+}
+
+/* Writes "0" (the writer) into a cgroup.procs file. */
+static int join(const char *procs) {
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	ssize_t n = write(fd, "0", 1);
+	int error = errno;
+	close(fd);
+	errno = error;
+	return (n == 1) ? 0 : -1;
+}
+
+/* Runs in the child, on its own stack, in the caller's memory: everything up to the exec. */
+static int become_job(void *argument) {
+	struct child *c = argument;
+	const struct request *q = c->q;
+	if (q->cgroup[0] != '\0' && join(q->cgroup) != 0) {
+		fail_child(c, STEP_CGROUP_JOIN);
+	}
 	for (int32_t i = 0; i < q->v1_count; i++) {
-		int procs = open(q->v1_procs[i], O_WRONLY | O_CLOEXEC);
-		if (procs < 0 || write(procs, "0", 1) != 1) {
-			fail_child(report, STEP_CGROUP_JOIN);
+		if (join(q->v1_procs[i]) != 0) {
+			fail_child(c, STEP_CGROUP_JOIN);
 		}
-		close(procs);
 	}
 	if (setsid() < 0) {
-		fail_child(report, STEP_SETSID);
+		fail_child(c, STEP_SETSID);
+	}
+	/* A pipe end below 3 (a service started with a standard descriptor closed) is moved up
+	 * first, so that no dup2 overwrites another of them. */
+	for (int i = 0; i < JOB_FDS; i++) {
+		if (c->fds[i] < JOB_FDS && (c->fds[i] = fcntl(c->fds[i], F_DUPFD, JOB_FDS)) < 0) {
+			fail_child(c, STEP_DUP);
+		}
 	}
 	for (int i = 0; i < JOB_FDS; i++) {
-		/* The received descriptors are above 3 (0 to 3 are held), so none is overwritten. */
-		if (dup2(fds[i], i) < 0) {
-			fail_child(report, STEP_DUP);
+		if (dup2(c->fds[i], i) < 0) {
+			fail_child(c, STEP_DUP);
 		}
 	}
 	for (int32_t i = 0; i < q->rlimits; i++) {
 		if (setrlimit(q->resources[i], &q->limits[i]) != 0) {
-			fail_child(report, STEP_RLIMIT);
+			fail_child(c, STEP_RLIMIT);
 		}
 	}
 	/* With the service's rights, as posix_spawn did: the directory is checked to be inside the
 	 * pool's base directory, whose parents the run-as user may not be able to traverse. */
 	if (chdir(q->directory) != 0) {
-		fail_child(report, STEP_CHDIR);
+		fail_child(c, STEP_CHDIR);
 	}
-	if (q->gid >= 0 && (setgroups(0, NULL) != 0 || setresgid(q->gid, q->gid, q->gid) != 0)) {
-		fail_child(report, STEP_USER);
+	if (q->gid >= 0 && (syscall(SYS_setgroups, 0, NULL) != 0
+			|| syscall(SYS_setresgid, q->gid, q->gid, q->gid) != 0)) {
+		fail_child(c, STEP_USER);
 	}
-	if (q->uid >= 0 && setresuid(q->uid, q->uid, q->uid) != 0) {
-		fail_child(report, STEP_USER);
+	if (q->uid >= 0 && syscall(SYS_setresuid, q->uid, q->uid, q->uid) != 0) {
+		fail_child(c, STEP_USER);
 	}
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-		fail_child(report, STEP_CLOSE);
+		fail_child(c, STEP_CLOSE);
 	}
-	sigset_t none;
-	sigemptyset(&none);
+	/* Every signal to its default action, through the raw call: glibc's sigaction refuses its
+	 * two internal signals, and what the service ignores would stay ignored across the exec.
+	 * A kernel struct sigaction of zeros is SIG_DFL, no flags and an empty mask, whatever the
+	 * architecture's layout. */
+	uint64_t default_action[4] = { 0, 0, 0, 0 };
 	for (int signal = 1; signal < NSIG; signal++) {
 		if (signal != SIGKILL && signal != SIGSTOP) {
-			(void) sigaction(signal, &(struct sigaction) { .sa_handler = SIG_DFL }, NULL);
+			(void) syscall(SYS_rt_sigaction, signal, default_action, NULL, sizeof(uint64_t));
 		}
 	}
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	uint64_t none = 0;
+	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 	execve(q->argv[0], q->argv, q->envp);
-	fail_child(report, STEP_EXEC);
+	fail_child(c, STEP_EXEC);
 }
 
-struct reply {
-	int32_t pid;
-	int32_t step;
-	int32_t error;
-};
-
-/* Starts one job; the reply says how it went (and carries its pidfd). */
-static struct reply start(const struct request *q, const int *fds, int *pidfd) {
-	struct reply reply = { 0, STEP_NONE, 0 };
-	int cgroup = -1;
-	if (q->cgroup[0] != '\0') {
-		cgroup = open(q->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cgroup < 0) {
-			return (struct reply) { 0, STEP_CGROUP_OPEN, errno };
-		}
-	}
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) != 0) {
-		reply = (struct reply) { 0, STEP_PIPE, errno };
-		if (cgroup >= 0) {
-			close(cgroup);
-		}
-		return reply;
-	}
-	struct clone_args args;
-	memset(&args, 0, sizeof args);
-	args.flags = CLONE_PARENT | CLONE_PIDFD | ((cgroup >= 0) ? CLONE_INTO_CGROUP : 0);
-	args.pidfd = (uint64_t) (uintptr_t) pidfd;
-	args.cgroup = (uint64_t) (cgroup >= 0 ? cgroup : 0);
-	long pid = syscall(SYS_clone3, &args, sizeof args);
-	if (pid == 0) {
-		close(report[0]);
-		become_job(q, fds, report[1]);
-	}
-	int cloned = errno;
-	close(report[1]);
-	if (cgroup >= 0) {
-		close(cgroup);
-	}
-	if (pid < 0) {
-		close(report[0]);
-		return (struct reply) { 0, STEP_CLONE, cloned };
-	}
-	/* End of file: the exec closed the pipe. A failure record: the child exits with 127. */
-	struct failure failure;
-	ssize_t n;
-	do {
-		n = read(report[0], &failure, sizeof failure);
-	} while (n < 0 && errno == EINTR);
-	close(report[0]);
-	if (n == (ssize_t) sizeof failure) {
-		/* The service reaps the child (it is its parent); its pidfd still goes back. */
-		return (struct reply) { (int32_t) pid, failure.step, failure.error };
-	}
-	return (struct reply) { (int32_t) pid, STEP_NONE, 0 };
-}
-
-static int send_reply(struct reply reply, int pidfd) {
-	struct iovec iov = { &reply, sizeof reply };
-	union {
-		struct cmsghdr header;
-		char space[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pidfd >= 0) {
-		memset(&control, 0, sizeof control);
-		message.msg_control = control.space;
-		message.msg_controllen = sizeof control.space;
-		struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-		header->cmsg_level = SOL_SOCKET;
-		header->cmsg_type = SCM_RIGHTS;
-		header->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(header), &pidfd, sizeof(int));
-	}
-	ssize_t n;
-	do {
-		n = sendmsg(SOCKET_FD, &message, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	return (n == (ssize_t) sizeof reply) ? 0 : -1;
-}
-
-int main(void) {
-	/* A broken socket is an error return, not a signal; a terminal's ^C is for the service. */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	for (;;) {
-		uint32_t length;
-		int fds[JOB_FDS] = { -1, -1, -1 };
-		union {
-			struct cmsghdr header;
-			char space[CMSG_SPACE(sizeof(int) * 8)];
-		} control;
-		struct iovec iov = { &length, sizeof length };
-		struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-			.msg_controllen = sizeof control.space };
-		ssize_t n;
-		do {
-			n = recvmsg(SOCKET_FD, &message, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-		} while (n < 0 && errno == EINTR);
-		if (n == 0) {
-			return 0;
-		}
-		if (n != (ssize_t) sizeof length) {
-			return 1;
-		}
-		int received = 0;
-		for (struct cmsghdr *h = CMSG_FIRSTHDR(&message); h != NULL; h = CMSG_NXTHDR(&message, h)) {
-			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-				int count = (int) ((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-				for (int i = 0; i < count; i++) {
-					int fd;
-					memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-					if (received < JOB_FDS) {
-						fds[received] = fd;
-					}
-					else {
-						close(fd);
-					}
-					received++;
-				}
-			}
-		}
-		if (length > MAX_REQUEST) {
-			return 1;
-		}
-		char *body = malloc(length);
-		if (body == NULL || read_fully(SOCKET_FD, body, length) != 0) {
-			return 1;
-		}
-		struct request q;
-		memset(&q, 0, sizeof q);
-		struct reply reply = { 0, STEP_REQUEST, EINVAL };
-		int pidfd = -1;
-		if (received == JOB_FDS && parse(body, length, &q) == 0) {
-			reply = start(&q, fds, &pidfd);
-		}
+/*
+ * Starts one job; returns 0 and fills result (pid, pidfd, step, errno). result[1] holds the
+ * pidfd from the moment the child exists, so that another thread may kill a child that does not
+ * reach its exec (a hung file system) and so end the wait.
+ */
+int jobexec_spawn(const char *body, int64_t length, const int32_t *fds, volatile int32_t *result) {
+	result[0] = 0;
+	result[1] = -1;
+	result[2] = STEP_NONE;
+	result[3] = 0;
+	struct request q;
+	memset(&q, 0, sizeof q);
+	if (length < 0 || parse(body, (size_t) length, &q) != 0) {
 		free_request(&q);
-		free(body);
-		for (int i = 0; i < JOB_FDS; i++) {
-			if (fds[i] >= 0) {
-				close(fds[i]);
-			}
-		}
-		int sent = send_reply(reply, (reply.pid > 0) ? pidfd : -1);
-		if (pidfd >= 0) {
-			close(pidfd);
-		}
-		if (sent != 0) {
-			return 1;
-		}
+		result[2] = STEP_REQUEST;
+		result[3] = EINVAL;
+		return 0;
 	}
+	struct child c = { .q = &q, .step = STEP_NONE, .error = 0 };
+	for (int i = 0; i < JOB_FDS; i++) {
+		c.fds[i] = fds[i];
+	}
+	char *stack = malloc(CHILD_STACK);
+	if (stack == NULL) {
+		free_request(&q);
+		result[2] = STEP_CLONE;
+		result[3] = ENOMEM;
+		return 0;
+	}
+	/* Every signal blocked, glibc's internal ones too (the raw call; sigfillset leaves those out). */
+	uint64_t all = ~(uint64_t) 0;
+	uint64_t previous = 0;
+	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &previous, sizeof all);
+	pid_t pid = clone(become_job, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &c,
+			(int *) &result[1]);
+	int cloned = errno;
+	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, sizeof previous);
+	free(stack);
+	free_request(&q);
+	if (pid < 0) {
+		result[2] = STEP_CLONE;
+		result[3] = cloned;
+		return 0;
+	}
+	result[0] = pid;
+	result[2] = c.step;
+	result[3] = c.error;
+	return 0;
 }

@@ -90,7 +90,7 @@ public final class JobCgroup {
 		return memoryLimit;
 	}
 
-	/** The v2 directory the helper clones the job into, or null. */
+	/** The v2 directory the job's first process joins before its exec, or null. */
 	public Path v2Directory() {
 		return v2;
 	}

@@ -12,6 +12,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -67,6 +68,25 @@ final class Libc {
 			MISSING.add(name);
 			return null;
 		});
+	}
+
+	/**
+	 * A downcall handle for {@code name} in the shared library at {@code library}, which
+	 * stays loaded as long as the service runs.
+	 * @throws IOException when the library cannot be loaded or has no such function
+	 */
+	static MethodHandle load(Path library, String name, FunctionDescriptor descriptor, Linker.Option... options)
+			throws IOException {
+		SymbolLookup lookup;
+		try {
+			lookup = SymbolLookup.libraryLookup(library, Arena.global());
+		}
+		catch (IllegalArgumentException ex) {
+			throw new IOException(library + " cannot be loaded: " + ex.getMessage(), ex);
+		}
+		MemorySegment symbol = lookup.find(name)
+			.orElseThrow(() -> new IOException(library + " has no function " + name));
+		return LINKER.downcallHandle(symbol, descriptor, options);
 	}
 
 	/** The functions {@link #find} did not find so far. */

@@ -39,6 +39,12 @@ public final class ProcessControl {
 	private static final MethodHandle PRCTL = Libc.find("prctl", FunctionDescriptor.of(INT, INT, LONG),
 			Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
 
+	private static final int SYS_PIDFD_SEND_SIGNAL = 424;
+
+	private static final MethodHandle PIDFD_SEND_SIGNAL = Libc.find("syscall",
+			FunctionDescriptor.of(LONG, LONG, INT, INT, ADDRESS, INT), Linker.Option.firstVariadicArg(1),
+			CAPTURE_ERRNO);
+
 	private static final MethodHandle WAIT4 = Libc.find("wait4", FunctionDescriptor.of(INT, INT, ADDRESS, INT, ADDRESS),
 			CAPTURE_ERRNO);
 
@@ -171,6 +177,28 @@ public final class ProcessControl {
 			throw new IllegalArgumentException("refusing to signal process " + pid);
 		}
 		return kill(pid, signal);
+	}
+
+	/**
+	 * Sends {@code signal} to the process of {@code pidFd}
+	 * ({@code pidfd_send_signal(2)}); returns false when it has ended.
+	 */
+	public static boolean signalPidFd(int pidFd, int signal) {
+		MethodHandle send = Libc.require(PIDFD_SEND_SIGNAL, "syscall");
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment state = Libc.callState(arena);
+			long rc = Libc.call("pidfd_send_signal", () -> (long) send.invokeExact(state, (long) SYS_PIDFD_SEND_SIGNAL,
+					pidFd, signal, MemorySegment.NULL, 0));
+			if (rc == 0) {
+				return true;
+			}
+			int errno = Libc.errno(state);
+			if (errno == Libc.ESRCH) {
+				return false;
+			}
+			throw new IllegalStateException(
+					"pidfd_send_signal(" + pidFd + ", " + signal + ") failed with errno " + errno);
+		}
 	}
 
 	/** Signals a process, and first the process group it leads, if it leads one. */

@@ -9,55 +9,34 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import lombok.extern.slf4j.Slf4j;
 
 import static dev.jobexec.os.Libc.ADDRESS;
-import static dev.jobexec.os.Libc.CAPTURE_ERRNO;
 import static dev.jobexec.os.Libc.INT;
 import static dev.jobexec.os.Libc.LONG;
 
 /**
- * The service's side of {@code jobexec-spawn}, the spawn helper (src/main/c): one small
- * single-threaded child of the service that starts every process job with one
- * {@code clone3} and one {@code execve}. The child is the service's own child
- * ({@code CLONE_PARENT}), in the job's cgroups before its first instruction, in a new
- * session, with its rlimits and user applied; the helper hands back a pidfd for it.
- * Requests go one at a time over a Unix stream socket, the job's pipes passed as
- * {@code SCM_RIGHTS}.
+ * The spawn helper: {@code libjobexec-spawn} (src/main/c/jobexec-spawn.c), a small C
+ * library loaded into the service, that starts every process job with one {@code clone}
+ * and one {@code execve} from the calling thread, the way {@code posix_spawn} does
+ * ({@code CLONE_VM | CLONE_VFORK}: nothing is copied, the caller waits until the child
+ * has exec'd). Before its exec the child joins the job's cgroups, starts a new session,
+ * takes the job's pipes, applies the rlimits and the run-as user; the call hands back a
+ * pidfd of it. Starts from different threads run side by side. A child that does not
+ * reach its exec within a deadline (a {@code chdir} or {@code execve} on a hung file
+ * system) is killed, which ends the wait, and its job's start fails.
  */
 @Slf4j
 public final class SpawnHelper implements AutoCloseable {
-
-	private static final int AF_UNIX = 1;
-
-	private static final int SOCK_STREAM = 1;
-
-	private static final int SOCK_CLOEXEC = 0x80000;
-
-	private static final int SOL_SOCKET = 1;
-
-	private static final int SCM_RIGHTS = 1;
-
-	private static final int MSG_NOSIGNAL = 0x4000;
-
-	private static final int MSG_WAITALL = 0x100;
-
-	private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-
-	/**
-	 * struct msghdr on 64-bit Linux: name, namelen, iov, iovlen, control, controllen,
-	 * flags.
-	 */
-	private static final long MSGHDR_SIZE = 56;
-
-	private static final long CMSG_HEADER = 16;
-
-	private static final int REPLY_SIZE = 12;
 
 	/** Resource numbers of setrlimit(2) (x86_64 and aarch64 agree on these). */
 	public static final int RLIMIT_CPU = 0;
@@ -70,8 +49,8 @@ public final class SpawnHelper implements AutoCloseable {
 
 	public static final int RLIMIT_AS = 9;
 
-	/** What the helper's failure steps mean, by number (see jobexec-spawn.c). */
-	private static final String[] STEPS = { "none", "the request", "opening the job's cgroup", "pipe2", "clone3",
+	/** What the library's failure steps mean, by number (see jobexec-spawn.c). */
+	private static final String[] STEPS = { "none", "the request", "opening the job's cgroup", "pipe2", "clone",
 			"joining the job's cgroups", "setsid", "dup2", "setrlimit", "dropping to the run-as user",
 			"changing to the working directory", "close_range", "execve" };
 
@@ -79,57 +58,49 @@ public final class SpawnHelper implements AutoCloseable {
 
 	private static final int STEP_EXEC = 12;
 
-	private static final MethodHandle SOCKETPAIR = Libc.find("socketpair",
-			FunctionDescriptor.of(INT, INT, INT, INT, ADDRESS), CAPTURE_ERRNO);
-
-	private static final MethodHandle SENDMSG = Libc.find("sendmsg", FunctionDescriptor.of(LONG, INT, ADDRESS, INT),
-			CAPTURE_ERRNO);
-
-	private static final MethodHandle RECVMSG = Libc.find("recvmsg", FunctionDescriptor.of(LONG, INT, ADDRESS, INT),
-			CAPTURE_ERRNO);
+	private static final int SIGKILL = 9;
 
 	/**
-	 * How long a job's process may take from its clone to its exec (the helper answers
-	 * only then) before the start fails: a {@code chdir} or {@code execve} on a hung file
-	 * system would otherwise hold up every start.
+	 * How long a job's process may take from its clone to its exec (the call returns only
+	 * then) before it is killed and the start fails.
 	 */
 	static final Duration REPLY_DEADLINE = Duration.ofSeconds(30);
 
-	private final Path binary;
+	/** Kills children that are late for their exec; one thread for every start. */
+	private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+	/** Results of calls that have returned, for the next calls. */
+	private static final Queue<MemorySegment> RESULTS = new ConcurrentLinkedQueue<>();
+
+	private final MethodHandle spawn;
 
 	private final Duration replyDeadline;
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	/** Our end of the socket, -1 before the helper runs and after it failed. */
-	private int socket = -1;
-
-	private int helperPid;
-
-	private SpawnHelper(Path binary, Duration replyDeadline) {
-		this.binary = binary;
+	private SpawnHelper(MethodHandle spawn, Duration replyDeadline) {
+		this.spawn = spawn;
 		this.replyDeadline = replyDeadline;
 	}
 
 	/**
-	 * Starts the helper at {@code binary} and checks that it answers.
-	 * @throws IOException with the reason when it cannot be started
+	 * Loads the library at {@code library}.
+	 * @throws IOException with the reason when it cannot be loaded
 	 */
-	public static SpawnHelper start(Path binary) throws IOException {
-		return start(binary, REPLY_DEADLINE);
+	public static SpawnHelper start(Path library) throws IOException {
+		return start(library, REPLY_DEADLINE);
 	}
 
-	/** The same, with another deadline for a reply (tests). */
-	static SpawnHelper start(Path binary, Duration replyDeadline) throws IOException {
-		SpawnHelper helper = new SpawnHelper(binary, replyDeadline);
-		helper.lock.lock();
-		try {
-			helper.launch();
-		}
-		finally {
-			helper.lock.unlock();
-		}
-		return helper;
+	/** The same, with another deadline for the exec (tests). */
+	static SpawnHelper start(Path library, Duration replyDeadline) throws IOException {
+		return new SpawnHelper(
+				Libc.load(library, "jobexec_spawn", FunctionDescriptor.of(INT, ADDRESS, LONG, ADDRESS, ADDRESS)),
+				replyDeadline);
+	}
+
+	private static ScheduledThreadPoolExecutor watchdog() {
+		ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+				Thread.ofPlatform().name("jobexec-spawn-watchdog").daemon(true).factory());
+		executor.setRemoveOnCancelPolicy(true);
+		return executor;
 	}
 
 	/** A job to start: its argv, environment, directory, limits and cgroups. */
@@ -154,104 +125,134 @@ public final class SpawnHelper implements AutoCloseable {
 	}
 
 	/**
-	 * Starts one job through the helper, restarting the helper once if it has gone.
+	 * Starts one job.
 	 * @throws IOException with the reason when the job could not be started (a failed
 	 * {@code chdir} or {@code execve} included)
 	 */
 	public Started spawn(Request request) throws IOException {
 		byte[] body = encode(request);
-		lock.lock();
+		int[] in = request.pipeStdin() ? Spawner.pipe() : null;
+		int[] out = null;
+		int[] err = null;
 		try {
+			out = Spawner.pipe();
+			err = Spawner.pipe();
+			int stdinFd = (in != null) ? in[0] : Spawner.openDevNull();
+			Reply reply;
 			try {
-				if (socket < 0) {
-					launch();
-				}
-				return exchange(request, body);
+				reply = call(body, new int[] { stdinFd, out[1], err[1] });
 			}
-			catch (HelperGoneException ex) {
-				log.warn("The spawn helper ({}) stopped answering ({}); starting it again", binary, ex.getMessage());
-				shutDownHelper();
-				if (ex.requestSent) {
-					// It may have cloned the job's process already: a second start could
-					// run it twice, so the start fails (and what is in its cgroup is
-					// killed).
-					killUnreported(request);
-					launch();
-					throw new IOException("the spawn helper failed while starting the job (" + ex.getMessage()
-							+ "); it was not started again, as its process may have begun");
+			finally {
+				if (in == null) {
+					Poller.close(stdinFd);
 				}
-				launch();
-				return exchange(request, body);
 			}
+			if (reply.late() || reply.step() != 0) {
+				if (reply.pid() > 0) {
+					// The child has exited (or was killed); it is ours to reap.
+					Poller.close(reply.pidFd());
+					awaitReaped(reply.pid(), Duration.ofSeconds(5));
+				}
+				throw new IOException(reply.late() ? "the job's process did not reach its exec within " + replyDeadline
+						+ " (a hung chdir or execve?), and was killed" : describe(request, reply));
+			}
+			if (reply.pid() <= 0 || reply.pidFd() < 0) {
+				throw new IOException("the spawn helper returned no pid or pidfd");
+			}
+			Spawner.Spawned spawned = new Spawner.Spawned(reply.pid(), (in != null) ? in[1] : -1, out[0], err[0]);
+			if (in != null) {
+				Spawner.nonBlocking(in[1]);
+				in[1] = -1;
+			}
+			out[0] = -1;
+			err[0] = -1;
+			return new Started(spawned, reply.pidFd());
 		}
 		finally {
-			lock.unlock();
+			for (int[] pipe : new int[][] { in, out, err }) {
+				if (pipe != null) {
+					Poller.close(pipe[0]);
+					Poller.close(pipe[1]);
+				}
+			}
 		}
 	}
 
 	/**
-	 * Kills whatever the helper that stopped may have started for {@code request}: what
-	 * is in the job's cgroup v2 directory. Without one, a process it cloned is ended by
-	 * the reaper once its job has ended (it carries the job's id).
+	 * One call of {@code jobexec_spawn}, with the watchdog armed: past the deadline it
+	 * kills the child through the pidfd the call has written already, which ends the
+	 * call.
 	 */
-	private static void killUnreported(Request request) {
-		if (request.cgroupV2() == null
-				|| Cgroups.words(request.cgroupV2().resolve("cgroup.procs")).stream().allMatch(String::isEmpty)) {
-			return;
+	private Reply call(byte[] body, int[] fds) throws IOException {
+		// The result is read by the watchdog's thread too. A shared arena would do, but
+		// closing one stops every thread of the JVM for a moment: results are kept and
+		// reused instead.
+		MemorySegment result = RESULTS.poll();
+		if (result == null) {
+			result = Arena.global().allocate(INT, 4);
 		}
-		try {
-			Cgroups.write(request.cgroupV2().resolve("cgroup.kill"), "1");
+		try (Arena arena = Arena.ofConfined()) {
+			MemorySegment request = arena.allocate(body.length);
+			MemorySegment.copy(MemorySegment.ofArray(body), 0, request, 0, body.length);
+			MemorySegment descriptors = arena.allocateFrom(INT, fds);
+			result.setAtIndex(INT, 1, -1);
+			Watch watch = new Watch(result);
+			ScheduledFuture<?> alarm = WATCHDOG.schedule(watch::expire, replyDeadline.toNanos(), TimeUnit.NANOSECONDS);
+			MemorySegment written = result;
+			try {
+				int rc = Libc.call("jobexec_spawn", IOException.class,
+						() -> (int) spawn.invokeExact(request, (long) body.length, descriptors, written));
+				if (rc != 0) {
+					throw new IOException("the spawn helper failed (" + rc + ")");
+				}
+			}
+			finally {
+				alarm.cancel(false);
+			}
+			boolean late = watch.returned();
+			return new Reply(result.getAtIndex(INT, 0), result.getAtIndex(INT, 2), result.getAtIndex(INT, 3),
+					result.getAtIndex(INT, 1), late);
 		}
-		catch (IOException killFailed) {
-			log.warn("Could not kill the unreported process in {}: {}", request.cgroupV2(), killFailed.getMessage());
+		finally {
+			RESULTS.add(result);
 		}
+	}
+
+	/** Whether a start is late for its exec; it kills the child when it is. */
+	private static final class Watch {
+
+		private final MemorySegment result;
+
+		private boolean returned;
+
+		private boolean killed;
+
+		Watch(MemorySegment result) {
+			this.result = result;
+		}
+
+		synchronized void expire() {
+			if (returned) {
+				return;
+			}
+			int pidFd = result.getAtIndex(INT, 1);
+			if (pidFd >= 0) {
+				killed = true;
+				ProcessControl.signalPidFd(pidFd, SIGKILL);
+			}
+		}
+
+		/** Marks the call returned; says whether the watchdog killed its child. */
+		synchronized boolean returned() {
+			returned = true;
+			return killed;
+		}
+
 	}
 
 	@Override
 	public void close() {
-		lock.lock();
-		try {
-			shutDownHelper();
-		}
-		finally {
-			lock.unlock();
-		}
-	}
-
-	/** The helper's pid, for logs and tests. */
-	public int pid() {
-		return helperPid;
-	}
-
-	private void launch() throws IOException {
-		int[] pair = socketPair();
-		try {
-			helperPid = Spawner.spawnHelper(binary, pair[1]);
-		}
-		catch (IOException ex) {
-			Poller.close(pair[0]);
-			throw ex;
-		}
-		finally {
-			Poller.close(pair[1]);
-		}
-		socket = pair[0];
-	}
-
-	/** Closes our end: the helper reads end of file and exits; its zombie is reaped. */
-	private void shutDownHelper() {
-		if (socket >= 0) {
-			Poller.close(socket);
-			socket = -1;
-		}
-		if (helperPid > 0) {
-			int pid = helperPid;
-			helperPid = 0;
-			if (!awaitReaped(pid, Duration.ofSeconds(2))) {
-				ProcessControl.signalProcess(pid, ProcessControl.SIGKILL);
-				awaitReaped(pid, Duration.ofMinutes(1));
-			}
-		}
+		// Nothing of it runs between calls; the library stays loaded.
 	}
 
 	/**
@@ -279,53 +280,6 @@ public final class SpawnHelper implements AutoCloseable {
 		return true;
 	}
 
-	private Started exchange(Request request, byte[] body) throws IOException {
-		int[] in = request.pipeStdin() ? Spawner.pipe() : null;
-		int[] out = null;
-		int[] err = null;
-		try {
-			out = Spawner.pipe();
-			err = Spawner.pipe();
-			int stdinFd = (in != null) ? in[0] : Spawner.openDevNull();
-			try {
-				send(body, new int[] { stdinFd, out[1], err[1] });
-			}
-			finally {
-				if (in == null) {
-					Poller.close(stdinFd);
-				}
-			}
-			Reply reply = receive();
-			if (reply.step() != 0) {
-				if (reply.pid() > 0) {
-					// The child exits with 127 right after reporting; it is ours to reap.
-					Poller.close(reply.pidFd());
-					awaitReaped(reply.pid(), Duration.ofSeconds(5));
-				}
-				throw new IOException(describe(request, reply));
-			}
-			if (reply.pid() <= 0 || reply.pidFd() < 0) {
-				throw new HelperGoneException("no pid or pidfd in the reply", true);
-			}
-			Spawner.Spawned spawned = new Spawner.Spawned(reply.pid(), (in != null) ? in[1] : -1, out[0], err[0]);
-			if (in != null) {
-				Spawner.nonBlocking(in[1]);
-				in[1] = -1;
-			}
-			out[0] = -1;
-			err[0] = -1;
-			return new Started(spawned, reply.pidFd());
-		}
-		finally {
-			for (int[] pipe : new int[][] { in, out, err }) {
-				if (pipe != null) {
-					Poller.close(pipe[0]);
-					Poller.close(pipe[1]);
-				}
-			}
-		}
-	}
-
 	private static String describe(Request request, Reply reply) {
 		String reason = Libc.strerror(reply.errno());
 		return switch (reply.step()) {
@@ -336,111 +290,15 @@ public final class SpawnHelper implements AutoCloseable {
 		};
 	}
 
-	private record Reply(int pid, int step, int errno, int pidFd) {
-	}
-
-	private void send(byte[] body, int[] fds) throws IOException {
-		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment data = arena.allocate(4L + body.length);
-			data.set(INT, 0, body.length);
-			MemorySegment.copy(MemorySegment.ofArray(body), 0, data, 4, body.length);
-			MemorySegment control = arena.allocate(CMSG_HEADER + 4L * fds.length + 8, 8);
-			control.set(LONG, 0, CMSG_HEADER + 4L * fds.length);
-			control.set(INT, 8, SOL_SOCKET);
-			control.set(INT, 12, SCM_RIGHTS);
-			for (int i = 0; i < fds.length; i++) {
-				control.set(INT, CMSG_HEADER + 4L * i, fds[i]);
-			}
-			long controlLength = (CMSG_HEADER + 4L * fds.length + 7) & ~7L;
-			MemorySegment state = Libc.callState(arena);
-			long offset = 0;
-			while (offset < data.byteSize()) {
-				MemorySegment iov = arena.allocate(16, 8);
-				iov.set(ADDRESS, 0, data.asSlice(offset));
-				iov.set(LONG, 8, data.byteSize() - offset);
-				MemorySegment message = arena.allocate(MSGHDR_SIZE, 8);
-				message.set(ADDRESS, 16, iov);
-				message.set(LONG, 24, 1L);
-				if (offset == 0) {
-					message.set(ADDRESS, 32, control);
-					message.set(LONG, 40, controlLength);
-				}
-				long sent = Libc.call("sendmsg", IOException.class,
-						() -> (long) SENDMSG.invokeExact(state, socket, message, MSG_NOSIGNAL));
-				if (sent < 0) {
-					int errno = Libc.errno(state);
-					if (errno == Libc.EINTR) {
-						continue;
-					}
-					throw new HelperGoneException("sendmsg: " + Libc.strerror(errno), false);
-				}
-				offset += sent;
-			}
-		}
-	}
-
-	private Reply receive() throws IOException {
-		try (Poller poller = new Poller(1, 1)) {
-			poller.add(socket, Poller.POLLIN);
-			long deadline = System.nanoTime() + replyDeadline.toNanos();
-			while (poller.poll((int) Math.max(1, Math.min(1_000, (deadline - System.nanoTime()) / 1_000_000))) == 0) {
-				if (System.nanoTime() >= deadline) {
-					throw new HelperGoneException("the job's process did not reach its exec within " + replyDeadline
-							+ " (a hung chdir or execve?)", true);
-				}
-			}
-		}
-		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment data = arena.allocate(REPLY_SIZE, 4);
-			MemorySegment control = arena.allocate(CMSG_HEADER + 8, 8);
-			MemorySegment iov = arena.allocate(16, 8);
-			iov.set(ADDRESS, 0, data);
-			iov.set(LONG, 8, REPLY_SIZE);
-			MemorySegment message = arena.allocate(MSGHDR_SIZE, 8);
-			MemorySegment state = Libc.callState(arena);
-			long received;
-			do {
-				message.fill((byte) 0);
-				message.set(ADDRESS, 16, iov);
-				message.set(LONG, 24, 1L);
-				message.set(ADDRESS, 32, control);
-				message.set(LONG, 40, control.byteSize());
-				received = Libc.call("recvmsg", IOException.class,
-						() -> (long) RECVMSG.invokeExact(state, socket, message, MSG_WAITALL | MSG_CMSG_CLOEXEC));
-			}
-			while (received < 0 && Libc.errno(state) == Libc.EINTR);
-			if (received != REPLY_SIZE) {
-				throw new HelperGoneException((received < 0) ? "recvmsg: " + Libc.strerror(Libc.errno(state))
-						: "the helper closed its socket", true);
-			}
-			int pidFd = -1;
-			long controlLength = message.get(LONG, 40);
-			if (controlLength >= CMSG_HEADER + 4 && control.get(INT, 8) == SOL_SOCKET
-					&& control.get(INT, 12) == SCM_RIGHTS) {
-				pidFd = control.get(INT, CMSG_HEADER);
-			}
-			return new Reply(data.get(INT, 0), data.get(INT, 4), data.get(INT, 8), pidFd);
-		}
-	}
-
-	private static int[] socketPair() throws IOException {
-		try (Arena arena = Arena.ofConfined()) {
-			MemorySegment fds = arena.allocate(INT, 2);
-			MemorySegment state = Libc.callState(arena);
-			int rc = Libc.call("socketpair", IOException.class, () -> (int) Libc.require(SOCKETPAIR, "socketpair")
-				.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
-			if (rc != 0) {
-				throw new IOException("socketpair: " + Libc.strerror(Libc.errno(state)));
-			}
-			return new int[] { fds.getAtIndex(INT, 0), fds.getAtIndex(INT, 1) };
-		}
+	private record Reply(int pid, int step, int errno, int pidFd, boolean late) {
 	}
 
 	/** The request as jobexec-spawn.c reads it. */
 	static byte[] encode(Request request) {
 		List<byte[]> strings = new ArrayList<>();
 		int size = 4 * 4 + request.rlimits().size() * 20 + 4 * 3;
-		size += sized(strings, (request.cgroupV2() != null) ? request.cgroupV2().toString() : "");
+		size += sized(strings,
+				(request.cgroupV2() != null) ? request.cgroupV2().resolve("cgroup.procs").toString() : "");
 		for (Path procs : request.cgroupV1Procs()) {
 			size += sized(strings, procs.toString());
 		}
@@ -452,7 +310,7 @@ public final class SpawnHelper implements AutoCloseable {
 			size += sized(strings, variable);
 		}
 		ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
-		buffer.putInt(1);
+		buffer.putInt(2);
 		buffer.putInt((request.uid() != null) ? request.uid() : -1);
 		buffer.putInt((request.gid() != null) ? request.gid() : -1);
 		buffer.putInt(request.rlimits().size());
@@ -485,21 +343,6 @@ public final class SpawnHelper implements AutoCloseable {
 
 	private static void putString(ByteBuffer buffer, byte[] bytes) {
 		buffer.putInt(bytes.length).put(bytes);
-	}
-
-	/**
-	 * The helper did not answer as it should: it is started again, and the request sent
-	 * again if it had not reached the helper ({@code requestSent} false).
-	 */
-	private static final class HelperGoneException extends IOException {
-
-		private final boolean requestSent;
-
-		HelperGoneException(String message, boolean requestSent) {
-			super(message);
-			this.requestSent = requestSent;
-		}
-
 	}
 
 }

@@ -251,39 +251,6 @@ public final class Spawner {
 	}
 
 	/**
-	 * Starts the spawn helper {@code binary} in its own session with an empty
-	 * environment: stdin and stdout on {@code /dev/null}, stderr shared with the service
-	 * (for its rare complaints), {@code socket} as descriptor 3, nothing else open.
-	 * Returns its pid.
-	 */
-	static int spawnHelper(Path binary, int socket) throws IOException {
-		try (Arena arena = Arena.ofConfined()) {
-			return Libc.call("posix_spawn", IOException.class, () -> {
-				MemorySegment actions = arena.allocate(OPAQUE_SIZE, 16);
-				check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(actions));
-				try {
-					MemorySegment devNull = arena.allocateFrom("/dev/null");
-					check("addopen", (int) ADD_OPEN.invokeExact(actions, 0, devNull, O_RDONLY, 0));
-					check("addopen", (int) ADD_OPEN.invokeExact(actions, 1, devNull, O_WRONLY, 0));
-					check("adddup2", (int) ADD_DUP2.invokeExact(actions, socket, 3));
-					check("addclosefrom_np", (int) ADD_CLOSEFROM.invokeExact(actions, 4));
-					MemorySegment pid = arena.allocate(INT);
-					List<String> argv = List.of(binary.toString());
-					int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(binary.toString()), actions,
-							Attributes.SEGMENT, strings(arena, argv), strings(arena, List.of()));
-					if (rc != 0) {
-						throw new IOException(binary + ": " + Libc.strerror(rc));
-					}
-					return pid.get(INT, 0);
-				}
-				finally {
-					int destroyed = (int) ACTIONS_DESTROY.invokeExact(actions);
-				}
-			});
-		}
-	}
-
-	/**
 	 * A pidfd for {@code pid} ({@code pidfd_open(2)}, Linux 5.3+); readable once the
 	 * process has exited.
 	 */

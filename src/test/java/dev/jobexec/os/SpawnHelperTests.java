@@ -1,12 +1,16 @@
 package dev.jobexec.os;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -17,12 +21,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The spawn helper the build compiled, driven directly: a job's process that hangs before
- * its exec fails its start within the deadline, and the helper serves the next job.
+ * The spawn helper the build compiled, driven directly and checked in {@code /proc}: the
+ * child's session, signals and descriptors at its exec; a failed exec or chdir named; a
+ * job's process that hangs before its exec killed, its start failed within the deadline,
+ * and the next job started.
  */
 class SpawnHelperTests {
 
-	private static final Path BINARY = Path.of("target/classes/native/jobexec-spawn");
+	private static final Path LIBRARY = Path.of("target/classes/native/libjobexec-spawn.so").toAbsolutePath();
 
 	@TempDir
 	Path dir;
@@ -35,15 +41,14 @@ class SpawnHelperTests {
 		Path fifo = dir.resolve("procs");
 		assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(10, TimeUnit.SECONDS)).isTrue();
 		assertThat(fifo).exists();
-		try (SpawnHelper helper = SpawnHelper.start(BINARY, Duration.ofSeconds(1))) {
+		try (SpawnHelper helper = SpawnHelper.start(LIBRARY, Duration.ofSeconds(1))) {
+			Set<Long> childrenBefore = children();
 			long began = System.nanoTime();
 			assertThatThrownBy(() -> helper.spawn(request(List.of(fifo)))).isInstanceOf(IOException.class)
 				.hasMessageContaining("did not reach its exec within PT1S");
 			assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(10));
-			// Let the stuck child go on: it reads nothing useful and ends.
-			try (FileInputStream reader = new FileInputStream(fifo.toFile())) {
-				reader.readAllBytes();
-			}
+			// The stuck child was killed and reaped: no process of it is left.
+			assertThat(children()).isSubsetOf(childrenBefore);
 
 			SpawnHelper.Started started = helper.spawn(request(List.of()));
 			assertThat(started.process().pid()).isPositive();
@@ -56,10 +61,79 @@ class SpawnHelperTests {
 		}
 	}
 
+	@Test
+	@Timeout(60)
+	void theChildExecsInItsOwnSessionWithDefaultSignalsAndOnlyItsPipesOpen() throws Exception {
+		try (SpawnHelper helper = SpawnHelper.start(LIBRARY)) {
+			Map<String, String> status = new HashMap<>();
+			for (String line : run(helper, List.of("/bin/cat", "/proc/self/status")).lines().toList()) {
+				String[] field = line.split(":\\s*", 2);
+				status.put(field[0], (field.length > 1) ? field[1] : "");
+			}
+			assertThat(status.get("NSsid")).as("session id").isEqualTo(status.get("Pid"));
+			assertThat(status.get("PPid")).as("parent").isEqualTo(Long.toString(ProcessHandle.current().pid()));
+			assertThat(status.get("SigBlk")).as("blocked signals").matches("0+");
+			assertThat(status.get("SigIgn")).as("ignored signals").matches("0+");
+			assertThat(status.get("SigCgt")).as("caught signals").matches("0+");
+			// 3 is the directory ls reads.
+			assertThat(run(helper, List.of("/bin/ls", "/proc/self/fd")).lines().toList()).containsExactly("0", "1", "2",
+					"3");
+		}
+	}
+
+	@Test
+	@Timeout(60)
+	void aFailedExecOrChdirFailsTheStartWithTheReasonAndLeavesNoChild() throws Exception {
+		Path notAProgram = Files.writeString(dir.resolve("not-a-program"), "no interpreter line\n");
+		Files.setPosixFilePermissions(notAProgram, PosixFilePermissions.fromString("rwxr-xr-x"));
+		try (SpawnHelper helper = SpawnHelper.start(LIBRARY)) {
+			Set<Long> childrenBefore = children();
+			assertThatThrownBy(() -> helper.spawn(request(List.of(notAProgram.toString()), dir, List.of())))
+				.isInstanceOf(IOException.class)
+				.hasMessage(notAProgram + ": Exec format error");
+			Path missing = dir.resolve("missing");
+			assertThatThrownBy(() -> helper.spawn(request(List.of("/bin/true"), missing, List.of())))
+				.isInstanceOf(IOException.class)
+				.hasMessage("cannot change to " + missing + ": No such file or directory");
+			assertThat(children()).isSubsetOf(childrenBefore);
+		}
+	}
+
+	/** Runs argv through the helper; returns its stdout once it has ended. */
+	private String run(SpawnHelper helper, List<String> argv) throws IOException {
+		SpawnHelper.Started started = helper.spawn(request(argv, dir, List.of()));
+		try {
+			// Opened anew through /proc: read until the child's end closes at its exit.
+			String out = Files.readString(Path.of("/proc/self/fd/" + started.process().stdout()));
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
+				.until(() -> ProcessControl.reap(started.process().pid()) != null);
+			return out;
+		}
+		finally {
+			Poller.close(started.pidFd());
+			Poller.close(started.process().stdout());
+			Poller.close(started.process().stderr());
+		}
+	}
+
+	/** The service's (this JVM's) children, zombies included. */
+	private static Set<Long> children() {
+		long self = ProcessHandle.current().pid();
+		return ProcessTable.all()
+			.stream()
+			.filter((entry) -> entry.ppid() == self)
+			.map(ProcessTable.Entry::pid)
+			.collect(Collectors.toSet());
+	}
+
 	private SpawnHelper.Request request(List<Path> v1Procs) throws IOException {
-		Files.createDirectories(dir);
-		return new SpawnHelper.Request(List.of("/bin/true"), List.of("PATH=/usr/bin:/bin"), dir, false, List.of(), null,
-				null, null, v1Procs);
+		return request(List.of("/bin/true"), dir, v1Procs);
+	}
+
+	private static SpawnHelper.Request request(List<String> argv, Path directory, List<Path> v1Procs) {
+		return new SpawnHelper.Request(argv, List.of("PATH=/usr/bin:/bin"), directory, false, List.of(), null, null,
+				null, v1Procs);
 	}
 
 }

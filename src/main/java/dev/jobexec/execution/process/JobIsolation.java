@@ -33,7 +33,9 @@ import lombok.extern.slf4j.Slf4j;
 @Slf4j
 public final class JobIsolation implements AutoCloseable {
 
-	private static final String HELPER_RESOURCE = "/native/jobexec-spawn";
+	private static final String HELPER_FILE = "libjobexec-spawn.so";
+
+	private static final String HELPER_RESOURCE = "/native/" + HELPER_FILE;
 
 	private final SpawnHelper helper;
 
@@ -73,7 +75,7 @@ public final class JobIsolation implements AutoCloseable {
 			.stream()
 			.anyMatch((pool) -> pool.type() == PoolType.PROCESS && pool.isolation() != Isolation.OFF);
 		// Cgroups first: on a delegated v2 hierarchy the service moves every process of
-		// its cgroup into a leaf, which must not leave the helper behind.
+		// its cgroup into a leaf before any job starts.
 		Cgroups cgroups = Cgroups.none("isolation is off for every process pool");
 		if (anyCgroups) {
 			cgroups = Cgroups.open();
@@ -121,12 +123,12 @@ public final class JobIsolation implements AutoCloseable {
 			binary = in.readAllBytes();
 		}
 		Files.createDirectories(directory);
-		Path target = directory.resolve("jobexec-spawn");
+		Path target = directory.resolve(HELPER_FILE);
 		if (Files.isRegularFile(target) && Files.isExecutable(target)
 				&& Arrays.equals(Files.readAllBytes(target), binary)) {
 			return target;
 		}
-		Path temporary = Files.createTempFile(directory, "jobexec-spawn", ".tmp",
+		Path temporary = Files.createTempFile(directory, HELPER_FILE, ".tmp",
 				PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
 		try {
 			Files.write(temporary, binary);

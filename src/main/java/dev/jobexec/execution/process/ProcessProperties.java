@@ -31,10 +31,10 @@ import org.springframework.util.unit.DataSize;
  * runs as root; unset, jobs run as the service's own user
  * @param prlimit the util-linux {@code prlimit} binary that applies the limits
  * @param setpriv the util-linux {@code setpriv} binary that drops to {@code run-as}
- * @param spawnHelper the {@code jobexec-spawn} binary that starts every job (its rlimits,
- * session, cgroups and user applied before one exec); unset, the copy built into the jar
- * is written to {@code <data-dir>/bin} and used. Without a working helper, jobs start
- * through {@code posix_spawn} behind {@code prlimit} and {@code setpriv}, without
+ * @param spawnHelper the {@code libjobexec-spawn.so} library that starts every job (its
+ * rlimits, session, cgroups and user applied before one exec); unset, the copy built into
+ * the jar is written to {@code <data-dir>/bin} and loaded. Without a working helper, jobs
+ * start through {@code posix_spawn} behind {@code prlimit} and {@code setpriv}, without
  * cgroups. ({@code prlimit} and {@code setpriv} are then used.)
  */
 @ConfigurationProperties("jobexec.process")

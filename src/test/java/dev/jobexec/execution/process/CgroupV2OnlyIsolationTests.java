@@ -94,7 +94,7 @@ class CgroupV2OnlyIsolationTests {
 		assertThat(job).containsEntry("state", "SUCCEEDED");
 		String id = (String) job.get("id");
 		List<String> lines = ((String) map(job.get("stdout")).get("text")).lines().toList();
-		// cat never forks: where it reads itself is where clone3 and execve left it.
+		// cat never forks: where it reads itself is where its spawn and execve left it.
 		assertThat(lines).filteredOn((line) -> line.startsWith("0::"))
 			.singleElement()
 			.matches((line) -> line.matches("0::.*/jobexec/[^/]+/" + id), "is the job's own v2 cgroup");
