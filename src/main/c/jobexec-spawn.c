@@ -6,20 +6,21 @@
  * posix_spawn does: clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on a stack of its own, so the
  * service's memory is not copied, the caller is suspended until the child has exec'd (or failed),
  * and the caller gets a pidfd of the child, whose parent is the service (it reaps it and reads its
- * real wait status). The child runs only the C code below and system calls, never Java: before it
- * execs the job's command, in this order, it joins the job's cgroup v2 and v1 hierarchies (so that
- * nothing of the job's own runs outside them), starts a new session, takes the job's pipes as
- * descriptors 0 to 2, applies the rlimits, changes to the working directory, drops to the run-as
- * user, marks every other descriptor close-on-exec, sets every signal to its default action and
- * unblocks them all. A step that fails is written to memory the caller reads once it resumes, and
- * the child exits with 127.
+ * real wait status). The child runs only the C code below and raw system calls, never Java (the
+ * build links the library with -z now, so that not even the dynamic linker runs in it): before it
+ * execs the job's command, in this order, it takes the job's pipes as descriptors 0 to 2, closes
+ * every other descriptor, joins the job's cgroups (v2 and v1: nothing of the job's own runs outside
+ * them), starts a new session, applies the rlimits, changes to the working directory, drops to the
+ * run-as user, sets every signal to its default action and unblocks them all. A step that fails is
+ * written to memory the caller reads once it resumes, and the child exits with 127.
  *
  * Signals: the caller blocks every signal around the clone, so that no handler of the service runs
  * in the child (which shares its memory); the child sets each to its default before it unblocks
  * them. Credentials change through raw system calls: glibc's setresuid and setgroups would signal
- * every thread of the service to change theirs too.
+ * every thread of the service to change theirs too. The stack is 64 KiB, far more than the
+ * child's few fixed frames take.
  *
- * Linux 5.11+ (close_range with CLOSE_RANGE_CLOEXEC); CLONE_PIDFD needs 5.2.
+ * Linux 5.9+ (close_range); CLONE_PIDFD needs 5.2.
  *
  * Request (native byte order; the job's stdin, stdout and stderr are passed as descriptors):
  *   i32 version (2), i32 uid (-1: keep), i32 gid (-1: keep), i32 rlimit count,
@@ -32,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -193,26 +193,48 @@ struct child {
 __attribute__((noreturn)) static void fail_child(struct child *c, enum step step) {
 	c->error = errno;
 	c->step = step;
-	_exit(127);
+	syscall(SYS_exit_group, 127);
+	__builtin_unreachable();
 }
 
 /* Writes "0" (the writer) into a cgroup.procs file. */
 static int join(const char *procs) {
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	long fd = syscall(SYS_openat, AT_FDCWD, procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		return -1;
 	}
-	ssize_t n = write(fd, "0", 1);
+	long n = syscall(SYS_write, fd, "0", 1);
 	int error = errno;
-	close(fd);
+	syscall(SYS_close, fd);
 	errno = error;
 	return (n == 1) ? 0 : -1;
 }
 
-/* Runs in the child, on its own stack, in the caller's memory: everything up to the exec. */
+/*
+ * Runs in the child, on its own stack, in the caller's memory: everything up to the exec.
+ * Only raw system calls (glibc's wrappers would touch the calling thread's cancellation state,
+ * or signal every thread of the service), and nothing that takes a lock or allocates.
+ */
 static int become_job(void *argument) {
 	struct child *c = argument;
 	const struct request *q = c->q;
+	/* A pipe end below 3 (a service started with a standard descriptor closed) is moved up
+	 * first, so that no dup3 overwrites another of them. */
+	for (int i = 0; i < JOB_FDS; i++) {
+		if (c->fds[i] < JOB_FDS && (c->fds[i] = (int) syscall(SYS_fcntl, c->fds[i], F_DUPFD, JOB_FDS)) < 0) {
+			fail_child(c, STEP_DUP);
+		}
+	}
+	for (int i = 0; i < JOB_FDS; i++) {
+		if (syscall(SYS_dup3, c->fds[i], i, 0) < 0) {
+			fail_child(c, STEP_DUP);
+		}
+	}
+	/* Closed now, not at the exec: a child that waits (a hung file system) must not hold other
+	 * jobs' pipes or the service's sockets open meanwhile. */
+	if (syscall(SYS_close_range, JOB_FDS, ~0U, 0) != 0) {
+		fail_child(c, STEP_CLOSE);
+	}
 	if (q->cgroup[0] != '\0' && join(q->cgroup) != 0) {
 		fail_child(c, STEP_CGROUP_JOIN);
 	}
@@ -221,29 +243,17 @@ static int become_job(void *argument) {
 			fail_child(c, STEP_CGROUP_JOIN);
 		}
 	}
-	if (setsid() < 0) {
+	if (syscall(SYS_setsid) < 0) {
 		fail_child(c, STEP_SETSID);
 	}
-	/* A pipe end below 3 (a service started with a standard descriptor closed) is moved up
-	 * first, so that no dup2 overwrites another of them. */
-	for (int i = 0; i < JOB_FDS; i++) {
-		if (c->fds[i] < JOB_FDS && (c->fds[i] = fcntl(c->fds[i], F_DUPFD, JOB_FDS)) < 0) {
-			fail_child(c, STEP_DUP);
-		}
-	}
-	for (int i = 0; i < JOB_FDS; i++) {
-		if (dup2(c->fds[i], i) < 0) {
-			fail_child(c, STEP_DUP);
-		}
-	}
 	for (int32_t i = 0; i < q->rlimits; i++) {
-		if (setrlimit(q->resources[i], &q->limits[i]) != 0) {
+		if (syscall(SYS_prlimit64, 0, q->resources[i], &q->limits[i], NULL) != 0) {
 			fail_child(c, STEP_RLIMIT);
 		}
 	}
 	/* With the service's rights, as posix_spawn did: the directory is checked to be inside the
 	 * pool's base directory, whose parents the run-as user may not be able to traverse. */
-	if (chdir(q->directory) != 0) {
+	if (syscall(SYS_chdir, q->directory) != 0) {
 		fail_child(c, STEP_CHDIR);
 	}
 	if (q->gid >= 0 && (syscall(SYS_setgroups, 0, NULL) != 0
@@ -253,13 +263,10 @@ static int become_job(void *argument) {
 	if (q->uid >= 0 && syscall(SYS_setresuid, q->uid, q->uid, q->uid) != 0) {
 		fail_child(c, STEP_USER);
 	}
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-		fail_child(c, STEP_CLOSE);
-	}
-	/* Every signal to its default action, through the raw call: glibc's sigaction refuses its
-	 * two internal signals, and what the service ignores would stay ignored across the exec.
-	 * A kernel struct sigaction of zeros is SIG_DFL, no flags and an empty mask, whatever the
-	 * architecture's layout. */
+	/* Every signal to its default action: glibc's sigaction refuses its two internal signals,
+	 * and what the service ignores would stay ignored across the exec. A kernel struct
+	 * sigaction of zeros is SIG_DFL, no flags and an empty mask, whatever the architecture's
+	 * layout. */
 	uint64_t default_action[4] = { 0, 0, 0, 0 };
 	for (int signal = 1; signal < NSIG; signal++) {
 		if (signal != SIGKILL && signal != SIGSTOP) {
@@ -268,14 +275,15 @@ static int become_job(void *argument) {
 	}
 	uint64_t none = 0;
 	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-	execve(q->argv[0], q->argv, q->envp);
+	syscall(SYS_execve, q->argv[0], q->argv, q->envp);
 	fail_child(c, STEP_EXEC);
 }
 
 /*
  * Starts one job; returns 0 and fills result (pid, pidfd, step, errno). result[1] holds the
  * pidfd from the moment the child exists, so that another thread may kill a child that does not
- * reach its exec (a hung file system) and so end the wait.
+ * reach its exec (a hung file system) and so end the wait (unless the child is in a wait that not
+ * even SIGKILL ends).
  */
 int jobexec_spawn(const char *body, int64_t length, const int32_t *fds, volatile int32_t *result) {
 	result[0] = 0;
@@ -312,6 +320,7 @@ int jobexec_spawn(const char *body, int64_t length, const int32_t *fds, volatile
 	free(stack);
 	free_request(&q);
 	if (pid < 0) {
+		result[1] = -1;
 		result[2] = STEP_CLONE;
 		result[3] = cloned;
 		return 0;

@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +35,11 @@ import static dev.jobexec.os.Libc.LONG;
  * ({@code CLONE_VM | CLONE_VFORK}: nothing is copied, the caller waits until the child
  * has exec'd). Before its exec the child joins the job's cgroups, starts a new session,
  * takes the job's pipes, applies the rlimits and the run-as user; the call hands back a
- * pidfd of it. Starts from different threads run side by side. A child that does not
- * reach its exec within a deadline (a {@code chdir} or {@code execve} on a hung file
- * system) is killed, which ends the wait, and its job's start fails.
+ * pidfd of it. Starts from different threads run side by side; a virtual thread hands its
+ * start to a platform thread, so that no carrier is pinned while a child execs. A child
+ * that does not reach its exec within a deadline (a {@code chdir} or {@code execve} on a
+ * hung file system) is killed, which ends the wait, and its job's start fails; a child in
+ * a wait that not even SIGKILL ends holds its thread until the kernel lets it go.
  */
 @Slf4j
 public final class SpawnHelper implements AutoCloseable {
@@ -66,8 +72,15 @@ public final class SpawnHelper implements AutoCloseable {
 	 */
 	static final Duration REPLY_DEADLINE = Duration.ofSeconds(30);
 
-	/** Kills children that are late for their exec; one thread for every start. */
+	/** After a kill that found no pidfd yet, the next attempt. */
+	private static final Duration RETRY_KILL = Duration.ofMillis(100);
+
+	/** Kills children that are late for their exec; one thread for all starts. */
 	private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+	/** The platform threads that start the jobs virtual threads start. */
+	private static final ExecutorService STARTERS = Executors
+		.newCachedThreadPool(Thread.ofPlatform().name("jobexec-spawn-", 0).daemon(true).factory());
 
 	/** Results of calls that have returned, for the next calls. */
 	private static final Queue<MemorySegment> RESULTS = new ConcurrentLinkedQueue<>();
@@ -130,6 +143,40 @@ public final class SpawnHelper implements AutoCloseable {
 	 * {@code chdir} or {@code execve} included)
 	 */
 	public Started spawn(Request request) throws IOException {
+		if (!Thread.currentThread().isVirtual()) {
+			return spawnHere(request);
+		}
+		Future<Started> started = STARTERS.submit(() -> spawnHere(request));
+		boolean interrupted = false;
+		try {
+			while (true) {
+				try {
+					return started.get();
+				}
+				catch (InterruptedException ex) {
+					// The start goes on regardless: its process must not be left
+					// unwatched.
+					interrupted = true;
+				}
+				catch (ExecutionException ex) {
+					if (ex.getCause() instanceof IOException failed) {
+						throw failed;
+					}
+					if (ex.getCause() instanceof RuntimeException failed) {
+						throw failed;
+					}
+					throw new IllegalStateException(ex.getCause());
+				}
+			}
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private Started spawnHere(Request request) throws IOException {
 		byte[] body = encode(request);
 		int[] in = request.pipeStdin() ? Spawner.pipe() : null;
 		int[] out = null;
@@ -197,8 +244,9 @@ public final class SpawnHelper implements AutoCloseable {
 			MemorySegment descriptors = arena.allocateFrom(INT, fds);
 			result.setAtIndex(INT, 1, -1);
 			Watch watch = new Watch(result);
-			ScheduledFuture<?> alarm = WATCHDOG.schedule(watch::expire, replyDeadline.toNanos(), TimeUnit.NANOSECONDS);
+			watch.arm(replyDeadline);
 			MemorySegment written = result;
+			boolean late;
 			try {
 				int rc = Libc.call("jobexec_spawn", IOException.class,
 						() -> (int) spawn.invokeExact(request, (long) body.length, descriptors, written));
@@ -207,9 +255,9 @@ public final class SpawnHelper implements AutoCloseable {
 				}
 			}
 			finally {
-				alarm.cancel(false);
+				// Before the result is reused: no kill of this call's may come after.
+				late = watch.returned();
 			}
-			boolean late = watch.returned();
 			return new Reply(result.getAtIndex(INT, 0), result.getAtIndex(INT, 2), result.getAtIndex(INT, 3),
 					result.getAtIndex(INT, 1), late);
 		}
@@ -227,24 +275,46 @@ public final class SpawnHelper implements AutoCloseable {
 
 		private boolean killed;
 
+		private ScheduledFuture<?> alarm;
+
 		Watch(MemorySegment result) {
 			this.result = result;
 		}
 
-		synchronized void expire() {
+		synchronized void arm(Duration after) {
+			if (!returned) {
+				alarm = WATCHDOG.schedule(this::expire, after.toNanos(), TimeUnit.NANOSECONDS);
+			}
+		}
+
+		private synchronized void expire() {
 			if (returned) {
 				return;
 			}
+			// -1 until the clone has made the child; the number may also come a moment
+			// before the kernel installs the descriptor: then again a little later.
 			int pidFd = result.getAtIndex(INT, 1);
-			if (pidFd >= 0) {
-				killed = true;
-				ProcessControl.signalPidFd(pidFd, SIGKILL);
+			try {
+				if (pidFd >= 0) {
+					killed = ProcessControl.signalPidFd(pidFd, SIGKILL);
+					if (killed) {
+						log.warn("A job's process did not reach its exec in time; killed it");
+						return;
+					}
+				}
 			}
+			catch (RuntimeException ex) {
+				log.debug("Could not kill a job's process late for its exec yet: {}", ex.getMessage());
+			}
+			arm(RETRY_KILL);
 		}
 
 		/** Marks the call returned; says whether the watchdog killed its child. */
 		synchronized boolean returned() {
 			returned = true;
+			if (alarm != null) {
+				alarm.cancel(false);
+			}
 			return killed;
 		}
 

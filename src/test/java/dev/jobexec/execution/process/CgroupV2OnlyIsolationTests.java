@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pure v2 host, and reports the layout {@code v2_root}. On these machines the kernel has
  * bound the {@code memory}, {@code pids} and {@code cpu} controllers to their v1
  * hierarchies, out of any namespace's reach, so this is cgroup v2 without them: a job's
- * v2 cgroup holds it from its first instruction, {@code cgroup.kill} kills it whole, its
+ * v2 cgroup holds it from before its exec, {@code cgroup.kill} kills it whole, its
  * emptiness comes from {@code cgroup.events} and its CPU time from v2 {@code cpu.stat};
  * limits are refused with the reason, at submission and, for a pool's, at start. What
  * needs those controllers in v2 ({@code memory.max}, {@code memory.events},
