@@ -66,6 +66,11 @@ public final class SpawnHelper implements AutoCloseable {
 
 	private static final int SIGKILL = 9;
 
+	private static final int ENOENT = 2;
+
+	/** What the trial start at loading runs: a path that does not exist. */
+	private static final String PROBE = "/nonexistent/jobexec-spawn-probe";
+
 	/**
 	 * How long a job's process may take from its clone to its exec (the call returns only
 	 * then) before it is killed and the start fails.
@@ -104,9 +109,39 @@ public final class SpawnHelper implements AutoCloseable {
 
 	/** The same, with another deadline for the exec (tests). */
 	static SpawnHelper start(Path library, Duration replyDeadline) throws IOException {
-		return new SpawnHelper(
+		SpawnHelper helper = new SpawnHelper(
 				Libc.load(library, "jobexec_spawn", FunctionDescriptor.of(INT, ADDRESS, LONG, ADDRESS, ADDRESS)),
 				replyDeadline);
+		helper.probe();
+		return helper;
+	}
+
+	/**
+	 * A trial start of a command that does not exist: its child must get through every
+	 * step up to its exec and fail there, with ENOENT. What keeps the clone or a step
+	 * from working on this machine (a seccomp filter, for one) shows at the service's
+	 * start, which then starts jobs without the helper, instead of at every job.
+	 */
+	private void probe() throws IOException {
+		Request request = new Request(List.of(PROBE), List.of(), Path.of("/"), false, List.of(), null, null, null,
+				List.of());
+		Started started;
+		try {
+			started = spawnHere(request);
+		}
+		catch (StartFailedException ex) {
+			if (ex.step == STEP_EXEC && ex.errno == ENOENT) {
+				return;
+			}
+			throw new IOException("a trial start failed: " + ex.getMessage(), ex);
+		}
+		// It exists after all: what it started must not run on.
+		ProcessControl.signalPidFd(started.pidFd(), SIGKILL);
+		awaitReaped(started.process().pid(), Duration.ofSeconds(5));
+		Poller.close(started.pidFd());
+		Poller.close(started.process().stdout());
+		Poller.close(started.process().stderr());
+		throw new IOException("a trial start of " + PROBE + ", which must not exist, started it");
 	}
 
 	private static ScheduledThreadPoolExecutor watchdog() {
@@ -200,8 +235,11 @@ public final class SpawnHelper implements AutoCloseable {
 					Poller.close(reply.pidFd());
 					awaitReaped(reply.pid(), Duration.ofSeconds(5));
 				}
-				throw new IOException(reply.late() ? "the job's process did not reach its exec within " + replyDeadline
-						+ " (a hung chdir or execve?), and was killed" : describe(request, reply));
+				if (reply.late()) {
+					throw new IOException("the job's process did not reach its exec within " + replyDeadline
+							+ " (a hung chdir or execve?), and was killed");
+				}
+				throw new StartFailedException(describe(request, reply), reply.step(), reply.errno());
 			}
 			if (reply.pid() <= 0 || reply.pidFd() < 0) {
 				throw new IOException("the spawn helper returned no pid or pidfd");
@@ -361,6 +399,21 @@ public final class SpawnHelper implements AutoCloseable {
 	}
 
 	private record Reply(int pid, int step, int errno, int pidFd, boolean late) {
+	}
+
+	/** A step of the child's before its exec failed: which, and its errno. */
+	private static final class StartFailedException extends IOException {
+
+		private final int step;
+
+		private final int errno;
+
+		StartFailedException(String message, int step, int errno) {
+			super(message);
+			this.step = step;
+			this.errno = errno;
+		}
+
 	}
 
 	/** The request as jobexec-spawn.c reads it. */
