@@ -33,13 +33,15 @@ import static dev.jobexec.os.Libc.LONG;
  * library loaded into the service, that starts every process job with one {@code clone}
  * and one {@code execve} from the calling thread, the way {@code posix_spawn} does
  * ({@code CLONE_VM | CLONE_VFORK}: nothing is copied, the caller waits until the child
- * has exec'd). Before its exec the child joins the job's cgroups, starts a new session,
- * takes the job's pipes, applies the rlimits and the run-as user; the call hands back a
- * pidfd of it. Starts from different threads run side by side; a virtual thread hands its
- * start to a platform thread, so that no carrier is pinned while a child execs. A child
- * that does not reach its exec within a deadline (a {@code chdir} or {@code execve} on a
- * hung file system) is killed, which ends the wait, and its job's start fails; a child in
- * a wait that not even SIGKILL ends holds its thread until the kernel lets it go.
+ * has exec'd). Before its exec the child takes the job's pipes as descriptors 0 to 2,
+ * closes every other descriptor, joins the job's cgroups, starts a new session, applies
+ * the rlimits, changes to the working directory, drops to the run-as user and sets every
+ * signal to its default; the call hands back a pidfd of it. Starts from different threads
+ * run side by side; a virtual thread hands its start to a platform thread, so that no
+ * carrier is pinned while a child execs. A child that does not reach its exec within a
+ * deadline (a {@code chdir} or {@code execve} on a hung file system) is killed, which
+ * ends the wait, and its job's start fails; a child in a wait that not even SIGKILL ends
+ * holds its thread until the kernel lets it go.
  */
 @Slf4j
 public final class SpawnHelper implements AutoCloseable {
@@ -57,16 +59,14 @@ public final class SpawnHelper implements AutoCloseable {
 
 	/** What the library's failure steps mean, by number (see jobexec-spawn.c). */
 	private static final String[] STEPS = { "none", "the request", "opening the job's cgroup", "pipe2", "clone",
-			"joining the job's cgroups", "setsid", "dup2", "setrlimit", "dropping to the run-as user",
-			"changing to the working directory", "close_range", "execve" };
+			"joining the job's cgroups", "setsid", "moving the pipes to 0 to 2 (dup3)", "setrlimit",
+			"dropping to the run-as user", "changing to the working directory", "close_range", "execve" };
 
 	private static final int STEP_CHDIR = 10;
 
 	private static final int STEP_EXEC = 12;
 
 	private static final int SIGKILL = 9;
-
-	private static final int ENOENT = 2;
 
 	/** What the trial start at loading runs: a path that does not exist. */
 	private static final String PROBE = "/nonexistent/jobexec-spawn-probe";
@@ -117,10 +117,12 @@ public final class SpawnHelper implements AutoCloseable {
 	}
 
 	/**
-	 * A trial start of a command that does not exist: its child must get through every
-	 * step up to its exec and fail there, with ENOENT. What keeps the clone or a step
-	 * from working on this machine (a seccomp filter, for one) shows at the service's
-	 * start, which then starts jobs without the helper, instead of at every job.
+	 * A trial start of a command that does not exist: its child must get through the
+	 * clone and the steps every job takes (descriptors, session, directory, signals) up
+	 * to its exec, and fail there. What keeps those from working on this machine (a
+	 * seccomp filter, for one) shows at the service's start, which then starts jobs
+	 * without the helper, instead of at every job. (The steps of limits, cgroups and
+	 * user, which a job may not have, are not tried.)
 	 */
 	private void probe() throws IOException {
 		Request request = new Request(List.of(PROBE), List.of(), Path.of("/"), false, List.of(), null, null, null,
@@ -130,18 +132,23 @@ public final class SpawnHelper implements AutoCloseable {
 			started = spawnHere(request);
 		}
 		catch (StartFailedException ex) {
-			if (ex.step == STEP_EXEC && ex.errno == ENOENT) {
+			if (ex.step == STEP_EXEC) {
+				// Reached its exec: ENOENT, or whatever else this path is here.
 				return;
 			}
 			throw new IOException("a trial start failed: " + ex.getMessage(), ex);
 		}
-		// It exists after all: what it started must not run on.
-		ProcessControl.signalPidFd(started.pidFd(), SIGKILL);
-		awaitReaped(started.process().pid(), Duration.ofSeconds(5));
-		Poller.close(started.pidFd());
-		Poller.close(started.process().stdout());
-		Poller.close(started.process().stderr());
-		throw new IOException("a trial start of " + PROBE + ", which must not exist, started it");
+		// It exists after all, and ran: the helper works, and what it started must not
+		// run on.
+		try {
+			ProcessControl.signalPidFd(started.pidFd(), SIGKILL);
+		}
+		finally {
+			awaitReaped(started.process().pid(), Duration.ofSeconds(5));
+			Poller.close(started.pidFd());
+			Poller.close(started.process().stdout());
+			Poller.close(started.process().stderr());
+		}
 	}
 
 	private static ScheduledThreadPoolExecutor watchdog() {
@@ -198,6 +205,9 @@ public final class SpawnHelper implements AutoCloseable {
 						throw failed;
 					}
 					if (ex.getCause() instanceof RuntimeException failed) {
+						throw failed;
+					}
+					if (ex.getCause() instanceof Error failed) {
 						throw failed;
 					}
 					throw new IllegalStateException(ex.getCause());

@@ -63,10 +63,9 @@ class SpawnHelperTests {
 	void aProcessStuckBeforeItsExecFailsItsStartAndTheNextJobStarts() throws Exception {
 		// Opening a FIFO for writing blocks until someone reads it: the child hangs where
 		// it joins its "cgroup", before it execs.
-		Path fifo = dir.resolve("procs");
-		assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(10, TimeUnit.SECONDS)).isTrue();
-		assertThat(fifo).exists();
-		try (SpawnHelper helper = SpawnHelper.start(LIBRARY, Duration.ofSeconds(1))) {
+		Path fifo = fifo("procs");
+		try (SpawnHelper helper = SpawnHelper.start(LIBRARY, Duration.ofSeconds(1));
+				Release release = new Release(fifo, Duration.ofSeconds(30))) {
 			Set<Long> childrenBefore = children();
 			long began = System.nanoTime();
 			assertThatThrownBy(() -> helper.spawn(request(List.of(fifo)))).isInstanceOf(IOException.class)
@@ -83,12 +82,6 @@ class SpawnHelperTests {
 			Poller.close(started.pidFd());
 			Poller.close(started.process().stdout());
 			Poller.close(started.process().stderr());
-		}
-		finally {
-			// Opened for reading and writing, a FIFO does not block: a child still stuck
-			// in
-			// its open (the kill failed) goes on now.
-			new RandomAccessFile(fifo.toFile(), "rw").close();
 		}
 	}
 
@@ -124,7 +117,7 @@ class SpawnHelperTests {
 	}
 
 	@Test
-	@Timeout(120)
+	@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 	void startsFromManyThreadsRunSideBySideEachWithItsOwnCommand() throws Exception {
 		try (SpawnHelper helper = SpawnHelper.start(LIBRARY);
 				ExecutorService platform = Executors.newFixedThreadPool(3);
@@ -137,6 +130,45 @@ class SpawnHelperTests {
 			}
 			for (int i = 0; i < outputs.size(); i++) {
 				assertThat(outputs.get(i).get()).isEqualTo("start-" + i);
+			}
+		}
+	}
+
+	@Test
+	// A separate thread: with the starts pinning the carriers, the test's own thread
+	// might never run again.
+	@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+	void startsWaitingForTheirExecHoldUpNeitherOtherStartsNorVirtualThreads() throws Exception {
+		// More stuck starts from virtual threads than there are carriers: had they pinned
+		// their carriers, no virtual thread could run, and one start would hold up the
+		// others.
+		int stuck = Runtime.getRuntime().availableProcessors() + 1;
+		Path fifo = fifo("procs");
+		try (SpawnHelper helper = SpawnHelper.start(LIBRARY, Duration.ofSeconds(60));
+				ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor();
+				Release release = new Release(fifo, Duration.ofSeconds(60))) {
+			List<Future<SpawnHelper.Started>> waiting = new ArrayList<>();
+			for (int i = 0; i < stuck; i++) {
+				waiting.add(virtual.submit(() -> helper.spawn(request(List.of(fifo)))));
+			}
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(20))
+				.until(() -> children().stream()
+					.filter((pid) -> ProcessTable.read(pid).map((entry) -> entry.state() == 'S').orElse(false))
+					.count() >= stuck);
+			Future<String> next = virtual.submit(() -> run(helper, List.of("/bin/echo", "next")).strip());
+			assertThat(next.get(20, TimeUnit.SECONDS)).isEqualTo("next");
+			assertThat(waiting).noneMatch(Future::isDone);
+
+			release.now();
+			for (Future<SpawnHelper.Started> start : waiting) {
+				SpawnHelper.Started started = start.get(20, TimeUnit.SECONDS);
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(10))
+					.until(() -> ProcessControl.reap(started.process().pid()) != null);
+				Poller.close(started.pidFd());
+				Poller.close(started.process().stdout());
+				Poller.close(started.process().stderr());
 			}
 		}
 	}
@@ -157,6 +189,62 @@ class SpawnHelperTests {
 				.hasMessage("cannot change to " + missing + ": No such file or directory");
 			assertThat(children()).isSubsetOf(childrenBefore);
 		}
+	}
+
+	private Path fifo(String name) throws Exception {
+		Path fifo = dir.resolve(name);
+		assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(fifo).exists();
+		return fifo;
+	}
+
+	/**
+	 * Lets every child stuck opening {@code fifo} for writing go on: opened for reading
+	 * and writing, a FIFO does not block. At {@link #now}, at the latest after
+	 * {@code after} (from another thread, since the test's own may be the one stuck), and
+	 * at the end.
+	 */
+	private static final class Release implements AutoCloseable {
+
+		private final Path fifo;
+
+		private final Thread timer;
+
+		private RandomAccessFile opened;
+
+		Release(Path fifo, Duration after) {
+			this.fifo = fifo;
+			this.timer = Thread.ofPlatform().daemon(true).start(() -> {
+				try {
+					Thread.sleep(after);
+					now();
+				}
+				catch (InterruptedException ex) {
+					// Closed first.
+				}
+			});
+		}
+
+		synchronized void now() {
+			if (opened == null) {
+				try {
+					opened = new RandomAccessFile(fifo.toFile(), "rw");
+				}
+				catch (IOException ex) {
+					throw new IllegalStateException(ex);
+				}
+			}
+		}
+
+		@Override
+		public void close() throws IOException {
+			timer.interrupt();
+			now();
+			synchronized (this) {
+				opened.close();
+			}
+		}
+
 	}
 
 	/** Runs argv through the helper; returns its stdout once it has ended. */
