@@ -76,12 +76,7 @@ class SpawnHelperTests {
 
 			SpawnHelper.Started started = helper.spawn(request(List.of()));
 			assertThat(started.process().pid()).isPositive();
-			Awaitility.await()
-				.atMost(Duration.ofSeconds(10))
-				.until(() -> ProcessControl.reap(started.process().pid()) != null);
-			Poller.close(started.pidFd());
-			Poller.close(started.process().stdout());
-			Poller.close(started.process().stderr());
+			reapAndClose(started);
 		}
 	}
 
@@ -162,13 +157,7 @@ class SpawnHelperTests {
 
 			release.now();
 			for (Future<SpawnHelper.Started> start : waiting) {
-				SpawnHelper.Started started = start.get(20, TimeUnit.SECONDS);
-				Awaitility.await()
-					.atMost(Duration.ofSeconds(10))
-					.until(() -> ProcessControl.reap(started.process().pid()) != null);
-				Poller.close(started.pidFd());
-				Poller.close(started.process().stdout());
-				Poller.close(started.process().stderr());
+				reapAndClose(start.get(20, TimeUnit.SECONDS));
 			}
 		}
 	}
@@ -252,11 +241,19 @@ class SpawnHelperTests {
 		SpawnHelper.Started started = helper.spawn(request(argv, dir, List.of()));
 		try {
 			// Opened anew through /proc: read until the child's end closes at its exit.
-			String out = Files.readString(Path.of("/proc/self/fd/" + started.process().stdout()));
+			return Files.readString(Path.of("/proc/self/fd/" + started.process().stdout()));
+		}
+		finally {
+			reapAndClose(started);
+		}
+	}
+
+	/** Waits for the child to end and reaps it; closes our ends of its descriptors. */
+	private static void reapAndClose(SpawnHelper.Started started) {
+		try {
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(10))
 				.until(() -> ProcessControl.reap(started.process().pid()) != null);
-			return out;
 		}
 		finally {
 			Poller.close(started.pidFd());
