@@ -49,6 +49,8 @@
 #define JOB_FDS 3
 #define CHILD_STACK (64 * 1024)
 
+/* Numbered as SpawnHelper.STEPS names them; STEP_CGROUP_OPEN and STEP_PIPE are no longer reported
+ * (the fork server used them) and keep their numbers so that the later ones keep theirs. */
 enum step {
 	STEP_NONE, STEP_REQUEST, STEP_CGROUP_OPEN, STEP_PIPE, STEP_CLONE, STEP_CGROUP_JOIN, STEP_SETSID,
 	STEP_DUP, STEP_RLIMIT, STEP_USER, STEP_CHDIR, STEP_CLOSE, STEP_EXEC

@@ -66,8 +66,6 @@ public final class SpawnHelper implements AutoCloseable {
 
 	private static final int STEP_EXEC = 12;
 
-	private static final int SIGKILL = 9;
-
 	/** What the trial start at loading runs: a path that does not exist. */
 	private static final String PROBE = "/nonexistent/jobexec-spawn-probe";
 
@@ -141,7 +139,7 @@ public final class SpawnHelper implements AutoCloseable {
 		// It exists after all, and ran: the helper works, and what it started must not
 		// run on.
 		try {
-			ProcessControl.signalPidFd(started.pidFd(), SIGKILL);
+			ProcessControl.signalPidFd(started.pidFd(), ProcessControl.SIGKILL);
 		}
 		finally {
 			awaitReaped(started.process().pid(), Duration.ofSeconds(5));
@@ -344,7 +342,7 @@ public final class SpawnHelper implements AutoCloseable {
 			int pidFd = result.getAtIndex(INT, 1);
 			try {
 				if (pidFd >= 0) {
-					killed = ProcessControl.signalPidFd(pidFd, SIGKILL);
+					killed = ProcessControl.signalPidFd(pidFd, ProcessControl.SIGKILL);
 					if (killed) {
 						log.warn("A job's process did not reach its exec in time; killed it");
 						return;

@@ -98,7 +98,7 @@ class SpawnHelperTests {
 				status.put(field[0], (field.length > 1) ? field[1] : "");
 			}
 			assertThat(status.get("NSsid")).as("session id").isEqualTo(status.get("Pid"));
-			assertThat(status.get("PPid")).as("parent").isEqualTo(Long.toString(ProcessHandle.current().pid()));
+			assertThat(status.get("PPid")).as("parent").isEqualTo(Long.toString(ProcessTable.SELF));
 			assertThat(status.get("SigBlk")).as("blocked signals").matches("0+");
 			assertThat(status.get("SigIgn")).as("ignored signals").matches("0+");
 			// 3 is the directory ls reads.
@@ -280,10 +280,9 @@ class SpawnHelperTests {
 
 	/** The service's (this JVM's) children, zombies included. */
 	private static Set<Long> children() {
-		long self = ProcessHandle.current().pid();
 		return ProcessTable.all()
 			.stream()
-			.filter((entry) -> entry.ppid() == self)
+			.filter((entry) -> entry.ppid() == ProcessTable.SELF)
 			.map(ProcessTable.Entry::pid)
 			.collect(Collectors.toSet());
 	}
