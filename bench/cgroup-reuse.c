@@ -4,7 +4,7 @@
  * cgroup.procs) before it execs, the way jobexec's spawn helper does. Hierarchies, by bit:
  * 1 cgroup v2 (/sys/fs/cgroup/unified, or /sys/fs/cgroup on pure v2), 2 v1 memory, 4 v1 pids, 8 v1 cpu.
  * REUSE (a mask too) names the hierarchies whose one directory serves every run instead of a new one each
- * (jobexec's idle slots reuse v1 memory and cpu: REUSE 10).
+ * (jobexec reuses every directory of a slot: REUSE 15; until 2026-12-03 only v1 memory and cpu: REUSE 10).
  * Build: cc -O2 -o cgroup-reuse cgroup-reuse.c      Needs root and those hierarchies (hybrid layout).
  * Usage: cgroup-reuse MASK REUSE N
  * Prints wall, this process's and its children's CPU, and the whole machine's busy time (from /proc/stat,

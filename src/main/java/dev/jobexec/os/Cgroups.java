@@ -34,16 +34,21 @@ import lombok.extern.slf4j.Slf4j;
  * from its v1 hierarchy; without v2, the v1 {@code freezer} stops a job's processes
  * before they are killed.
  * <p>
- * Making and removing the memory and cpu cgroups is the dearest part of a job's cgroup:
- * on 2026-12-02 they cost the kernel 320 to 560 µs of the 690 to 840 µs that a job's
- * cgroups added to a fork and exec of {@code /bin/true} (bench/cgroup-reuse.sh). So where
- * those controllers come from cgroup v1, an ended job's v1 {@code memory} and {@code cpu}
- * directories are kept as an idle <em>slot</em> ({@code idle-<n>}) and renamed to the
- * next job's name, its counters and limits reset, when the job left nothing behind in
- * them (no process, at most {@link #REUSABLE_RESIDUE} still charged). The v2 directory
- * ({@code cgroup.kill}, membership, {@code cpu.stat}) and the {@code pids} one
- * ({@code pids.peak} cannot be reset) are made for each job; cgroup v2 cannot rename a
- * cgroup, so on pure v2 every directory is made for each job.
+ * Making and removing a job's cgroup directories is the dearest part of its cgroup: on
+ * 2026-12-02 the memory and cpu ones cost the kernel 320 to 560 µs of the 690 to 840 µs
+ * that a job's cgroups added to a fork and exec of {@code /bin/true}
+ * (bench/cgroup-reuse.sh), and on 2026-12-03 making, renaming and removing them took 30 %
+ * of the CPU of the threads that run process jobs. So where every counter a job's usage
+ * is read from can be reset or taken as a difference, a job's directories are a
+ * <em>slot</em> ({@code slot-<n>}, the same name in every hierarchy) made once and kept
+ * for later jobs: when a job ends, its slot is readied for the next one (its limits
+ * undone) unless the job left too much memory charged to it (more than
+ * {@link #REUSABLE_RESIDUE}); a slot whose {@code pids.peak} went above 1 (the peak
+ * cannot be reset; at 1, a later job's own peak reads the same) gets a new {@code pids}
+ * directory; and a slot is taken for a job only when it holds no process. That is every
+ * layout but cgroup v2 with the {@code memory} controller, whose {@code memory.peak}
+ * cannot be reset for every reader: there, each job's directory is made for it, named
+ * after the job.
  */
 @Slf4j
 public final class Cgroups {
@@ -77,12 +82,6 @@ public final class Cgroups {
 	private static final AtomicInteger RUNS = new AtomicInteger();
 
 	/**
-	 * The v1 controllers whose directories are reused: every counter they keep can be
-	 * reset or taken as a difference.
-	 */
-	private static final Set<String> REUSABLE = Set.of("memory", "cpu", "cpuacct");
-
-	/**
 	 * The most memory an ended job may leave charged to its memory cgroup (page cache,
 	 * kernel objects) for the cgroup to be reused: the next job's peak and limit count
 	 * it. About what the kernel's per-CPU charge batches hold anyway (64 pages a CPU).
@@ -92,8 +91,11 @@ public final class Cgroups {
 	/** How many idle slots are kept; more are removed. */
 	private static final int IDLE_SLOTS = 64;
 
-	/** The prefix of an idle slot's name; job names never start with it. */
-	static final String IDLE_PREFIX = "idle-";
+	/** The prefix of a slot's name; job names never start with it. */
+	static final String SLOT_PREFIX = "slot-";
+
+	/** The prefix of an idle slot's name in earlier versions, which renamed slots. */
+	private static final String OLD_IDLE_PREFIX = "idle-";
 
 	private static final String PID_NAMESPACE = pidNamespace();
 
@@ -112,8 +114,11 @@ public final class Cgroups {
 
 	private final String description;
 
-	/** This run's v1 directories whose job directories are reused. */
-	private final List<Path> reusable;
+	/**
+	 * Whether job cgroups are slots here, kept for later jobs (see above); otherwise each
+	 * job's directories are made for it and named after it.
+	 */
+	private final boolean slots;
 
 	/** Whether v1 memory has {@code memory.memsw.limit_in_bytes} (swap accounting). */
 	private final boolean memsw;
@@ -121,7 +126,7 @@ public final class Cgroups {
 	/** Names of idle slots, the most recently used first. */
 	private final Deque<String> idle = new ArrayDeque<>();
 
-	private final AtomicInteger slots = new AtomicInteger();
+	private final AtomicInteger slotNumbers = new AtomicInteger();
 
 	/** Set by {@link #close()}: no directory is kept or taken any more. */
 	private boolean closed;
@@ -132,7 +137,7 @@ public final class Cgroups {
 		this.v1 = Map.copyOf(v1);
 		this.limits = Set.copyOf(limits);
 		this.description = description;
-		this.reusable = reusableControllers(this.v1).stream().map(this.v1::get).distinct().toList();
+		this.slots = slotsFor(layout, this.v1, this.limits);
 		Path memory = this.v1.get("memory");
 		this.memsw = memory != null && Files.exists(memory.resolve("memory.memsw.limit_in_bytes"));
 	}
@@ -188,13 +193,15 @@ public final class Cgroups {
 
 	/**
 	 * Makes the cgroup of job {@code name} with these limits (null: none) in every
-	 * hierarchy used, taking its v1 memory and cpu directories from an idle slot where
-	 * there is one.
+	 * hierarchy used: an idle slot where there is one, else a new slot, or where jobs get
+	 * no slots, directories named after the job.
 	 */
 	public JobCgroup create(String name, Long memoryBytes, Integer processes, Double cpus) throws IOException {
-		String slot = takeSlot(name);
-		JobCgroup cgroup = new JobCgroup(name, (v2 != null) ? v2.resolve(name) : null, jobDirectories(name), this,
-				reusable.stream().map((run) -> run.resolve(name)).toList(), slot != null, memsw);
+		String slot = slots ? takeSlot() : null;
+		boolean reused = slot != null;
+		String directory = reused ? slot : slots ? SLOT_PREFIX + slotNumbers.incrementAndGet() : name;
+		JobCgroup cgroup = new JobCgroup(directory, (v2 != null) ? v2.resolve(directory) : null,
+				jobDirectories(directory), slots ? this : null, reused, memsw);
 		try {
 			cgroup.make(memoryBytes, processes, cpus);
 			return cgroup;
@@ -207,24 +214,19 @@ public final class Cgroups {
 	}
 
 	/**
-	 * The v1 controllers whose directories are reused: those in {@link #REUSABLE} that
-	 * share their hierarchy with no other controller.
+	 * Whether job cgroups can be slots: every layout but cgroup v2 with the
+	 * {@code memory} controller (whose peak cannot be reset for every reader).
 	 */
-	private static List<String> reusableControllers(Map<String, Path> v1) {
-		return v1.keySet()
-			.stream()
-			.filter((controller) -> v1.entrySet()
-				.stream()
-				.filter((entry) -> entry.getValue().equals(v1.get(controller)))
-				.allMatch((entry) -> REUSABLE.contains(entry.getKey())))
-			.toList();
+	private static boolean slotsFor(Layout layout, Map<String, Path> v1, Set<String> limits) {
+		boolean v2Memory = limits.contains("memory") && !v1.containsKey("memory");
+		return layout != Layout.NONE && !v2Memory;
 	}
 
 	/**
-	 * Renames an idle slot's directories to {@code name}; returns the slot's name, or
-	 * null when there is none (or it could not be renamed, and is then removed).
+	 * Takes the most recently kept idle slot; returns its name, or null when there is
+	 * none (or a process joined it, which is then killed with the slot).
 	 */
-	private String takeSlot(String name) {
+	private String takeSlot() {
 		String slot;
 		synchronized (idle) {
 			slot = closed ? null : idle.pollFirst();
@@ -232,13 +234,14 @@ public final class Cgroups {
 		if (slot == null) {
 			return null;
 		}
-		for (Path run : reusable) {
+		for (Path run : runDirectories()) {
 			if (!holdsNoProcess(run.resolve(slot))) {
 				// A process joined the idle slot (one that may write the service's cgroup
 				// files can): it is killed with the slot, not handed to the next job.
 				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup",
 						run.resolve(slot));
-				for (Path other : reusable) {
+				// Each directory on its own: a process may be in one hierarchy's only.
+				for (Path other : runDirectories()) {
 					JobCgroup leftover = JobCgroup.adopt(other.resolve(slot));
 					leftover.kill();
 					leftover.awaitEmpty(1_000);
@@ -247,52 +250,22 @@ public final class Cgroups {
 				return null;
 			}
 		}
-		List<Path> renamed = new ArrayList<>();
-		try {
-			for (Path run : reusable) {
-				renamed.add(rename(run.resolve(slot), run.resolve(name)));
-			}
-			return slot;
-		}
-		catch (IOException ex) {
-			log.debug("Could not reuse job cgroup slot {} for {}: {}", slot, name, ex.getMessage());
-			renamed.forEach(Cgroups::deleteQuietly);
-			reusable.forEach((run) -> deleteQuietly(run.resolve(slot)));
-			return null;
-		}
+		return slot;
 	}
 
 	/**
-	 * Keeps an ended job's reusable directories, emptied and reset by the job's cgroup,
-	 * as an idle slot; returns false when they stay the job's (to be removed): the run is
-	 * closed, it keeps enough slots already, or they could not be renamed.
+	 * Keeps an ended job's slot, readied by the job's cgroup, for a later job; returns
+	 * false when the slot is to be removed instead: the run is closed, or it keeps enough
+	 * idle slots already.
 	 */
-	boolean keep(List<Path> directories) {
+	boolean keep(String slot) {
 		synchronized (idle) {
 			if (closed || idle.size() >= IDLE_SLOTS) {
 				return false;
 			}
+			idle.addFirst(slot);
+			return true;
 		}
-		String slot = IDLE_PREFIX + slots.incrementAndGet();
-		List<Path> renamed = new ArrayList<>();
-		try {
-			for (Path directory : directories) {
-				renamed.add(rename(directory, directory.resolveSibling(slot)));
-			}
-		}
-		catch (IOException ex) {
-			log.debug("Could not keep {} as an idle slot: {}", directories, ex.getMessage());
-			renamed.forEach(Cgroups::deleteQuietly);
-			return false;
-		}
-		synchronized (idle) {
-			if (!closed && idle.size() < IDLE_SLOTS) {
-				idle.addFirst(slot);
-				return true;
-			}
-		}
-		renamed.forEach(Cgroups::deleteQuietly);
-		return false;
 	}
 
 	/**
@@ -303,9 +276,9 @@ public final class Cgroups {
 		return read(directory.resolve("cgroup.procs")).map(String::isBlank).orElse(false);
 	}
 
-	/** Whether jobs reuse v1 directories here (memory or cpu from cgroup v1). */
-	boolean reusesV1() {
-		return !reusable.isEmpty();
+	/** Whether job cgroups are slots here, kept for later jobs. */
+	public boolean slots() {
+		return slots;
 	}
 
 	/** How many idle slots there are now (for tests and diagnostics). */
@@ -360,10 +333,14 @@ public final class Cgroups {
 		try (DirectoryStream<Path> jobs = Files.newDirectoryStream(run, Files::isDirectory)) {
 			for (Path job : jobs) {
 				JobCgroup leftover = JobCgroup.adopt(job);
+				String name = job.getFileName().toString();
+				// A slot counts when it held a job's processes; one idle, only kept.
+				boolean held = !(name.startsWith(SLOT_PREFIX) || name.startsWith(OLD_IDLE_PREFIX))
+						|| leftover.populated();
 				leftover.kill();
 				leftover.awaitEmpty(2_000);
 				boolean gone = leftover.remove();
-				removed += (gone && !job.getFileName().toString().startsWith(IDLE_PREFIX)) ? 1 : 0;
+				removed += (gone && held) ? 1 : 0;
 			}
 		}
 		catch (IOException ex) {
@@ -404,23 +381,6 @@ public final class Cgroups {
 		catch (IOException | UnsupportedOperationException ex) {
 			return "unknown";
 		}
-	}
-
-	/**
-	 * Renames the cgroup directory {@code from} to {@code to} with one {@code rename(2)};
-	 * returns {@code to}. Files.move first looks at both paths ({@code lstat} of each,
-	 * {@code access}), which cost nearly three times the rename itself here (2026-12-03,
-	 * a profile of bench/run.sh's scenario 1), two renames a job. A cgroup file system
-	 * refuses to rename onto a name that exists, so nothing is replaced.
-	 */
-	static Path rename(Path from, Path to) throws IOException {
-		if (!from.toFile().renameTo(to.toFile())) {
-			// renameTo keeps no errno: what is there says most of why.
-			throw new IOException(
-					"could not rename " + from + " to " + to + " (source " + (Files.exists(from) ? "exists" : "missing")
-							+ ", target " + (Files.exists(to) ? "exists" : "missing") + ")");
-		}
-		return to;
 	}
 
 	static void deleteQuietly(Path directory) {
@@ -570,11 +530,8 @@ public final class Cgroups {
 		}
 		if (!v1.isEmpty()) {
 			text.append((v2 != null) ? ", with v1 " : " in v1 ").append(String.join(", ", v1.keySet()));
-			List<String> reused = reusableControllers(v1);
-			if (!reused.isEmpty()) {
-				text.append(" (").append(String.join(", ", reused)).append(" reused by later jobs)");
-			}
 		}
+		text.append(slotsFor(layout, v1, limits) ? ", kept as slots for later jobs" : ", made for each job");
 		text.append("; limits: ").append(limits.isEmpty() ? "none" : String.join(", ", limits));
 		if (!v1Problems.isEmpty() || v2Problem != null) {
 			List<String> problems = new ArrayList<>(v1Problems);

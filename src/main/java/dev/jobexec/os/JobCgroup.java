@@ -17,8 +17,8 @@ import lombok.extern.slf4j.Slf4j;
  * The cgroup of one job: a directory in the cgroup v2 hierarchy (when there is one) and
  * in each v1 hierarchy used. Made with its limits before the job starts; the spawn helper
  * puts the job's first process in it; read for the job's usage and its memory kills;
- * killed as a whole; removed when the job has ended, or its v1 memory and cpu directories
- * kept for a later job (see {@link Cgroups}).
+ * killed as a whole; removed when the job has ended, or, as a slot, kept for a later job
+ * (see {@link Cgroups}).
  */
 @Slf4j
 public final class JobCgroup {
@@ -32,13 +32,13 @@ public final class JobCgroup {
 
 	private final Map<String, Path> v1;
 
-	/** The run's cgroups, which take reused directories back; null for a leftover. */
+	/**
+	 * The run's cgroups, which keep this slot for a later job; null when the directories
+	 * are not a slot (or are a leftover), and are removed at the end.
+	 */
 	private final Cgroups owner;
 
-	/** The v1 directories that may be kept as an idle slot when the job ends. */
-	private final List<Path> reusable;
-
-	/** Whether those were taken from an idle slot rather than made for this job. */
+	/** Whether the directories were an idle slot's rather than made for this job. */
 	private final boolean reused;
 
 	private final boolean memsw;
@@ -50,20 +50,26 @@ public final class JobCgroup {
 	/** Memory kills counted in a reused memory cgroup before this job. */
 	private long memoryKillsBefore;
 
+	/** A reused v2 directory's {@code cpu.stat} before this job, or null. */
+	private Map<String, Long> cpuBefore;
+
+	private boolean processesLimited;
+
+	/** Whether it was killed (a v1 freezer was then frozen and thawed). */
+	private boolean killed;
+
 	/** Whether the directories are gone (or kept as an idle slot). */
 	private boolean removed;
 
 	JobCgroup(String name, Path v2, Map<String, Path> v1) {
-		this(name, v2, v1, null, List.of(), false, false);
+		this(name, v2, v1, null, false, false);
 	}
 
-	JobCgroup(String name, Path v2, Map<String, Path> v1, Cgroups owner, List<Path> reusable, boolean reused,
-			boolean memsw) {
+	JobCgroup(String name, Path v2, Map<String, Path> v1, Cgroups owner, boolean reused, boolean memsw) {
 		this.name = name;
 		this.v2 = v2;
 		this.v1 = new LinkedHashMap<>(v1);
 		this.owner = owner;
-		this.reusable = List.copyOf(reusable);
 		this.reused = reused;
 		this.memsw = memsw;
 	}
@@ -81,6 +87,7 @@ public final class JobCgroup {
 		return new JobCgroup(directory.getFileName().toString(), null, Map.of(controller, directory));
 	}
 
+	/** The name of its directories: the job's, or its slot's. */
 	public String name() {
 		return name;
 	}
@@ -118,17 +125,13 @@ public final class JobCgroup {
 	}
 
 	void make(Long memoryBytes, Integer processes, Double cpus) throws IOException {
-		if (v2 != null) {
-			Files.createDirectory(v2);
-		}
-		// A co-mounted hierarchy (cpu,cpuacct) gives two controllers one directory.
-		for (Path directory : v1.values().stream().distinct().toList()) {
-			if (!reused || !reusable.contains(directory)) {
+		if (!reused) {
+			for (Path directory : directories()) {
 				Files.createDirectory(directory);
 			}
 		}
 		Path v1Memory = v1.get("memory");
-		if (reused && v1Memory != null && reusable.contains(v1Memory)) {
+		if (reused && v1Memory != null) {
 			// The peak restarts from what is charged now; the kill count is taken as a
 			// difference.
 			Cgroups.write(v1Memory.resolve("memory.max_usage_in_bytes"), "0");
@@ -137,8 +140,13 @@ public final class JobCgroup {
 				memoryKillsBefore = memoryKills();
 			}
 		}
+		if (reused && v2 != null) {
+			// CPU time is read from v2 (cpu.stat, which cannot be reset): as a
+			// difference.
+			cpuBefore = Cgroups.keyed(v2.resolve("cpu.stat"));
+		}
 		Path cpuacct = v1.get("cpuacct");
-		if (reused && cpuacct != null && reusable.contains(cpuacct)) {
+		if (reused && cpuacct != null && v2 == null) {
 			Cgroups.write(cpuacct.resolve("cpuacct.usage"), "0");
 		}
 		if (memoryBytes != null) {
@@ -160,6 +168,7 @@ public final class JobCgroup {
 			}
 		}
 		if (processes != null) {
+			processesLimited = true;
 			Cgroups.write(controllerDirectory("pids").resolve("pids.max"), processes.toString());
 		}
 		if (cpus != null) {
@@ -233,6 +242,7 @@ public final class JobCgroup {
 	 * {@code cgroup.kill} (v2), or freeze, kill every member, thaw (v1).
 	 */
 	public void kill() {
+		killed = true;
 		if (v2 != null && Files.exists(v2.resolve("cgroup.kill"))) {
 			try {
 				Cgroups.write(v2.resolve("cgroup.kill"), "1");
@@ -343,8 +353,10 @@ public final class JobCgroup {
 		if (v2 != null) {
 			Map<String, Long> cpu = Cgroups.keyed(v2.resolve("cpu.stat"));
 			if (cpu.containsKey("user_usec")) {
-				user = Duration.ofNanos(cpu.get("user_usec") * 1_000);
-				system = Duration.ofNanos(cpu.getOrDefault("system_usec", 0L) * 1_000);
+				Map<String, Long> before = (cpuBefore != null) ? cpuBefore : Map.of();
+				user = Duration.ofNanos((cpu.get("user_usec") - before.getOrDefault("user_usec", 0L)) * 1_000);
+				system = Duration
+					.ofNanos((cpu.getOrDefault("system_usec", 0L) - before.getOrDefault("system_usec", 0L)) * 1_000);
 			}
 		}
 		Path cpuacct = v1.get("cpuacct");
@@ -368,18 +380,21 @@ public final class JobCgroup {
 	}
 
 	/**
-	 * Readies the reusable directories for a later job, when the job left nothing in
-	 * them: no process, and at most {@link Cgroups#REUSABLE_RESIDUE} charged to its
-	 * memory cgroup; its limits are undone. Returns false when they are not to be reused.
+	 * Readies the slot for a later job: its limits undone, and a new {@code pids}
+	 * directory when this job's peak went above 1 (see {@link Cgroups}). Returns false
+	 * when the slot is not to be kept: a process is left in it, the job left more than
+	 * {@link Cgroups#REUSABLE_RESIDUE} charged to it, its freezer did not thaw, or a step
+	 * failed.
 	 */
 	private boolean resetForReuse() {
-		if (!reusable.stream().allMatch(Cgroups::holdsNoProcess)) {
+		if (!directories().stream().allMatch(Cgroups::holdsNoProcess)) {
 			return false;
 		}
 		Path memory = v1.get("memory");
 		Path cpu = v1.get("cpu");
+		Path freezer = v1.get("freezer");
 		try {
-			if (memory != null && reusable.contains(memory)) {
+			if (memory != null) {
 				// With swap accounted, what was swapped out (a tmpfs file's pages) counts
 				// too.
 				Long charged = Cgroups
@@ -395,21 +410,40 @@ public final class JobCgroup {
 					Cgroups.write(memory.resolve("memory.limit_in_bytes"), "-1");
 				}
 			}
-			if (cpuLimited && cpu != null && reusable.contains(cpu)) {
-				Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), "-1");
+			if (killed && freezer != null
+					&& !Cgroups.read(freezer.resolve("freezer.state")).orElse("").startsWith("THAWED")) {
+				return false;
+			}
+			if (cpuLimited) {
+				if (cpu != null) {
+					Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), "-1");
+				}
+				else {
+					Cgroups.write(controllerDirectory("cpu").resolve("cpu.max"), "max");
+				}
+			}
+			Path pids = v1.getOrDefault("pids", v2);
+			Long peak = (pids != null) ? Cgroups.number(pids.resolve("pids.peak")) : null;
+			if (peak != null && peak > 1) {
+				// Fails while a process is left in it: the slot is then removed.
+				Files.delete(pids);
+				Files.createDirectory(pids);
+			}
+			else if (processesLimited) {
+				Cgroups.write(pids.resolve("pids.max"), "max");
 			}
 			return true;
 		}
 		catch (IOException ex) {
-			log.debug("Could not reset the job cgroup {}: {}", reusable, ex.getMessage());
+			log.debug("Could not ready the job cgroup {} for a later job: {}", name, ex.getMessage());
 			return false;
 		}
 	}
 
 	/**
-	 * Removes the cgroup's directories, or keeps its reused ones as an idle slot; returns
-	 * whether all are gone (a directory that still holds a process, such as an unreaped
-	 * zombie, stays).
+	 * Removes the cgroup's directories, or keeps them as an idle slot; returns whether
+	 * all are gone (a directory that still holds a process, such as an unreaped zombie,
+	 * stays).
 	 */
 	public boolean remove() {
 		return remove(true);
@@ -424,12 +458,12 @@ public final class JobCgroup {
 		if (removed) {
 			return true;
 		}
-		boolean kept = keep && owner != null && !reusable.isEmpty() && resetForReuse() && owner.keep(reusable);
+		if (keep && owner != null && resetForReuse() && owner.keep(name)) {
+			removed = true;
+			return true;
+		}
 		boolean all = true;
 		for (Path directory : directories()) {
-			if (kept && reusable.contains(directory)) {
-				continue;
-			}
 			try {
 				Files.deleteIfExists(directory);
 			}

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -19,11 +21,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
- * The reuse of an ended job's v1 memory and cpu cgroups by the next job, on this
+ * The reuse of an ended job's cgroup directories, a slot, by the next job, on this
  * machine's real cgroups with real processes in them: a run of the service of its own (no
- * idle slot yet), so that which directory a job gets is known. Where memory and cpu come
- * from cgroup v2 (pure v2), nothing is reused and these tests are skipped with that
- * reason.
+ * idle slot yet), so that which directories a job gets is known. Where memory comes from
+ * cgroup v2, nothing is reused and these tests are skipped with that reason.
  */
 class CgroupSlotTests {
 
@@ -36,9 +37,7 @@ class CgroupSlotTests {
 	void openARun() {
 		cgroups = Cgroups.open();
 		CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
-		assumeThat(cgroups.reusesV1())
-			.as("memory and cpu from cgroup v1 (only v1 directories are reused): " + cgroups.description())
-			.isTrue();
+		assumeThat(cgroups.slots()).as("job cgroups kept as slots here: " + cgroups.description()).isTrue();
 	}
 
 	@AfterEach
@@ -49,24 +48,50 @@ class CgroupSlotTests {
 	}
 
 	@Test
-	void anEndedJobsMemoryAndCpuCgroupsAreRenamedToTheNextJobAndTheOthersAreNew() throws Exception {
+	void anEndedJobsSlotIsTakenWholeByTheNextJob() throws Exception {
 		JobCgroup first = cgroups.create("first", null, null, null);
-		long memory = inode(v1(first, "memory"));
-		long cpu = inode(v1(first, "cpu"));
-		long pids = inode(v1(first, "pids"));
-		runIn(first, "/bin/true");
+		assertThat(first.name()).startsWith(Cgroups.SLOT_PREFIX);
+		List<Path> directories = first.directories();
+		List<Long> inodes = inodes(first);
+		// One process at a time: the pids directory is kept too.
+		runIn(first, "exec /bin/true");
 		assertThat(first.remove()).isTrue();
-		assertThat(first.directories()).noneMatch(Files::exists);
+		assertThat(directories).allMatch(Files::isDirectory);
 		assertThat(cgroups.idleSlots()).isEqualTo(1);
 
 		JobCgroup second = cgroups.create("second", null, null, null);
 		assertThat(cgroups.idleSlots()).isZero();
-		assertThat(v1(second, "memory").getFileName()).hasToString("second");
-		assertThat(inode(v1(second, "memory"))).isEqualTo(memory);
-		assertThat(inode(v1(second, "cpu"))).isEqualTo(cpu);
-		// pids.peak cannot be reset: the pids cgroup is the job's own, like the v2 one.
-		assertThat(inode(v1(second, "pids"))).isNotEqualTo(pids);
-		second.remove();
+		assertThat(second.name()).isEqualTo(first.name());
+		assertThat(second.directories()).isEqualTo(directories);
+		assertThat(inodes(second)).isEqualTo(inodes);
+		runIn(second, "exec /bin/true");
+		assertThat(second.usage().processes()).as("pids.peak").isIn(null, 1L);
+		assertThat(second.remove()).isTrue();
+	}
+
+	@Test
+	void aSlotWhosePidsPeakWentAboveOneGetsANewPidsDirectory() throws Exception {
+		JobCgroup forking = cgroups.create("forking", null, null, null);
+		Path pids = pidsDirectory(forking);
+		assumeThat(CgroupFiles.read(pids, "pids.peak")).as("pids.peak in " + pids).isPresent();
+		long pidsInode = inode(pids);
+		List<Long> inodes = inodes(forking);
+		// sh forks the command: two processes at once.
+		runIn(forking, "/bin/true");
+		assertThat(forking.usage().processes()).isEqualTo(2);
+		assertThat(forking.remove()).isTrue();
+
+		JobCgroup next = cgroups.create("next", null, null, null);
+		assertThat(next.directories()).isEqualTo(forking.directories());
+		assertThat(inode(pids)).as("a new pids directory").isNotEqualTo(pidsInode);
+		List<Long> others = new ArrayList<>(inodes(next));
+		others.remove(Long.valueOf(inode(pids)));
+		List<Long> before = new ArrayList<>(inodes);
+		before.remove(Long.valueOf(pidsInode));
+		assertThat(others).as("the other directories, kept").isEqualTo(before);
+		runIn(next, "exec /bin/true");
+		assertThat(next.usage().processes()).isEqualTo(1);
+		assertThat(next.remove()).isTrue();
 	}
 
 	@Test
@@ -86,6 +111,8 @@ class CgroupSlotTests {
 		assertThat(hog.memoryKills()).isEqualTo(1);
 		assertThat(hog.killedAtMemoryLimit()).isTrue();
 		assertThat(hog.usage().peakMemory()).isGreaterThan(16L << 20);
+		Duration hogCpu = hog.usage().cpuUser().plus(hog.usage().cpuSystem());
+		assertThat(hogCpu).isPositive();
 		assertThat(hog.remove()).isTrue();
 		assertThat(cgroups.idleSlots()).isEqualTo(1);
 
@@ -95,10 +122,13 @@ class CgroupSlotTests {
 		assertThat(read(v1(next, "memory"), "memory.limit_in_bytes")).isEqualTo(Long.toString(64L << 20));
 		assertThat(read(v1(next, "memory"), "memory.failcnt")).isEqualTo("0");
 		assertThat(read(v1(next, "cpu"), "cpu.cfs_quota_us")).isEqualTo("-1");
+		assertThat(read(pidsDirectory(next), "pids.max")).isEqualTo("max");
 		assertThat(runIn(next, "exit 1")).isEqualTo(1);
 		assertThat(next.memoryKills()).isZero();
 		assertThat(next.killedAtMemoryLimit()).isFalse();
 		assertThat(next.usage().peakMemory()).isLessThan(8L << 20);
+		// The hog's CPU time (filling 32 MB) is not the next job's.
+		assertThat(next.usage().cpuUser().plus(next.usage().cpuSystem())).isLessThan(hogCpu);
 		assertThat(next.remove()).isTrue();
 
 		JobCgroup unlimited = cgroups.create("unlimited", null, null, null);
@@ -144,15 +174,10 @@ class CgroupSlotTests {
 	@Test
 	void aProcessThatJoinsAnIdleSlotIsKilledWithItNotHandedToTheNextJob() throws Exception {
 		JobCgroup first = cgroups.create("first", null, null, null);
-		Path memoryRun = v1(first, "memory").getParent();
+		Path slot = v1(first, "memory");
 		runIn(first, "/bin/true");
 		assertThat(first.remove()).isTrue();
-		Path slot;
-		try (var idle = Files.list(memoryRun)) {
-			slot = idle.filter((directory) -> directory.getFileName().toString().startsWith("idle-"))
-				.findFirst()
-				.orElseThrow();
-		}
+		assertThat(cgroups.idleSlots()).isEqualTo(1);
 		long memory = inode(slot);
 		// What a job that may write the service's cgroup files could do after its end.
 		Process intruder = new ProcessBuilder("/bin/sleep", "300").start();
@@ -160,8 +185,9 @@ class CgroupSlotTests {
 
 		JobCgroup next = cgroups.create("next", null, null, null);
 		assertThat(intruder.waitFor(10, TimeUnit.SECONDS)).as("the intruder is killed").isTrue();
+		assertThat(next.name()).isNotEqualTo(first.name());
+		assertThat(first.directories()).noneMatch(Files::exists);
 		assertThat(inode(v1(next, "memory"))).isNotEqualTo(memory);
-		assertThat(slot).doesNotExist();
 		assertThat(cgroups.idleSlots()).isZero();
 		next.remove();
 	}
@@ -211,6 +237,18 @@ class CgroupSlotTests {
 
 	private static Path v1(JobCgroup cgroup, String controller) {
 		return cgroup.v1Directory(controller);
+	}
+
+	private static Path pidsDirectory(JobCgroup cgroup) {
+		return (v1(cgroup, "pids") != null) ? v1(cgroup, "pids") : cgroup.v2Directory();
+	}
+
+	private static List<Long> inodes(JobCgroup cgroup) throws IOException {
+		List<Long> inodes = new ArrayList<>();
+		for (Path directory : cgroup.directories()) {
+			inodes.add(inode(directory));
+		}
+		return inodes;
 	}
 
 	private static long inode(Path directory) throws IOException {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.ProcessControl;
@@ -37,6 +38,15 @@ final class CgroupJobs {
 	 */
 	static final String ESCAPE = "setsid env -i /bin/sh -c '/bin/sleep %d </dev/null >/dev/null 2>&1 & exit 0'";
 
+	/**
+	 * The name a job cgroup may have, as a regular expression: a slot's (where job
+	 * cgroups are slots kept for later jobs, all layouts but cgroup v2 with the memory
+	 * controller), or the job's own.
+	 */
+	static String ownName(String id) {
+		return "(slot-\\d+|" + Pattern.quote(id) + ")";
+	}
+
 	private CgroupJobs() {
 	}
 
@@ -58,10 +68,10 @@ final class CgroupJobs {
 
 	/**
 	 * Runs a job of the {@code confined} pool with limits of its own, checks them in its
-	 * cgroup's files, cancels it and waits for its cgroup to be removed; returns the
-	 * cgroup's directories (gone by then).
+	 * cgroup's files, cancels it and waits for its cgroup to be given up (see
+	 * {@link #awaitReleased}); returns the cgroup's directories.
 	 */
-	static Map<String, Path> limitsAreWrittenAndTheCgroupIsRemovedAtCancel(Api api) {
+	static Map<String, Path> limitsAreWrittenAndUndoneWhenTheJobIsCancelled(Api api) {
 		Map<String, Object> submitted = api.submit("""
 				{"pool": "confined", "command": ["/bin/sleep", "300"],
 				 "limits": {"memory": "64MB", "processes": 20, "cpu": 0.5}}
@@ -71,14 +81,17 @@ final class CgroupJobs {
 			.containsEntry("processes", 20)
 			.containsEntry("cpu", 0.5);
 		Map<String, Path> cgroup = cgroupOf(pid(api.awaitRunning(id)));
-		assertThat(cgroup.values()).allMatch((directory) -> directory.getFileName().toString().equals(id));
+		assertThat(cgroup.values()).extracting((directory) -> directory.getFileName().toString())
+			.as("one name in every hierarchy")
+			.containsOnly(cgroup.values().iterator().next().getFileName().toString())
+			.allMatch((name) -> name.matches(ownName(id)));
 		assertThat(memoryLimit(cgroup)).isEqualTo(64L << 20);
 		assertThat(file(cgroup, "pids", "pids.max")).isEqualTo("20");
 		assertThat(cpuQuota(cgroup)).isEqualTo("50000 100000");
 
 		api.client().delete().uri("/api/v1/jobs/{id}", id).exchange().expectStatus().is2xxSuccessful();
 		assertThat(api.awaitEnd(id)).containsEntry("state", "CANCELLED");
-		awaitRemoved(cgroup);
+		awaitReleased(cgroup);
 		return cgroup;
 	}
 
@@ -145,10 +158,60 @@ final class CgroupJobs {
 		return parents;
 	}
 
-	static void awaitRemoved(Map<String, Path> cgroup) {
-		Awaitility.await()
-			.atMost(Duration.ofSeconds(15))
-			.untilAsserted(() -> assertThat(cgroup.values()).noneMatch(Files::exists));
+	/**
+	 * Waits for an ended job's cgroup to be given up: each directory removed, or, as a
+	 * slot kept for a later job, holding no process and with no limit left.
+	 */
+	static void awaitReleased(Map<String, Path> cgroup) {
+		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> cgroup.forEach((hierarchy, directory) -> {
+			if (!Files.exists(directory)) {
+				return;
+			}
+			assertThat(directory.getFileName().toString()).as("a directory kept is a slot's").startsWith("slot-");
+			assertThat(CgroupFiles.read(directory, "cgroup.procs")).as(directory + ": no process").contains("");
+			CgroupFiles.read(directory, "memory.limit_in_bytes")
+				.ifPresent((limit) -> assertThat(Long.parseLong(limit)).as(directory + ": no memory limit")
+					.isGreaterThan(1L << 50));
+			CgroupFiles.read(directory, "memory.max").ifPresent((limit) -> assertThat(limit).isEqualTo("max"));
+			CgroupFiles.read(directory, "pids.max").ifPresent((limit) -> assertThat(limit).isEqualTo("max"));
+			CgroupFiles.read(directory, "cpu.cfs_quota_us").ifPresent((quota) -> assertThat(quota).isEqualTo("-1"));
+			CgroupFiles.read(directory, "cpu.max").ifPresent((quota) -> assertThat(quota).startsWith("max "));
+		}));
+	}
+
+	/**
+	 * A busy job (0.3 s of CPU, three processes at once) in the {@code process} pool,
+	 * then jobs until one runs in the busy job's cgroup, kept as a slot: that job's usage
+	 * counts only its own CPU time and processes, read from {@code hierarchy}.
+	 */
+	static void aJobInAnEndedJobsSlotCountsOnlyItsOwnUsage(Api api, String hierarchy) {
+		Map<String, Object> busy = api.awaitEnd(api
+			.submitId(job("process", "timeout 0.3 sh -c 'while :; do :; done'; /bin/sleep 0.1 & /bin/sleep 0.1 & wait; "
+					+ "cat /proc/self/cgroup", null)));
+		Map<String, Object> usage = map(busy.get("usage"));
+		assertThat(usage).containsEntry("source", "cgroup");
+		assertThat(Duration.parse((String) usage.get("cpuUser"))).isGreaterThan(Duration.ofMillis(100));
+		assertThat(Duration.parse((String) usage.get("cpuSystem"))).isGreaterThanOrEqualTo(Duration.ZERO);
+		if (usage.containsKey("processes")) {
+			assertThat(((Number) usage.get("processes")).longValue()).isGreaterThanOrEqualTo(3);
+		}
+		Path slot = CgroupFiles.parse((String) map(busy.get("stdout")).get("text")).get(hierarchy);
+		assertThat(slot.getFileName().toString()).as("the busy job's cgroup").startsWith("slot-");
+		// The slot is kept once the job's end is reported: the next job may come first.
+		Map<String, Object> next = Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+			Map<String, Object> job = api
+				.awaitEnd(api.submitId("{\"command\": [\"/bin/cat\", \"/proc/self/cgroup\"]}"));
+			return CgroupFiles.parse((String) map(job.get("stdout")).get("text")).get(hierarchy).equals(slot) ? job
+					: null;
+		}, (job) -> job != null);
+		Map<String, Object> used = map(next.get("usage"));
+		assertThat(used).containsEntry("source", "cgroup");
+		assertThat(Duration.parse((String) used.get("cpuUser")).plus(Duration.parse((String) used.get("cpuSystem"))))
+			.as("CPU time of a cat in the busy job's slot")
+			.isLessThan(Duration.ofMillis(50));
+		if (used.containsKey("processes")) {
+			assertThat(((Number) used.get("processes")).longValue()).isEqualTo(1);
+		}
 	}
 
 	/** A file of the job's cgroup of {@code controller}, or of its v2 cgroup. */
@@ -171,21 +234,13 @@ final class CgroupJobs {
 	}
 
 	/**
-	 * Runs 21 short jobs (one cancelled) and checks that none of their cgroup directories
-	 * is left: only idle slots for later jobs, at most 64, in the hierarchies whose
-	 * directories are reused.
+	 * Runs 21 short jobs (one cancelled) and checks what is left of their cgroups: no
+	 * directory named after a job, and only slots for later jobs, at most 64, the same in
+	 * every hierarchy, none holding a process.
 	 */
 	static void runJobsAndCheckWhatIsLeft(Api api) {
 		String probe = api.submitId("{\"command\": [\"/bin/sleep\", \"300\"]}");
-		Map<String, Path> probeCgroup = cgroupOf(pid(api.awaitRunning(probe)));
-		Map<String, Path> run = parents(probeCgroup);
-		// The hierarchies where the job has a cgroup of its own (not the service's).
-		List<String> jobHierarchies = probeCgroup.entrySet()
-			.stream()
-			.filter((entry) -> entry.getValue().getFileName().toString().equals(probe))
-			.map(Map.Entry::getKey)
-			.toList();
-		assertThat(jobHierarchies).isNotEmpty();
+		Map<String, Path> run = parents(cgroupOf(pid(api.awaitRunning(probe))));
 		api.client().delete().uri("/api/v1/jobs/{id}", probe).exchange().expectStatus().is2xxSuccessful();
 		List<String> ids = new ArrayList<>();
 		for (int i = 0; i < 20; i++) {
@@ -194,39 +249,21 @@ final class CgroupJobs {
 		ids.add(probe);
 		ids.forEach(api::awaitEnd);
 		Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-			for (Path directory : run.values()) {
-				for (String id : ids) {
-					assertThat(directory.resolve(id)).doesNotExist();
-				}
-			}
-		});
-		// What stays: only idle v1 memory, cpu and cpuacct directories. A hierarchy's
-		// directory is reused when every controller mounted there is one of them (cpu
-		// and cpuacct are often mounted together); pids (pids.peak cannot be reset), the
-		// freezer and v2 keep none.
-		List<Path> reused = run.entrySet()
-			.stream()
-			.filter((entry) -> jobHierarchies.contains(entry.getKey()))
-			.map(Map.Entry::getValue)
-			.distinct()
-			.filter((directory) -> run.entrySet()
-				.stream()
-				.filter((entry) -> entry.getValue().equals(directory))
-				.allMatch((entry) -> List.of("memory", "cpu", "cpuacct").contains(entry.getKey())))
-			.toList();
-		run.forEach((hierarchy, directory) -> {
-			if (!jobHierarchies.contains(hierarchy)) {
-				return;
-			}
-			List<String> left = childDirectories(directory);
-			if (reused.contains(directory)) {
-				assertThat(left).as(hierarchy)
-					.isNotEmpty()
+			List<String> slots = null;
+			for (Map.Entry<String, Path> hierarchy : run.entrySet()) {
+				List<String> left = childDirectories(hierarchy.getValue());
+				assertThat(left).as(hierarchy.getKey()).doesNotContainAnyElementsOf(ids);
+				assertThat(left).as(hierarchy.getKey())
 					.hasSizeLessThanOrEqualTo(64)
-					.allMatch((name) -> name.startsWith("idle-"));
-			}
-			else {
-				assertThat(left).as(hierarchy).isEmpty();
+					.allMatch((name) -> name.startsWith("slot-"))
+					.allSatisfy(
+							(name) -> assertThat(CgroupFiles.read(hierarchy.getValue().resolve(name), "cgroup.procs"))
+								.as(name)
+								.contains(""));
+				if (slots != null) {
+					assertThat(left).as(hierarchy.getKey()).containsExactlyInAnyOrderElementsOf(slots);
+				}
+				slots = left;
 			}
 		});
 	}
@@ -272,7 +309,7 @@ final class CgroupJobs {
 			assertThat(Duration.ofNanos(System.nanoTime() - askedAt)).isLessThan(Duration.ofSeconds(2));
 		}
 		assertThat(api.awaitEnd(id)).containsEntry("state", "TIMED_OUT");
-		awaitRemoved(cgroup);
+		awaitReleased(cgroup);
 	}
 
 	/**

@@ -97,9 +97,9 @@ class CgroupV2OnlyIsolationTests {
 		// cat never forks: where it reads itself is where its spawn and execve left it.
 		assertThat(lines).filteredOn((line) -> line.startsWith("0::"))
 			.singleElement()
-			.matches((line) -> line.matches("0::.*/jobexec/[^/]+/" + id), "is the job's own v2 cgroup");
+			.matches((line) -> line.matches("0::.*/jobexec/[^/]+/" + CgroupJobs.ownName(id)), "is a job cgroup");
 		// The v1 hierarchies, which the kernel lists all the same, are the service's.
-		assertThat(lines).filteredOn((line) -> !line.startsWith("0::")).noneMatch((line) -> line.contains(id));
+		assertThat(lines).filteredOn((line) -> !line.startsWith("0::")).noneMatch((line) -> line.contains("/jobexec/"));
 	}
 
 	@Test
@@ -135,6 +135,11 @@ class CgroupV2OnlyIsolationTests {
 		assertThat(Duration.parse((String) usage.get("cpuSystem"))).isGreaterThanOrEqualTo(Duration.ZERO);
 		// No memory or pids controller in v2 here: no memory.peak, no pids.peak.
 		assertThat(usage).doesNotContainKeys("peakMemory", "processes");
+	}
+
+	@Test
+	void aJobInAnEndedJobsSlotCountsOnlyItsOwnCpuTime() {
+		CgroupJobs.aJobInAnEndedJobsSlotCountsOnlyItsOwnUsage(api, CgroupFiles.V2);
 	}
 
 	@Test
