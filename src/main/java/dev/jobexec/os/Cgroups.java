@@ -22,11 +22,11 @@ import lombok.extern.slf4j.Slf4j;
 /**
  * What this machine offers for a cgroup per job, found from {@code /proc/self/mountinfo}
  * and {@code /proc/self/cgroup}, and the service's own directory of job cgroups in each
- * hierarchy it uses: {@code <own cgroup>/jobexec/<run>/<job>}, where {@code <run>} names
- * this run of the service ({@code pid-starttime-n-pidns}) so that a later run can tell
- * its leftovers from a live peer's. A run judges only runs of its own PID namespace: a
- * pid means nothing across namespaces, so another namespace's runs are left alone (a
- * container's own cgroup goes with the container).
+ * hierarchy it uses: {@code <own cgroup>/jobexec/<run>/<slot or job>}, where
+ * {@code <run>} names this run of the service ({@code pid-starttime-n-pidns}) so that a
+ * later run can tell its leftovers from a live peer's. A run judges only runs of its own
+ * PID namespace: a pid means nothing across namespaces, so another namespace's runs are
+ * left alone (a container's own cgroup goes with the container).
  * <p>
  * A cgroup v2 hierarchy, where there is one, holds every job (membership,
  * {@code cgroup.kill}, {@code cpu.stat}) and whichever of {@code memory}, {@code pids}
@@ -123,8 +123,8 @@ public final class Cgroups {
 	/** Whether v1 memory has {@code memory.memsw.limit_in_bytes} (swap accounting). */
 	private final boolean memsw;
 
-	/** Names of idle slots, the most recently used first. */
-	private final Deque<String> idle = new ArrayDeque<>();
+	/** Idle slots, the most recently used first. */
+	private final Deque<Slot> idle = new ArrayDeque<>();
 
 	private final AtomicInteger slotNumbers = new AtomicInteger();
 
@@ -197,11 +197,12 @@ public final class Cgroups {
 	 * no slots, directories named after the job.
 	 */
 	public JobCgroup create(String name, Long memoryBytes, Integer processes, Double cpus) throws IOException {
-		String slot = slots ? takeSlot() : null;
+		Slot slot = slots ? takeSlot() : null;
 		boolean reused = slot != null;
-		String directory = reused ? slot : slots ? SLOT_PREFIX + slotNumbers.incrementAndGet() : name;
+		String directory = reused ? slot.name() : slots ? SLOT_PREFIX + slotNumbers.incrementAndGet() : name;
+		HeldFiles files = reused ? slot.files() : new HeldFiles();
 		JobCgroup cgroup = new JobCgroup(directory, (v2 != null) ? v2.resolve(directory) : null,
-				jobDirectories(directory), slots ? this : null, reused, memsw);
+				jobDirectories(directory), slots ? this : null, reused, memsw, files);
 		try {
 			cgroup.make(memoryBytes, processes, cpus);
 			return cgroup;
@@ -223,11 +224,11 @@ public final class Cgroups {
 	}
 
 	/**
-	 * Takes the most recently kept idle slot; returns its name, or null when there is
-	 * none (or a process joined it, which is then killed with the slot).
+	 * Takes the most recently kept idle slot; returns it, or null when there is none (or
+	 * a process joined it, which is then killed with the slot).
 	 */
-	private String takeSlot() {
-		String slot;
+	private Slot takeSlot() {
+		Slot slot;
 		synchronized (idle) {
 			slot = closed ? null : idle.pollFirst();
 		}
@@ -235,14 +236,15 @@ public final class Cgroups {
 			return null;
 		}
 		for (Path run : runDirectories()) {
-			if (!holdsNoProcess(run.resolve(slot))) {
+			Path directory = run.resolve(slot.name());
+			if (!holdsNoProcess(directory, (v2 != null) ? v2.resolve(slot.name()) : null, slot.files())) {
 				// A process joined the idle slot (one that may write the service's cgroup
 				// files can): it is killed with the slot, not handed to the next job.
-				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup",
-						run.resolve(slot));
+				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup", directory);
+				slot.files().close();
 				// Each directory on its own: a process may be in one hierarchy's only.
 				for (Path other : runDirectories()) {
-					JobCgroup leftover = JobCgroup.adopt(other.resolve(slot));
+					JobCgroup leftover = JobCgroup.adopt(other.resolve(slot.name()));
 					leftover.kill();
 					leftover.awaitEmpty(1_000);
 					leftover.remove();
@@ -258,7 +260,7 @@ public final class Cgroups {
 	 * false when the slot is to be removed instead: the run is closed, or it keeps enough
 	 * idle slots already.
 	 */
-	boolean keep(String slot) {
+	boolean keep(Slot slot) {
 		synchronized (idle) {
 			if (closed || idle.size() >= IDLE_SLOTS) {
 				return false;
@@ -268,12 +270,30 @@ public final class Cgroups {
 		}
 	}
 
+	/** An idle slot: its name in every hierarchy, and the files its jobs keep open. */
+	record Slot(String name, HeldFiles files) {
+	}
+
 	/**
 	 * Whether the cgroup {@code directory} exists and holds no process (its
 	 * {@code cgroup.procs} is empty).
 	 */
 	static boolean holdsNoProcess(Path directory) {
 		return read(directory.resolve("cgroup.procs")).map(String::isBlank).orElse(false);
+	}
+
+	/**
+	 * {@link #holdsNoProcess(Path)} for a slot's directory: the v2 one ({@code v2}) by
+	 * its {@code cgroup.events} (descendants included), read through the slot's open
+	 * files.
+	 */
+	static boolean holdsNoProcess(Path directory, Path v2, HeldFiles files) {
+		if (directory.equals(v2)) {
+			return files.read(directory.resolve("cgroup.events"))
+				.map((events) -> events.contains("populated 0"))
+				.orElse(false);
+		}
+		return holdsNoProcess(directory);
 	}
 
 	/** Whether job cgroups are slots here, kept for later jobs. */
@@ -320,6 +340,7 @@ public final class Cgroups {
 	public void close() {
 		synchronized (idle) {
 			closed = true;
+			idle.forEach((slot) -> slot.files().close());
 			idle.clear();
 		}
 		for (Path run : runDirectories()) {
@@ -658,13 +679,21 @@ public final class Cgroups {
 	}
 
 	static List<String> words(Path file) {
-		return read(file).map((text) -> List.of(text.trim().split("\\s+"))).orElse(List.of());
+		return words(read(file));
+	}
+
+	static List<String> words(Optional<String> text) {
+		return text.map((words) -> List.of(words.trim().split("\\s+"))).orElse(List.of());
 	}
 
 	/** {@code key value} lines (cpu.stat, memory.events, memory.oom_control). */
 	static Map<String, Long> keyed(Path file) {
+		return keyed(read(file));
+	}
+
+	static Map<String, Long> keyed(Optional<String> text) {
 		Map<String, Long> values = new LinkedHashMap<>();
-		read(file).ifPresent((text) -> text.lines().forEach((line) -> {
+		text.ifPresent((lines) -> lines.lines().forEach((line) -> {
 			String[] parts = line.trim().split("\\s+");
 			if (parts.length == 2) {
 				try {
@@ -679,7 +708,11 @@ public final class Cgroups {
 	}
 
 	static Long number(Path file) {
-		return read(file).map(String::trim).filter((text) -> text.matches("\\d+")).map(Long::parseLong).orElse(null);
+		return number(read(file));
+	}
+
+	static Long number(Optional<String> text) {
+		return text.map(String::trim).filter((number) -> number.matches("\\d+")).map(Long::parseLong).orElse(null);
 	}
 
 }

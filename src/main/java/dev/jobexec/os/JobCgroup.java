@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import lombok.extern.slf4j.Slf4j;
@@ -58,14 +59,23 @@ public final class JobCgroup {
 	/** Whether it was killed (a v1 freezer was then frozen and thawed). */
 	private boolean killed;
 
-	/** Whether the directories are gone (or kept as an idle slot). */
+	/** Its files, kept open with its slot. */
+	private final HeldFiles files;
+
+	/**
+	 * Whether the directories are gone or kept as an idle slot: from then on, nothing of
+	 * this job is in them, and this object neither reads nor signals them (a later job
+	 * may have them).
+	 */
 	private boolean removed;
 
 	JobCgroup(String name, Path v2, Map<String, Path> v1) {
-		this(name, v2, v1, null, false, false);
+		this(name, v2, v1, null, false, false, new HeldFiles());
 	}
 
-	JobCgroup(String name, Path v2, Map<String, Path> v1, Cgroups owner, boolean reused, boolean memsw) {
+	JobCgroup(String name, Path v2, Map<String, Path> v1, Cgroups owner, boolean reused, boolean memsw,
+			HeldFiles files) {
+		this.files = files;
 		this.name = name;
 		this.v2 = v2;
 		this.v1 = new LinkedHashMap<>(v1);
@@ -134,53 +144,53 @@ public final class JobCgroup {
 		if (reused && v1Memory != null) {
 			// The peak restarts from what is charged now; the kill count is taken as a
 			// difference.
-			Cgroups.write(v1Memory.resolve("memory.max_usage_in_bytes"), "0");
+			write(v1Memory.resolve("memory.max_usage_in_bytes"), "0");
 			if (memoryBytes != null) {
-				Cgroups.write(v1Memory.resolve("memory.failcnt"), "0");
+				write(v1Memory.resolve("memory.failcnt"), "0");
 				memoryKillsBefore = memoryKills();
 			}
 		}
 		if (reused && v2 != null) {
 			// CPU time is read from v2 (cpu.stat, which cannot be reset): as a
 			// difference.
-			cpuBefore = Cgroups.keyed(v2.resolve("cpu.stat"));
+			cpuBefore = keyed(v2.resolve("cpu.stat"));
 		}
 		Path cpuacct = v1.get("cpuacct");
 		if (reused && cpuacct != null && v2 == null) {
-			Cgroups.write(cpuacct.resolve("cpuacct.usage"), "0");
+			write(cpuacct.resolve("cpuacct.usage"), "0");
 		}
 		if (memoryBytes != null) {
 			memoryLimit = memoryBytes;
 			Path memory = controllerDirectory("memory");
 			if (v1Memory != null) {
-				Cgroups.write(memory.resolve("memory.limit_in_bytes"), memoryBytes.toString());
+				write(memory.resolve("memory.limit_in_bytes"), memoryBytes.toString());
 				if (memsw) {
 					// No swap beyond the limit: at the limit, the job is killed, not
 					// paged out.
-					Cgroups.write(memory.resolve("memory.memsw.limit_in_bytes"), memoryBytes.toString());
+					write(memory.resolve("memory.memsw.limit_in_bytes"), memoryBytes.toString());
 				}
 			}
 			else {
-				Cgroups.write(memory.resolve("memory.max"), memoryBytes.toString());
+				write(memory.resolve("memory.max"), memoryBytes.toString());
 				if (Files.exists(memory.resolve("memory.swap.max"))) {
-					Cgroups.write(memory.resolve("memory.swap.max"), "0");
+					write(memory.resolve("memory.swap.max"), "0");
 				}
 			}
 		}
 		if (processes != null) {
 			processesLimited = true;
-			Cgroups.write(controllerDirectory("pids").resolve("pids.max"), processes.toString());
+			write(controllerDirectory("pids").resolve("pids.max"), processes.toString());
 		}
 		if (cpus != null) {
 			cpuLimited = true;
 			long quota = Math.max(1_000, Math.round(cpus * CPU_PERIOD_MICROS));
 			Path cpu = controllerDirectory("cpu");
 			if (v1.containsKey("cpu")) {
-				Cgroups.write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_MICROS));
-				Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+				write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_MICROS));
+				write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
 			}
 			else {
-				Cgroups.write(cpu.resolve("cpu.max"), quota + " " + CPU_PERIOD_MICROS);
+				write(cpu.resolve("cpu.max"), quota + " " + CPU_PERIOD_MICROS);
 			}
 		}
 	}
@@ -198,20 +208,24 @@ public final class JobCgroup {
 	}
 
 	/** Whether any process is still in the cgroup. */
-	public boolean populated() {
+	public synchronized boolean populated() {
+		if (removed) {
+			return false;
+		}
 		if (v2 != null) {
-			return Cgroups.read(v2.resolve("cgroup.events"))
-				.map((events) -> events.contains("populated 1"))
-				.orElse(false);
+			return read(v2.resolve("cgroup.events")).map((events) -> events.contains("populated 1")).orElse(false);
 		}
 		return !members().isEmpty();
 	}
 
 	/** The processes in the cgroup now. */
-	public Set<Long> members() {
+	public synchronized Set<Long> members() {
 		Set<Long> members = new LinkedHashSet<>();
+		if (removed) {
+			return members;
+		}
 		for (Path directory : directories()) {
-			for (String word : Cgroups.words(directory.resolve("cgroup.procs"))) {
+			for (String word : words(directory.resolve("cgroup.procs"))) {
 				// 0 is a process the kernel lists while it exits and has no pid any
 				// more (seen for a job's exiting child): nothing to signal.
 				long pid = word.isEmpty() ? 0 : Long.parseLong(word);
@@ -229,7 +243,7 @@ public final class JobCgroup {
 	/**
 	 * Sends {@code signal} to every process in the cgroup; returns how many it reached.
 	 */
-	public int signal(int signal) {
+	public synchronized int signal(int signal) {
 		int reached = 0;
 		for (long pid : members()) {
 			reached += ProcessControl.signalProcess(pid, signal) ? 1 : 0;
@@ -241,11 +255,14 @@ public final class JobCgroup {
 	 * SIGKILL to every process in the cgroup, none able to fork away meanwhile:
 	 * {@code cgroup.kill} (v2), or freeze, kill every member, thaw (v1).
 	 */
-	public void kill() {
+	public synchronized void kill() {
+		if (removed) {
+			return;
+		}
 		killed = true;
 		if (v2 != null && Files.exists(v2.resolve("cgroup.kill"))) {
 			try {
-				Cgroups.write(v2.resolve("cgroup.kill"), "1");
+				write(v2.resolve("cgroup.kill"), "1");
 				return;
 			}
 			catch (IOException ex) {
@@ -256,9 +273,9 @@ public final class JobCgroup {
 			// Before cgroup.kill (Linux 5.14): frozen, nothing forks away while it is
 			// killed.
 			try {
-				Cgroups.write(v2.resolve("cgroup.freeze"), "1");
+				write(v2.resolve("cgroup.freeze"), "1");
 				signal(ProcessControl.SIGKILL);
-				Cgroups.write(v2.resolve("cgroup.freeze"), "0");
+				write(v2.resolve("cgroup.freeze"), "0");
 				return;
 			}
 			catch (IOException ex) {
@@ -268,14 +285,14 @@ public final class JobCgroup {
 		Path freezer = v1.get("freezer");
 		if (freezer != null) {
 			try {
-				Cgroups.write(freezer.resolve("freezer.state"), "FROZEN");
+				write(freezer.resolve("freezer.state"), "FROZEN");
 				long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-				while (!Cgroups.read(freezer.resolve("freezer.state")).orElse("").startsWith("FROZEN")
+				while (!read(freezer.resolve("freezer.state")).orElse("").startsWith("FROZEN")
 						&& System.nanoTime() < deadline) {
 					Thread.onSpinWait();
 				}
 				signal(ProcessControl.SIGKILL);
-				Cgroups.write(freezer.resolve("freezer.state"), "THAWED");
+				write(freezer.resolve("freezer.state"), "THAWED");
 				return;
 			}
 			catch (IOException ex) {
@@ -321,22 +338,21 @@ public final class JobCgroup {
 		if (v1Memory != null) {
 			// v1 counts a failed charge in failcnt, but not always (not with memsw set to
 			// the same limit): a peak within 5 % of the limit says it was reached too.
-			Long failures = Cgroups.number(v1Memory.resolve("memory.failcnt"));
-			Long peak = Cgroups.number(v1Memory.resolve("memory.max_usage_in_bytes"));
+			Long failures = number(v1Memory.resolve("memory.failcnt"));
+			Long peak = number(v1Memory.resolve("memory.max_usage_in_bytes"));
 			return (failures != null && failures > 0) || (peak != null && peak >= memoryLimit - memoryLimit / 20);
 		}
-		return Cgroups.keyed(v2.resolve("memory.events")).getOrDefault("max", 0L) > 0;
+		return keyed(v2.resolve("memory.events")).getOrDefault("max", 0L) > 0;
 	}
 
 	/** How many times the kernel killed a process of this job for memory. */
 	public long memoryKills() {
 		Path v1Memory = v1.get("memory");
 		if (v1Memory != null) {
-			return Cgroups.keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L)
-					- memoryKillsBefore;
+			return keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L) - memoryKillsBefore;
 		}
 		if (v2 != null) {
-			return Cgroups.keyed(v2.resolve("memory.events")).getOrDefault("oom_kill", 0L);
+			return keyed(v2.resolve("memory.events")).getOrDefault("oom_kill", 0L);
 		}
 		return 0;
 	}
@@ -351,7 +367,7 @@ public final class JobCgroup {
 		Duration user = null;
 		Duration system = null;
 		if (v2 != null) {
-			Map<String, Long> cpu = Cgroups.keyed(v2.resolve("cpu.stat"));
+			Map<String, Long> cpu = keyed(v2.resolve("cpu.stat"));
 			if (cpu.containsKey("user_usec")) {
 				Map<String, Long> before = (cpuBefore != null) ? cpuBefore : Map.of();
 				user = Duration.ofNanos((cpu.get("user_usec") - before.getOrDefault("user_usec", 0L)) * 1_000);
@@ -361,21 +377,21 @@ public final class JobCgroup {
 		}
 		Path cpuacct = v1.get("cpuacct");
 		if (user == null && cpuacct != null) {
-			Long userNanos = Cgroups.number(cpuacct.resolve("cpuacct.usage_user"));
-			Long systemNanos = Cgroups.number(cpuacct.resolve("cpuacct.usage_sys"));
+			Long userNanos = number(cpuacct.resolve("cpuacct.usage_user"));
+			Long systemNanos = number(cpuacct.resolve("cpuacct.usage_sys"));
 			user = (userNanos != null) ? Duration.ofNanos(userNanos) : null;
 			system = (systemNanos != null) ? Duration.ofNanos(systemNanos) : null;
 		}
 		Long peak = null;
 		Path v1Memory = v1.get("memory");
 		if (v1Memory != null) {
-			peak = Cgroups.number(v1Memory.resolve("memory.max_usage_in_bytes"));
+			peak = number(v1Memory.resolve("memory.max_usage_in_bytes"));
 		}
 		else if (v2 != null) {
-			peak = Cgroups.number(v2.resolve("memory.peak"));
+			peak = number(v2.resolve("memory.peak"));
 		}
 		Path pids = v1.getOrDefault("pids", v2);
-		Long processes = (pids != null) ? Cgroups.number(pids.resolve("pids.peak")) : null;
+		Long processes = (pids != null) ? number(pids.resolve("pids.peak")) : null;
 		return new Usage(user, system, peak, processes);
 	}
 
@@ -387,7 +403,11 @@ public final class JobCgroup {
 	 * failed.
 	 */
 	private boolean resetForReuse() {
-		if (!directories().stream().allMatch(Cgroups::holdsNoProcess)) {
+		// The job's processes are in every hierarchy, so v2's cgroup.events tells (a
+		// process that joined one v1 hierarchy only is found when the slot is next
+		// taken).
+		List<Path> where = (v2 != null) ? List.of(v2) : directories();
+		if (!where.stream().allMatch((directory) -> Cgroups.holdsNoProcess(directory, v2, files))) {
 			return false;
 		}
 		Path memory = v1.get("memory");
@@ -405,32 +425,36 @@ public final class JobCgroup {
 				if (memoryLimit != null) {
 					// Swap plus memory is never below memory: that limit goes first.
 					if (memsw) {
-						Cgroups.write(memory.resolve("memory.memsw.limit_in_bytes"), "-1");
+						write(memory.resolve("memory.memsw.limit_in_bytes"), "-1");
 					}
-					Cgroups.write(memory.resolve("memory.limit_in_bytes"), "-1");
+					write(memory.resolve("memory.limit_in_bytes"), "-1");
 				}
 			}
-			if (killed && freezer != null
-					&& !Cgroups.read(freezer.resolve("freezer.state")).orElse("").startsWith("THAWED")) {
+			if (killed && freezer != null && !read(freezer.resolve("freezer.state")).orElse("").startsWith("THAWED")) {
+				return false;
+			}
+			if (killed && v2 != null && read(v2.resolve("cgroup.events")).orElse("").contains("frozen 1")) {
+				// Killed by freezing (no cgroup.kill), and the thaw failed.
 				return false;
 			}
 			if (cpuLimited) {
 				if (cpu != null) {
-					Cgroups.write(cpu.resolve("cpu.cfs_quota_us"), "-1");
+					write(cpu.resolve("cpu.cfs_quota_us"), "-1");
 				}
 				else {
-					Cgroups.write(controllerDirectory("cpu").resolve("cpu.max"), "max");
+					write(controllerDirectory("cpu").resolve("cpu.max"), "max");
 				}
 			}
 			Path pids = v1.getOrDefault("pids", v2);
-			Long peak = (pids != null) ? Cgroups.number(pids.resolve("pids.peak")) : null;
+			Long peak = (pids != null) ? number(pids.resolve("pids.peak")) : null;
 			if (peak != null && peak > 1) {
 				// Fails while a process is left in it: the slot is then removed.
+				files.forget(pids);
 				Files.delete(pids);
 				Files.createDirectory(pids);
 			}
 			else if (processesLimited) {
-				Cgroups.write(pids.resolve("pids.max"), "max");
+				write(pids.resolve("pids.max"), "max");
 			}
 			return true;
 		}
@@ -454,11 +478,11 @@ public final class JobCgroup {
 		return remove(false);
 	}
 
-	private boolean remove(boolean keep) {
+	private synchronized boolean remove(boolean keep) {
 		if (removed) {
 			return true;
 		}
-		if (keep && owner != null && resetForReuse() && owner.keep(name)) {
+		if (keep && owner != null && resetForReuse() && owner.keep(new Cgroups.Slot(name, files))) {
 			removed = true;
 			return true;
 		}
@@ -472,8 +496,33 @@ public final class JobCgroup {
 				log.debug("Could not remove job cgroup {}: {}", directory, ex.getMessage());
 			}
 		}
+		if (all) {
+			files.close();
+		}
 		removed = all;
 		return all;
+	}
+
+	// ---- its files, through the descriptors its slot keeps open
+
+	private Optional<String> read(Path file) {
+		return files.read(file);
+	}
+
+	private void write(Path file, String value) throws IOException {
+		files.write(file, value);
+	}
+
+	private Long number(Path file) {
+		return Cgroups.number(read(file));
+	}
+
+	private Map<String, Long> keyed(Path file) {
+		return Cgroups.keyed(read(file));
+	}
+
+	private List<String> words(Path file) {
+		return Cgroups.words(read(file));
 	}
 
 }

@@ -38,6 +38,9 @@ class CgroupSlotTests {
 		cgroups = Cgroups.open();
 		CgroupFiles.requireWritableCgroups(cgroups.layout().name().toLowerCase(Locale.ROOT));
 		assumeThat(cgroups.slots()).as("job cgroups kept as slots here: " + cgroups.description()).isTrue();
+		// These tests read the v1 memory and cpu files.
+		assumeThat(cgroups.layout()).as("memory and cpu from cgroup v1: " + cgroups.description())
+			.isIn(Cgroups.Layout.HYBRID, Cgroups.Layout.V1);
 	}
 
 	@AfterEach
@@ -76,8 +79,8 @@ class CgroupSlotTests {
 		assumeThat(CgroupFiles.read(pids, "pids.peak")).as("pids.peak in " + pids).isPresent();
 		long pidsInode = inode(pids);
 		List<Long> inodes = inodes(forking);
-		// sh forks the command: two processes at once.
-		runIn(forking, "/bin/true");
+		// Two processes at once: sh and its child.
+		runIn(forking, "/bin/true & wait");
 		assertThat(forking.usage().processes()).isEqualTo(2);
 		assertThat(forking.remove()).isTrue();
 
@@ -92,6 +95,32 @@ class CgroupSlotTests {
 		runIn(next, "exec /bin/true");
 		assertThat(next.usage().processes()).isEqualTo(1);
 		assertThat(next.remove()).isTrue();
+	}
+
+	@Test
+	void anEndedJobsCgroupNoLongerReachesItsSlotOnceTheNextJobHasIt() throws Exception {
+		JobCgroup first = cgroups.create("first", null, null, null);
+		runIn(first, "exec /bin/true");
+		assertThat(first.remove()).isTrue();
+		JobCgroup second = cgroups.create("second", null, null, null);
+		assertThat(second.name()).isEqualTo(first.name());
+		Process sleeper = startIn(second, "exec /bin/sleep 300");
+		try {
+			assertThat(second.populated()).isTrue();
+			// A kill of the ended job that comes late (its timeout or a cancel that
+			// raced with its end).
+			first.kill();
+			assertThat(first.signal(15)).isZero();
+			assertThat(first.populated()).isFalse();
+			assertThat(first.members()).isEmpty();
+			assertThat(sleeper.waitFor(500, TimeUnit.MILLISECONDS)).as("the next job's process ended").isFalse();
+			assertThat(second.members()).contains(sleeper.pid());
+		}
+		finally {
+			sleeper.destroyForcibly().waitFor();
+		}
+		assertThat(second.awaitEmpty(5_000)).isTrue();
+		assertThat(second.remove()).isTrue();
 	}
 
 	@Test

@@ -222,18 +222,20 @@ final class ProcessJob implements RunningJob {
 		processes.ended(spec.jobId(), (long) pid);
 		ResourceUsage usage = usage(reaped);
 		boolean memoryKilled = cgroup != null && cgroup.killedAtMemoryLimit();
-		awaitStartReported();
-		try {
-			listener.finished(outcome(status, usage, memoryKilled));
-		}
-		finally {
-			if (cgroup != null) {
-				// Empty since the group was gone; removed once the end is reported (and
-				// the pool's next job started from this thread), so that the next job's
-				// start does not wait for it.
+		if (cgroup != null) {
+			// Empty since the group was gone. Kept as a slot (or removed) before the end
+			// is reported, which starts the pool's next job from this thread: that job
+			// then gets this slot, and a client that sees the end sees the slot free.
+			try {
 				removeCgroup(0);
 			}
+			catch (RuntimeException ex) {
+				// The end is reported all the same; the service's stop removes the rest.
+				log.warn("Could not release the cgroup of job {}", spec.jobId(), ex);
+			}
 		}
+		awaitStartReported();
+		listener.finished(outcome(status, usage, memoryKilled));
 	}
 
 	/**

@@ -102,8 +102,9 @@ final class ProcessJobRunner implements JobRunner {
 		if (cgroups != null) {
 			ResourceLimits limits = spec.limits().or(config.resourceLimits());
 			try {
-				// One cgroup per attempt: the previous attempt's is removed only once
-				// its end is reported, which a retry without backoff can outrun.
+				// Where job cgroups are not slots, a directory per attempt, named after
+				// it: the previous attempt's may not be removed yet (a process of it
+				// still exiting).
 				String name = (spec.attempt() > 1) ? spec.jobId() + "." + spec.attempt() : spec.jobId();
 				cgroup = cgroups.create(name, limits.memory(), limits.processes(), limits.cpu());
 			}
@@ -135,6 +136,7 @@ final class ProcessJobRunner implements JobRunner {
 			processes.ended(spec.jobId(), null);
 			if (cgroup != null) {
 				cgroup.kill();
+				cgroup.awaitEmpty(1_000);
 				cgroup.remove();
 			}
 			return notStarted(spec, startedAt, listener, "could not start: " + ex.getMessage());

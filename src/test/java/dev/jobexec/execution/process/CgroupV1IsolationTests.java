@@ -138,7 +138,7 @@ class CgroupV1IsolationTests {
 	void usageComesFromTheV1CgroupsAndAJobInAnEndedJobsSlotCountsOnlyItsOwn() {
 		// CPU time from cpuacct (reset for each job), processes from a pids directory
 		// that the busy job's peak had replaced.
-		CgroupJobs.aJobInAnEndedJobsSlotCountsOnlyItsOwnUsage(api, "cpuacct");
+		CgroupJobs.aJobInAnEndedJobsSlotCountsOnlyItsOwnUsage(api, "cpuacct", true);
 	}
 
 	@Test
