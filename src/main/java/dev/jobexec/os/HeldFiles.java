@@ -18,6 +18,11 @@ import static dev.jobexec.os.Libc.ADDRESS;
 import static dev.jobexec.os.Libc.CAPTURE_ERRNO;
 import static dev.jobexec.os.Libc.INT;
 import static dev.jobexec.os.Libc.LONG;
+import static dev.jobexec.os.Libc.ENODEV;
+import static dev.jobexec.os.Libc.ENOENT;
+import static dev.jobexec.os.Libc.O_CLOEXEC;
+import static dev.jobexec.os.Libc.O_RDONLY;
+import static dev.jobexec.os.Libc.O_WRONLY;
 
 /**
  * The files of one cgroup slot that its jobs read and write, each opened once and kept
@@ -31,16 +36,6 @@ import static dev.jobexec.os.Libc.LONG;
  * removed) is closed and the call fails, so that a directory made again is opened again.
  */
 final class HeldFiles implements AutoCloseable {
-
-	private static final int O_RDONLY = 0;
-
-	private static final int O_WRONLY = 1;
-
-	private static final int O_CLOEXEC = 0x80000;
-
-	private static final int ENOENT = 2;
-
-	private static final int ENODEV = 19;
 
 	/** Most cgroup files fit; a longer one (a busy cgroup's process list) is read on. */
 	private static final int BUFFER = 4096;

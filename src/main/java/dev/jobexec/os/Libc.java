@@ -33,6 +33,16 @@ final class Libc {
 
 	static final int EAGAIN = 11;
 
+	static final int ENOENT = 2;
+
+	static final int ENODEV = 19;
+
+	static final int O_RDONLY = 0;
+
+	static final int O_WRONLY = 1;
+
+	static final int O_CLOEXEC = 0x80000;
+
 	static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
 
 	static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;

@@ -13,6 +13,8 @@ import static dev.jobexec.os.Libc.ADDRESS;
 import static dev.jobexec.os.Libc.CAPTURE_ERRNO;
 import static dev.jobexec.os.Libc.INT;
 import static dev.jobexec.os.Libc.LONG;
+import static dev.jobexec.os.Libc.O_CLOEXEC;
+import static dev.jobexec.os.Libc.O_RDONLY;
 import static dev.jobexec.os.Libc.SHORT;
 
 /**
@@ -24,13 +26,7 @@ import static dev.jobexec.os.Libc.SHORT;
  */
 public final class Spawner {
 
-	private static final int O_RDONLY = 0;
-
-	private static final int O_WRONLY = 1;
-
 	private static final int O_NONBLOCK = 0x800;
-
-	private static final int O_CLOEXEC = 0x80000;
 
 	private static final int F_SETFL = 4;
 
