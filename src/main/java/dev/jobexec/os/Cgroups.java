@@ -248,6 +248,7 @@ public final class Cgroups {
 					leftover.kill();
 					leftover.awaitEmpty(1_000);
 					leftover.remove();
+					leftover.abandon();
 				}
 				return null;
 			}
@@ -361,6 +362,7 @@ public final class Cgroups {
 				leftover.kill();
 				leftover.awaitEmpty(2_000);
 				boolean gone = leftover.remove();
+				leftover.abandon();
 				removed += (gone && held) ? 1 : 0;
 			}
 		}

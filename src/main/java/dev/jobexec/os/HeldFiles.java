@@ -32,8 +32,10 @@ import static dev.jobexec.os.Libc.O_WRONLY;
  * opened, read and closed it each time (a profile of bench/run.sh's scenario 1,
  * 2026-12-03), and a job reads a dozen of them ({@code cgroup.procs}, which cgroup v1
  * would answer from a stale list, is the exception). Used by one thread at a time as a
- * rule (the job's), but safe for more; a descriptor whose file is gone (its directory
- * removed) is closed and the call fails, so that a directory made again is opened again.
+ * rule (the job's); its calls take turns, so that no descriptor is closed while another
+ * thread reads or writes through it (its number could by then be another file's). A
+ * descriptor whose file is gone (its directory removed) is closed and the call fails, so
+ * that a directory made again is opened again.
  */
 final class HeldFiles implements AutoCloseable {
 
@@ -73,7 +75,7 @@ final class HeldFiles implements AutoCloseable {
 	private volatile boolean closed;
 
 	/** The whole of {@code file}, or empty when it cannot be read (gone, or refused). */
-	Optional<String> read(Path file) {
+	synchronized Optional<String> read(Path file) {
 		if (!AVAILABLE || file.endsWith(PROCS)) {
 			return Cgroups.read(file);
 		}
@@ -109,7 +111,7 @@ final class HeldFiles implements AutoCloseable {
 	}
 
 	/** Writes {@code value} to {@code file} in one write. */
-	void write(Path file, String value) throws IOException {
+	synchronized void write(Path file, String value) throws IOException {
 		if (!AVAILABLE) {
 			Cgroups.write(file, value);
 			return;
@@ -133,7 +135,7 @@ final class HeldFiles implements AutoCloseable {
 	}
 
 	/** Closes the descriptors of the files in {@code directory} (removed, or to be). */
-	void forget(Path directory) {
+	synchronized void forget(Path directory) {
 		for (Map<Path, Integer> map : List.of(reading, writing)) {
 			for (Iterator<Map.Entry<Path, Integer>> it = map.entrySet().iterator(); it.hasNext();) {
 				Map.Entry<Path, Integer> entry = it.next();
@@ -146,7 +148,7 @@ final class HeldFiles implements AutoCloseable {
 	}
 
 	@Override
-	public void close() {
+	public synchronized void close() {
 		closed = true;
 		for (Map<Path, Integer> map : List.of(reading, writing)) {
 			map.keySet().forEach((file) -> {

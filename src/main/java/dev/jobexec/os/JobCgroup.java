@@ -59,6 +59,12 @@ public final class JobCgroup {
 	/** Whether it was killed (a v1 freezer was then frozen and thawed). */
 	private boolean killed;
 
+	/**
+	 * Whether its directories were to be removed once: a later attempt keeps the slot
+	 * only if every directory is still there.
+	 */
+	private boolean removing;
+
 	/** Its files, kept open with its slot. */
 	private final HeldFiles files;
 
@@ -330,8 +336,8 @@ public final class JobCgroup {
 	 * memory. An OOM kill by the host or an enclosing cgroup, without the job at its
 	 * limit, is not one.
 	 */
-	public boolean killedAtMemoryLimit() {
-		if (memoryLimit == null || memoryKills() == 0) {
+	public synchronized boolean killedAtMemoryLimit() {
+		if (removed || memoryLimit == null || memoryKills() == 0) {
 			return false;
 		}
 		Path v1Memory = v1.get("memory");
@@ -346,7 +352,10 @@ public final class JobCgroup {
 	}
 
 	/** How many times the kernel killed a process of this job for memory. */
-	public long memoryKills() {
+	public synchronized long memoryKills() {
+		if (removed) {
+			return 0;
+		}
 		Path v1Memory = v1.get("memory");
 		if (v1Memory != null) {
 			return keyed(v1Memory.resolve("memory.oom_control")).getOrDefault("oom_kill", 0L) - memoryKillsBefore;
@@ -363,7 +372,10 @@ public final class JobCgroup {
 	public record Usage(Duration cpuUser, Duration cpuSystem, Long peakMemory, Long processes) {
 	}
 
-	public Usage usage() {
+	public synchronized Usage usage() {
+		if (removed) {
+			return new Usage(null, null, null, null);
+		}
 		Duration user = null;
 		Duration system = null;
 		if (v2 != null) {
@@ -398,9 +410,10 @@ public final class JobCgroup {
 	/**
 	 * Readies the slot for a later job: its limits undone, and a new {@code pids}
 	 * directory when this job's peak went above 1 (see {@link Cgroups}). Returns false
-	 * when the slot is not to be kept: a process is left in it, the job left more than
-	 * {@link Cgroups#REUSABLE_RESIDUE} charged to it, its freezer did not thaw, or a step
-	 * failed.
+	 * when the slot is not to be kept: a process is left in it (in its v2 directory,
+	 * where there is one; a process in one v1 directory only is found when the slot is
+	 * next taken), the job left more than {@link Cgroups#REUSABLE_RESIDUE} charged to it,
+	 * its freezer did not thaw, or a step failed.
 	 */
 	private boolean resetForReuse() {
 		// The job's processes are in every hierarchy, so v2's cgroup.events tells (a
@@ -473,8 +486,16 @@ public final class JobCgroup {
 		return remove(true);
 	}
 
+	/**
+	 * Gives up on the directories that could not be removed: its open files are closed
+	 * (the next start of the service removes what is left).
+	 */
+	public synchronized void abandon() {
+		files.close();
+	}
+
 	/** Removes every directory of the cgroup, none kept for a later job. */
-	boolean discard() {
+	public boolean discard() {
 		return remove(false);
 	}
 
@@ -482,13 +503,17 @@ public final class JobCgroup {
 		if (removed) {
 			return true;
 		}
-		if (keep && owner != null && resetForReuse() && owner.keep(new Cgroups.Slot(name, files))) {
+		// After a removal that failed, kept only if none of its directories went.
+		boolean whole = !removing || directories().stream().allMatch(Files::isDirectory);
+		if (keep && whole && owner != null && resetForReuse() && owner.keep(new Cgroups.Slot(name, files))) {
 			removed = true;
 			return true;
 		}
+		removing = true;
 		boolean all = true;
 		for (Path directory : directories()) {
 			try {
+				files.forget(directory);
 				Files.deleteIfExists(directory);
 			}
 			catch (IOException ex) {

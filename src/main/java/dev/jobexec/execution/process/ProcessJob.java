@@ -276,6 +276,7 @@ final class ProcessJob implements RunningJob {
 		else {
 			log.warn("The cgroup of job {} could not be removed; the next start of the service removes it",
 					spec.jobId());
+			cgroup.abandon();
 		}
 	}
 

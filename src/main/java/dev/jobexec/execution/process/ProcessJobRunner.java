@@ -137,7 +137,10 @@ final class ProcessJobRunner implements JobRunner {
 			if (cgroup != null) {
 				cgroup.kill();
 				cgroup.awaitEmpty(1_000);
-				cgroup.remove();
+				// Not kept for a later job: what failed here (a join) could fail there.
+				if (!cgroup.discard()) {
+					cgroup.abandon();
+				}
 			}
 			return notStarted(spec, startedAt, listener, "could not start: " + ex.getMessage());
 		}
