@@ -237,7 +237,8 @@ public final class Cgroups {
 		}
 		for (Path run : runDirectories()) {
 			Path directory = run.resolve(slot.name());
-			if (!holdsNoProcess(directory, (v2 != null) ? v2.resolve(slot.name()) : null, slot.files())) {
+			Path pids = v1.containsKey("pids") ? v1.get("pids").resolve(slot.name()) : null;
+			if (!holdsNoProcess(directory, (v2 != null) ? v2.resolve(slot.name()) : null, pids, slot.files())) {
 				// A process joined the idle slot (one that may write the service's cgroup
 				// files can): it is killed with the slot, not handed to the next job.
 				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup", directory);
@@ -284,14 +285,20 @@ public final class Cgroups {
 	}
 
 	/**
-	 * {@link #holdsNoProcess(Path)} for a slot's directory: the v2 one ({@code v2}) by
-	 * its {@code cgroup.events} (descendants included), read through the slot's open
-	 * files.
+	 * {@link #holdsNoProcess(Path)} for a slot's directory, through the slot's open files
+	 * where a file tells (descendants included): the v2 one ({@code v2}) by its
+	 * {@code cgroup.events}, the v1 {@code pids} one ({@code pids}) by its
+	 * {@code pids.current}.
 	 */
-	static boolean holdsNoProcess(Path directory, Path v2, HeldFiles files) {
+	static boolean holdsNoProcess(Path directory, Path v2, Path pids, HeldFiles files) {
 		if (directory.equals(v2)) {
 			return files.read(directory.resolve("cgroup.events"))
 				.map((events) -> events.contains("populated 0"))
+				.orElse(false);
+		}
+		if (directory.equals(pids)) {
+			return files.read(directory.resolve("pids.current"))
+				.map((current) -> current.trim().equals("0"))
 				.orElse(false);
 		}
 		return holdsNoProcess(directory);

@@ -420,7 +420,7 @@ public final class JobCgroup {
 		// process that joined one v1 hierarchy only is found when the slot is next
 		// taken).
 		List<Path> where = (v2 != null) ? List.of(v2) : directories();
-		if (!where.stream().allMatch((directory) -> Cgroups.holdsNoProcess(directory, v2, files))) {
+		if (!where.stream().allMatch((directory) -> Cgroups.holdsNoProcess(directory, v2, v1.get("pids"), files))) {
 			return false;
 		}
 		Path memory = v1.get("memory");
@@ -430,8 +430,7 @@ public final class JobCgroup {
 			if (memory != null) {
 				// With swap accounted, what was swapped out (a tmpfs file's pages) counts
 				// too.
-				Long charged = Cgroups
-					.number(memory.resolve(memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes"));
+				Long charged = number(memory.resolve(memsw ? "memory.memsw.usage_in_bytes" : "memory.usage_in_bytes"));
 				if (charged == null || charged > Cgroups.REUSABLE_RESIDUE) {
 					return false;
 				}

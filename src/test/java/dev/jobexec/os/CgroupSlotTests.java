@@ -202,23 +202,29 @@ class CgroupSlotTests {
 
 	@Test
 	void aProcessThatJoinsAnIdleSlotIsKilledWithItNotHandedToTheNextJob() throws Exception {
-		JobCgroup first = cgroups.create("first", null, null, null);
-		Path slot = v1(first, "memory");
-		runIn(first, "/bin/true");
-		assertThat(first.remove()).isTrue();
-		assertThat(cgroups.idleSlots()).isEqualTo(1);
-		long memory = inode(slot);
-		// What a job that may write the service's cgroup files could do after its end.
-		Process intruder = new ProcessBuilder("/bin/sleep", "300").start();
-		Cgroups.write(slot.resolve("cgroup.procs"), Long.toString(intruder.pid()));
+		// Each directory is checked its own way: cgroup.procs (memory), pids.current
+		// (pids), cgroup.events (v2).
+		for (String hierarchy : List.of("memory", "pids", "v2")) {
+			JobCgroup first = cgroups.create("first", null, null, null);
+			Path slot = hierarchy.equals("v2") ? first.v2Directory() : v1(first, hierarchy);
+			assumeThat(slot).as(hierarchy + " directory").isNotNull();
+			runIn(first, "/bin/true");
+			assertThat(first.remove()).isTrue();
+			assertThat(cgroups.idleSlots()).isEqualTo(1);
+			// What a job that may write the service's cgroup files could do after its
+			// end.
+			Process intruder = new ProcessBuilder("/bin/sleep", "300").start();
+			Cgroups.write(slot.resolve("cgroup.procs"), Long.toString(intruder.pid()));
 
-		JobCgroup next = cgroups.create("next", null, null, null);
-		assertThat(intruder.waitFor(10, TimeUnit.SECONDS)).as("the intruder is killed").isTrue();
-		assertThat(next.name()).isNotEqualTo(first.name());
-		assertThat(first.directories()).noneMatch(Files::exists);
-		assertThat(inode(v1(next, "memory"))).isNotEqualTo(memory);
-		assertThat(cgroups.idleSlots()).isZero();
-		next.remove();
+			JobCgroup next = cgroups.create("next", null, null, null);
+			assertThat(intruder.waitFor(10, TimeUnit.SECONDS)).as("the intruder in " + hierarchy + " is killed")
+				.isTrue();
+			assertThat(next.name()).isNotEqualTo(first.name());
+			assertThat(first.directories()).noneMatch(Files::exists);
+			assertThat(next.directories()).doesNotContain(slot);
+			assertThat(cgroups.idleSlots()).isZero();
+			assertThat(next.discard()).isTrue();
+		}
 	}
 
 	@Test
