@@ -131,6 +131,9 @@ public final class Cgroups {
 	/** Set by {@link #close()}: no directory is kept or taken any more. */
 	private boolean closed;
 
+	/** This run's directories, per hierarchy (v2 first). */
+	private final List<Path> runDirectories;
+
 	private Cgroups(Layout layout, Path v2, Map<String, Path> v1, Set<String> limits, String description) {
 		this.layout = layout;
 		this.v2 = v2;
@@ -138,6 +141,12 @@ public final class Cgroups {
 		this.limits = Set.copyOf(limits);
 		this.description = description;
 		this.slots = slotsFor(layout, this.v1, this.limits);
+		List<Path> directories = new ArrayList<>();
+		if (v2 != null) {
+			directories.add(v2);
+		}
+		this.v1.values().stream().distinct().forEach(directories::add);
+		this.runDirectories = List.copyOf(directories);
 		Path memory = this.v1.get("memory");
 		this.memsw = memory != null && Files.exists(memory.resolve("memory.memsw.limit_in_bytes"));
 	}
@@ -183,12 +192,7 @@ public final class Cgroups {
 
 	/** This run's directories, per hierarchy (v2 first), for diagnostics and tests. */
 	public List<Path> runDirectories() {
-		List<Path> directories = new ArrayList<>();
-		if (v2 != null) {
-			directories.add(v2);
-		}
-		v1.values().stream().distinct().forEach(directories::add);
-		return directories;
+		return runDirectories;
 	}
 
 	/**
@@ -235,16 +239,17 @@ public final class Cgroups {
 		if (slot == null) {
 			return null;
 		}
-		for (Path run : runDirectories()) {
+		Path v2Directory = (v2 != null) ? v2.resolve(slot.name()) : null;
+		Path pids = v1.containsKey("pids") ? v1.get("pids").resolve(slot.name()) : null;
+		for (Path run : runDirectories) {
 			Path directory = run.resolve(slot.name());
-			Path pids = v1.containsKey("pids") ? v1.get("pids").resolve(slot.name()) : null;
-			if (!holdsNoProcess(directory, (v2 != null) ? v2.resolve(slot.name()) : null, pids, slot.files())) {
+			if (!holdsNoProcess(directory, v2Directory, pids, slot.files())) {
 				// A process joined the idle slot (one that may write the service's cgroup
 				// files can): it is killed with the slot, not handed to the next job.
 				log.warn("A process joined the idle job cgroup {}; killing it and removing the cgroup", directory);
 				slot.files().close();
 				// Each directory on its own: a process may be in one hierarchy's only.
-				for (Path other : runDirectories()) {
+				for (Path other : runDirectories) {
 					JobCgroup leftover = JobCgroup.adopt(other.resolve(slot.name()));
 					leftover.kill();
 					leftover.awaitEmpty(1_000);
@@ -328,7 +333,7 @@ public final class Cgroups {
 	 */
 	public int removeDeadRuns() {
 		int removed = 0;
-		for (Path run : runDirectories()) {
+		for (Path run : runDirectories) {
 			Path parent = run.getParent();
 			try (DirectoryStream<Path> runs = Files.newDirectoryStream(parent, Files::isDirectory)) {
 				for (Path other : runs) {
@@ -351,7 +356,7 @@ public final class Cgroups {
 			idle.forEach((slot) -> slot.files().close());
 			idle.clear();
 		}
-		for (Path run : runDirectories()) {
+		for (Path run : runDirectories) {
 			removeRun(run);
 			deleteQuietly(run);
 		}
@@ -696,10 +701,6 @@ public final class Cgroups {
 	}
 
 	/** {@code key value} lines (cpu.stat, memory.events, memory.oom_control). */
-	static Map<String, Long> keyed(Path file) {
-		return keyed(read(file));
-	}
-
 	static Map<String, Long> keyed(Optional<String> text) {
 		Map<String, Long> values = new LinkedHashMap<>();
 		text.ifPresent((lines) -> lines.lines().forEach((line) -> {
@@ -714,10 +715,6 @@ public final class Cgroups {
 			}
 		}));
 		return values;
-	}
-
-	static Long number(Path file) {
-		return number(read(file));
 	}
 
 	static Long number(Optional<String> text) {

@@ -8,11 +8,11 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.jobexec.os.Libc.ADDRESS;
 import static dev.jobexec.os.Libc.CAPTURE_ERRNO;
@@ -68,11 +68,11 @@ final class HeldFiles implements AutoCloseable {
 	 */
 	private static final ThreadLocal<Memory> MEMORY = ThreadLocal.withInitial(Memory::new);
 
-	private final Map<Path, Integer> reading = new ConcurrentHashMap<>();
+	private final Map<Path, Integer> reading = new HashMap<>();
 
-	private final Map<Path, Integer> writing = new ConcurrentHashMap<>();
+	private final Map<Path, Integer> writing = new HashMap<>();
 
-	private volatile boolean closed;
+	private boolean closed;
 
 	/** The whole of {@code file}, or empty when it cannot be read (gone, or refused). */
 	synchronized Optional<String> read(Path file) {
@@ -151,12 +151,8 @@ final class HeldFiles implements AutoCloseable {
 	public synchronized void close() {
 		closed = true;
 		for (Map<Path, Integer> map : List.of(reading, writing)) {
-			map.keySet().forEach((file) -> {
-				Integer fd = map.remove(file);
-				if (fd != null) {
-					closeQuietly(fd);
-				}
-			});
+			map.values().forEach(HeldFiles::closeQuietly);
+			map.clear();
 		}
 	}
 
@@ -176,17 +172,7 @@ final class HeldFiles implements AutoCloseable {
 		if (fd < 0) {
 			throw new IOException("could not open " + file + ": " + Libc.strerror(Libc.errno(memory.state)));
 		}
-		Integer other = map.putIfAbsent(file, fd);
-		if (other != null) {
-			// Another thread opened it first.
-			closeQuietly(fd);
-			return other;
-		}
-		if (closed) {
-			map.remove(file, fd);
-			closeQuietly(fd);
-			throw new IOException("the files of " + file.getParent() + " are closed");
-		}
+		map.put(file, fd);
 		return fd;
 	}
 

@@ -68,6 +68,9 @@ public final class JobCgroup {
 	/** Its files, kept open with its slot. */
 	private final HeldFiles files;
 
+	/** Every directory of this cgroup, v2 first. */
+	private final List<Path> directories;
+
 	/**
 	 * Whether the directories are gone or kept as an idle slot: from then on, nothing of
 	 * this job is in them, and this object neither reads nor signals them (a later job
@@ -88,6 +91,13 @@ public final class JobCgroup {
 		this.owner = owner;
 		this.reused = reused;
 		this.memsw = memsw;
+		List<Path> all = new ArrayList<>();
+		if (v2 != null) {
+			all.add(v2);
+		}
+		// A co-mounted hierarchy (cpu,cpuacct) gives two controllers one directory.
+		this.v1.values().stream().distinct().forEach(all::add);
+		this.directories = List.copyOf(all);
 	}
 
 	/**
@@ -132,11 +142,6 @@ public final class JobCgroup {
 
 	/** Every directory of this cgroup, v2 first. */
 	public List<Path> directories() {
-		List<Path> directories = new ArrayList<>();
-		if (v2 != null) {
-			directories.add(v2);
-		}
-		v1.values().stream().distinct().forEach(directories::add);
 		return directories;
 	}
 
