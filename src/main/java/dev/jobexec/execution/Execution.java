@@ -136,6 +136,14 @@ public final class Execution {
 	}
 
 	private void end(ExecutionOutcome outcome) {
+		end(null, outcome);
+	}
+
+	/**
+	 * Settles the pool and reports the outcome, with the start when the runner had not
+	 * reported it yet ({@code start} not null).
+	 */
+	private void end(ExecutionStart start, ExecutionOutcome outcome) {
 		synchronized (lock) {
 			if (phase == Phase.ENDED) {
 				return;
@@ -147,7 +155,12 @@ public final class Execution {
 			timeout.cancel(false);
 		}
 		Execution next = pool.release(this);
-		listener.finished(outcome);
+		if (start != null) {
+			listener.startedAndFinished(start, outcome);
+		}
+		else {
+			listener.finished(outcome);
+		}
 		if (next != null) {
 			pool.launch(next);
 		}
@@ -173,6 +186,11 @@ public final class Execution {
 		@Override
 		public void finished(ExecutionOutcome outcome) {
 			end(outcome);
+		}
+
+		@Override
+		public void startedAndFinished(ExecutionStart start, ExecutionOutcome outcome) {
+			end(start, outcome);
 		}
 
 	}

@@ -27,4 +27,15 @@ public interface ExecutionListener {
 	/** The execution ended; called exactly once, whether it ran or not. */
 	void finished(ExecutionOutcome outcome);
 
+	/**
+	 * The execution started and has already ended, reported together in place of
+	 * {@link #started} and {@link #finished}: a runner may hold a start back for a
+	 * moment, so that an execution that ends at once is stored in one write instead of
+	 * two. By default, the one and then the other.
+	 */
+	default void startedAndFinished(ExecutionStart start, ExecutionOutcome outcome) {
+		started(start);
+		finished(outcome);
+	}
+
 }

@@ -1176,11 +1176,33 @@ public class JobService implements SmartLifecycle {
 
 		@Override
 		public void finished(ExecutionOutcome outcome) {
+			finished(null, outcome);
+		}
+
+		@Override
+		public void startedAndFinished(ExecutionStart start, ExecutionOutcome outcome) {
+			if (lease != null) {
+				// Cluster mode stored the start before the process ran; its pid is
+				// stored on its own, as a running job's is.
+				ExecutionListener.super.startedAndFinished(start, outcome);
+				return;
+			}
+			finished(start, outcome);
+		}
+
+		/**
+		 * Stores the end, and with it the start ({@code start} not null) of a job that
+		 * ended before its start was stored: one write for both.
+		 */
+		private void finished(ExecutionStart start, ExecutionOutcome outcome) {
 			Instant now = Instant.now();
 			boolean retried = false;
 			try {
 				synchronized (job) {
 					if (lease == null) {
+						if (start != null) {
+							job.start(start.pid(), start.pidStartTicks(), processes.instance(), start.at());
+						}
 						retried = job.finishOrRetry(outcome, now);
 						record(job);
 					}
@@ -1195,6 +1217,9 @@ public class JobService implements SmartLifecycle {
 					active.remove(job.id(), job);
 				}
 				fenced.remove(job.id());
+			}
+			if (start != null) {
+				events.publishEvent(new JobEvent.Started(job.pool(), Duration.between(queuedSince, start.at())));
 			}
 			if (outcome.terminationReason() == TerminationReason.SHUTDOWN) {
 				log.info("Job {} ended as {} by the shutdown", job.id(), job.state());

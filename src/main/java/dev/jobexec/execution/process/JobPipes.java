@@ -77,8 +77,26 @@ final class JobPipes implements AutoCloseable {
 	 * raw wait status and usage.
 	 */
 	ProcessControl.Reaped awaitLeader(int pid) {
+		return awaitLeader(pid, Long.MAX_VALUE);
+	}
+
+	/**
+	 * {@link #awaitLeader(int)} until the deadline ({@link System#nanoTime}); null when
+	 * the leader still runs then.
+	 */
+	ProcessControl.Reaped awaitLeader(int pid, long deadlineNanos) {
+		boolean bounded = deadlineNanos != Long.MAX_VALUE;
 		while (true) {
-			poll(LEADER_POLL_MILLIS, true);
+			int timeout = LEADER_POLL_MILLIS;
+			if (bounded) {
+				long left = deadlineNanos - System.nanoTime();
+				if (left <= 0) {
+					return null;
+				}
+				// At least a millisecond: poll(2) counts in them, and 0 would spin.
+				timeout = (int) Math.clamp(TimeUnit.NANOSECONDS.toMillis(left) + 1, 1, LEADER_POLL_MILLIS);
+			}
+			poll(timeout, true);
 			// The pidfd is readable once the leader has ended; a timed-out poll checks as
 			// well.
 			ProcessControl.Reaped reaped = ProcessControl.reapWithUsage(pid);

@@ -2,8 +2,8 @@ package dev.jobexec.execution.process;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -14,6 +14,7 @@ import dev.jobexec.execution.ExecutionListener;
 import dev.jobexec.execution.ExecutionOutcome;
 import dev.jobexec.execution.ExecutionOutcome.Status;
 import dev.jobexec.execution.ExecutionSpec;
+import dev.jobexec.execution.ExecutionStart;
 import dev.jobexec.execution.ResourceLimits;
 import dev.jobexec.execution.ResourceUsage;
 import dev.jobexec.execution.RunningJob;
@@ -76,8 +77,17 @@ final class ProcessJob implements RunningJob {
 
 	private final Object lock = new Object();
 
-	/** Open once the start has been reported, which must come before the end. */
-	private final CountDownLatch startReported = new CountDownLatch(1);
+	/** When the job's timeout clock started: the start it reports. */
+	private final Instant startedAt;
+
+	/**
+	 * Until when ({@link System#nanoTime}) the start is held back, to be reported with
+	 * the end if the job ends by then.
+	 */
+	private final long startRecordBy;
+
+	/** Whether the start has been reported; the watcher's alone. */
+	private boolean startReported;
 
 	private TerminationReason reason;
 
@@ -89,8 +99,10 @@ final class ProcessJob implements RunningJob {
 
 	ProcessJob(ExecutionSpec spec, Spawner.Spawned spawned, int pidFd, JobCgroup cgroup, Duration killGrace,
 			OutputCapture stdout, OutputCapture stderr, ScheduledExecutorService timer, JobProcesses processes,
-			ExecutionListener listener) {
+			ExecutionListener listener, Instant startedAt, Duration startRecordDelay) {
 		this.spec = spec;
+		this.startedAt = startedAt;
+		this.startRecordBy = System.nanoTime() + startRecordDelay.toNanos();
 		this.pid = spawned.pid();
 		this.cgroup = cgroup;
 		this.killGrace = killGrace;
@@ -123,13 +135,6 @@ final class ProcessJob implements RunningJob {
 				watcher.setName("jobexec-job-idle");
 			}
 		});
-	}
-
-	/**
-	 * The runner has reported the start (or failed to): the watcher may report the end.
-	 */
-	void startReported() {
-		startReported.countDown();
 	}
 
 	@Override
@@ -188,11 +193,17 @@ final class ProcessJob implements RunningJob {
 		int status;
 		ProcessControl.Reaped reaped = null;
 		try (pipes) {
-			reaped = pipes.awaitLeader(pid);
+			reaped = pipes.awaitLeader(pid, startRecordBy);
+			if (reaped == null) {
+				// Still running after the start-record delay: its start is stored now.
+				reportStart(true);
+				reaped = pipes.awaitLeader(pid);
+			}
 			status = reaped.status();
 			if (groupAlive()) {
 				// The leader is gone but members of its group live on: they end with the
 				// job.
+				reportStart(false);
 				startLadder();
 				long killAt;
 				synchronized (lock) {
@@ -208,7 +219,12 @@ final class ProcessJob implements RunningJob {
 			synchronized (lock) {
 				groupGone = true;
 			}
-			if (!pipes.drain(System.nanoTime() + DRAIN_DEADLINE.toNanos())) {
+			long drainBy = System.nanoTime() + DRAIN_DEADLINE.toNanos();
+			if (!startReported && !pipes.drain(Math.min(startRecordBy, drainBy))) {
+				// A process outside the group holds the output open.
+				reportStart(false);
+			}
+			if (!pipes.drain(drainBy)) {
 				log.debug("Output of process {} is still held open by a process outside its group", pid);
 			}
 		}
@@ -234,8 +250,34 @@ final class ProcessJob implements RunningJob {
 				log.warn("Could not release the cgroup of job {}", spec.jobId(), ex);
 			}
 		}
-		awaitStartReported();
-		listener.finished(outcome(status, usage, memoryKilled));
+		ExecutionOutcome outcome = outcome(status, usage, memoryKilled);
+		if (startReported) {
+			listener.finished(outcome);
+		}
+		else {
+			// Ended within the start-record delay: one report, and one store write.
+			listener.startedAndFinished(new ExecutionStart(startedAt, (long) pid, null), outcome);
+		}
+	}
+
+	/**
+	 * Reports the start unless it was; {@code leaderAlive}: the leader is not reaped yet,
+	 * so its start time in {@code /proc} is its own (once reaped, its pid could be
+	 * another process's).
+	 */
+	private void reportStart(boolean leaderAlive) {
+		if (startReported) {
+			return;
+		}
+		startReported = true;
+		Long startTicks = leaderAlive ? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null) : null;
+		try {
+			listener.started(new ExecutionStart(startedAt, (long) pid, startTicks));
+		}
+		catch (RuntimeException ex) {
+			// The job runs on; its end is reported all the same.
+			log.error("The start of job {} could not be reported", spec.jobId(), ex);
+		}
 	}
 
 	/**
@@ -277,23 +319,6 @@ final class ProcessJob implements RunningJob {
 			log.warn("The cgroup of job {} could not be removed; the next start of the service removes it",
 					spec.jobId());
 			cgroup.abandon();
-		}
-	}
-
-	private void awaitStartReported() {
-		boolean interrupted = false;
-		try {
-			// Counted down right after one store write; a long wait means the store
-			// hangs.
-			while (!startReported.await(1, TimeUnit.MINUTES)) {
-				log.warn("The start of job {} is still not recorded; its end waits for it", spec.jobId());
-			}
-		}
-		catch (InterruptedException ex) {
-			interrupted = true;
-		}
-		if (interrupted) {
-			Thread.currentThread().interrupt();
 		}
 	}
 

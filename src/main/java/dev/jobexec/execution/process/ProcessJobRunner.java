@@ -21,7 +21,6 @@ import dev.jobexec.execution.ResourceLimits;
 import dev.jobexec.execution.RunningJob;
 import dev.jobexec.os.Cgroups;
 import dev.jobexec.os.JobCgroup;
-import dev.jobexec.os.ProcessTable;
 import dev.jobexec.os.SpawnHelper;
 import dev.jobexec.os.Spawner;
 import dev.jobexec.reaper.JobProcesses;
@@ -146,18 +145,11 @@ final class ProcessJobRunner implements JobRunner {
 		}
 		long pid = spawned.pid();
 		processes.started(spec.jobId(), pid);
+		// The watcher reports the start: with the end, if the job ends within the
+		// start-record delay.
 		ProcessJob job = new ProcessJob(spec, spawned, pidFd, cgroup, config.killGrace(), capture(spec, "stdout"),
-				capture(spec, "stderr"), timer, processes, listener);
-		Long startTicks = ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null);
+				capture(spec, "stderr"), timer, processes, listener, startedAt, properties.startRecordDelay());
 		job.supervise();
-		try {
-			listener.started(new ExecutionStart(startedAt, pid, startTicks));
-		}
-		finally {
-			// The watcher reads output from the start, but reports the end only after
-			// this.
-			job.startReported();
-		}
 		return job;
 	}
 

@@ -1,6 +1,7 @@
 package dev.jobexec.execution.process;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import dev.jobexec.os.SpawnHelper;
@@ -36,6 +37,10 @@ import org.springframework.util.unit.DataSize;
  * the jar is written to {@code <data-dir>/bin} and loaded. Without a working helper, jobs
  * start through {@code posix_spawn} behind {@code prlimit} and {@code setpriv}, without
  * cgroups. ({@code prlimit} and {@code setpriv} are then used.)
+ * @param startRecordDelay how long a job's start waits before it is stored: a job that
+ * ends within it is stored once, started and ended together, instead of twice (most of
+ * what a short job costs the store). Meanwhile the job reads as {@code QUEUED}, and after
+ * a crash it is dispatched again like a queued job; 0 stores every start at once.
  */
 @ConfigurationProperties("jobexec.process")
 public record ProcessProperties(@DefaultValue( {
@@ -43,7 +48,8 @@ public record ProcessProperties(@DefaultValue( {
 		@DefaultValue("1MB") DataSize maxOutput, @DefaultValue("64MB") DataSize maxOutputFile,
 		@DefaultValue("/usr/local/bin:/usr/bin:/bin") String path, @DefaultValue({}) List<String> allowedEnvOverrides,
 		@DefaultValue Limits limits, String runAs, @DefaultValue("/usr/bin/prlimit") Path prlimit,
-		@DefaultValue("/usr/bin/setpriv") Path setpriv, Path spawnHelper){
+		@DefaultValue("/usr/bin/setpriv") Path setpriv, Path spawnHelper,
+		@DefaultValue("10ms") Duration startRecordDelay){
 
 	/**
 	 * Resource limits a job process starts with; its children inherit them. Unset means
@@ -57,7 +63,7 @@ public record ProcessProperties(@DefaultValue( {
 	 * @param coreDumps whether a crashing job may write a core file (RLIMIT_CORE)
 	 */
 	public record Limits(@DefaultValue("4096") Integer openFiles, @DefaultValue("4096") Integer processes,
-			DataSize addressSpace, java.time.Duration cpuTime, @DefaultValue("false") boolean coreDumps) {
+			DataSize addressSpace, Duration cpuTime, @DefaultValue("false") boolean coreDumps) {
 
 		public Limits {
 			if (openFiles != null && openFiles < 3) {
@@ -116,12 +122,22 @@ public record ProcessProperties(@DefaultValue( {
 
 	}
 
+	/**
+	 * The longest {@code start-record-delay}: a job's start is not kept from its readers,
+	 * or from the store, for longer.
+	 */
+	static final Duration MAX_START_RECORD_DELAY = Duration.ofSeconds(1);
+
 	public ProcessProperties {
 		if (maxOutput.isNegative() || maxOutput.toBytes() > Integer.MAX_VALUE / 2) {
 			throw new IllegalArgumentException("jobexec.process.max-output must be between 0 and 1GB");
 		}
 		if (maxOutputFile.isNegative()) {
 			throw new IllegalArgumentException("jobexec.process.max-output-file must not be negative");
+		}
+		if (startRecordDelay.isNegative() || startRecordDelay.compareTo(MAX_START_RECORD_DELAY) > 0) {
+			throw new IllegalArgumentException("jobexec.process.start-record-delay must be between 0 and "
+					+ MAX_START_RECORD_DELAY.toMillis() + "ms");
 		}
 	}
 

@@ -2,6 +2,7 @@ package dev.jobexec.execution.process;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class CommandPolicyTests {
 		return new CommandPolicy(
 				new ProcessProperties(List.of(rules), DataSize.ofMegabytes(1), DataSize.ofMegabytes(64),
 						"/usr/bin:/bin", List.of(), new ProcessProperties.Limits(null, null, null, null, true), null,
-						Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv"), null));
+						Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setpriv"), null, Duration.ZERO));
 	}
 
 	@Test
