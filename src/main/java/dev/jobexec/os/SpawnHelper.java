@@ -13,12 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -75,8 +76,18 @@ public final class SpawnHelper implements AutoCloseable {
 	 */
 	static final Duration REPLY_DEADLINE = Duration.ofSeconds(30);
 
-	/** After a kill that found no pidfd yet, the next attempt. */
-	private static final Duration RETRY_KILL = Duration.ofMillis(100);
+	/**
+	 * How often the watchdog looks for late calls: a call is killed up to this much after
+	 * its deadline, and a kill that found no pidfd yet is tried again this much later.
+	 */
+	private static final Duration WATCHDOG_TICK = Duration.ofMillis(250);
+
+	/**
+	 * The calls under way, which the watchdog looks through at each tick: adding and
+	 * removing a call costs less than a timer task of its own, whose scheduling woke the
+	 * watchdog's thread for every job.
+	 */
+	private static final Set<Watch> CALLS = ConcurrentHashMap.newKeySet();
 
 	/** Kills children that are late for their exec; one thread for all starts. */
 	private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
@@ -152,7 +163,8 @@ public final class SpawnHelper implements AutoCloseable {
 	private static ScheduledThreadPoolExecutor watchdog() {
 		ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
 				Thread.ofPlatform().name("jobexec-spawn-watchdog").daemon(true).factory());
-		executor.setRemoveOnCancelPolicy(true);
+		executor.scheduleWithFixedDelay(SpawnHelper::expireLateCalls, WATCHDOG_TICK.toNanos(), WATCHDOG_TICK.toNanos(),
+				TimeUnit.NANOSECONDS);
 		return executor;
 	}
 
@@ -289,8 +301,8 @@ public final class SpawnHelper implements AutoCloseable {
 			MemorySegment.copy(MemorySegment.ofArray(body), 0, request, 0, body.length);
 			MemorySegment descriptors = arena.allocateFrom(INT, fds);
 			result.setAtIndex(INT, 1, -1);
-			Watch watch = new Watch(result);
-			watch.arm(replyDeadline);
+			Watch watch = new Watch(result, replyDeadline);
+			watch.arm();
 			MemorySegment written = result;
 			boolean late;
 			try {
@@ -312,55 +324,64 @@ public final class SpawnHelper implements AutoCloseable {
 		}
 	}
 
+	/** One watchdog tick: the calls past their deadline are killed. */
+	private static void expireLateCalls() {
+		long now = System.nanoTime();
+		for (Watch watch : CALLS) {
+			try {
+				watch.expireIfLate(now);
+			}
+			catch (RuntimeException ex) {
+				// A failed tick would end the watchdog's schedule.
+				log.warn("The spawn watchdog could not check a start", ex);
+			}
+		}
+	}
+
 	/** Whether a start is late for its exec; it kills the child when it is. */
 	private static final class Watch {
 
 		private final MemorySegment result;
 
+		private final long deadline;
+
 		private boolean returned;
 
 		private boolean killed;
 
-		private ScheduledFuture<?> alarm;
-
-		Watch(MemorySegment result) {
+		Watch(MemorySegment result, Duration after) {
 			this.result = result;
+			this.deadline = System.nanoTime() + after.toNanos();
 		}
 
-		synchronized void arm(Duration after) {
-			if (!returned) {
-				alarm = WATCHDOG.schedule(this::expire, after.toNanos(), TimeUnit.NANOSECONDS);
-			}
+		void arm() {
+			CALLS.add(this);
 		}
 
-		private synchronized void expire() {
-			if (returned) {
+		private synchronized void expireIfLate(long now) {
+			if (returned || killed || now - deadline < 0) {
 				return;
 			}
 			// -1 until the clone has made the child; the number may also come a moment
-			// before the kernel installs the descriptor: then again a little later.
+			// before the kernel installs the descriptor: then again at the next tick.
 			int pidFd = result.getAtIndex(INT, 1);
 			try {
 				if (pidFd >= 0) {
 					killed = ProcessControl.signalPidFd(pidFd, ProcessControl.SIGKILL);
 					if (killed) {
 						log.warn("A job's process did not reach its exec in time; killed it");
-						return;
 					}
 				}
 			}
 			catch (RuntimeException ex) {
 				log.debug("Could not kill a job's process late for its exec yet: {}", ex.getMessage());
 			}
-			arm(RETRY_KILL);
 		}
 
 		/** Marks the call returned; says whether the watchdog killed its child. */
 		synchronized boolean returned() {
 			returned = true;
-			if (alarm != null) {
-				alarm.cancel(false);
-			}
+			CALLS.remove(this);
 			return killed;
 		}
 
