@@ -155,14 +155,19 @@ public final class Execution {
 			timeout.cancel(false);
 		}
 		Execution next = pool.release(this);
-		if (start != null) {
-			listener.startedAndFinished(start, outcome);
+		try {
+			if (start != null) {
+				listener.startedAndFinished(start, outcome);
+			}
+			else {
+				listener.finished(outcome);
+			}
 		}
-		else {
-			listener.finished(outcome);
-		}
-		if (next != null) {
-			pool.launch(next);
+		finally {
+			// The slot is the next execution's already, whatever became of this report.
+			if (next != null) {
+				pool.launch(next);
+			}
 		}
 	}
 

@@ -24,7 +24,10 @@ public interface ExecutionListener {
 	 */
 	void started(ExecutionStart start);
 
-	/** The execution ended; called exactly once, whether it ran or not. */
+	/**
+	 * The execution ended; called exactly once, whether it ran or not, unless
+	 * {@link #startedAndFinished} reported the end.
+	 */
 	void finished(ExecutionOutcome outcome);
 
 	/**

@@ -7,9 +7,10 @@ public interface JobRunner {
 
 	/**
 	 * Starts {@code spec}. The runner reports to {@code listener}: {@code started} once,
-	 * with {@code startedAt} (the pool started the timeout clock then), before anything
-	 * can end the execution, then {@code finished} exactly once, from any thread. A
-	 * failure to start is reported that way too, never thrown.
+	 * with {@code startedAt} (the pool started the timeout clock then), then
+	 * {@code finished} exactly once, from any thread; or both at once through
+	 * {@code startedAndFinished}, for an execution that ended before its start was
+	 * reported. A failure to start is reported that way too, never thrown.
 	 */
 	RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener);
 

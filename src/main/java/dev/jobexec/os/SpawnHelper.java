@@ -331,8 +331,8 @@ public final class SpawnHelper implements AutoCloseable {
 			try {
 				watch.expireIfLate(now);
 			}
-			catch (RuntimeException ex) {
-				// A failed tick would end the watchdog's schedule.
+			catch (RuntimeException | Error ex) {
+				// Anything thrown out of a tick would end the watchdog's schedule.
 				log.warn("The spawn watchdog could not check a start", ex);
 			}
 		}

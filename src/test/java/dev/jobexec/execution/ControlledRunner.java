@@ -31,6 +31,17 @@ final class ControlledRunner implements JobRunner {
 
 	private volatile Gate gate;
 
+	private volatile boolean startWithEnd;
+
+	/**
+	 * Reports no start: each run reports it with its end ({@code startedAndFinished}), as
+	 * a process job that ends within its start-record delay does.
+	 */
+	ControlledRunner reportingTheStartWithTheEnd() {
+		this.startWithEnd = true;
+		return this;
+	}
+
 	/** Ends a run as terminated as soon as it is asked to, as a real runner would. */
 	ControlledRunner endingOnTerminate() {
 		this.endOnTerminate = true;
@@ -67,10 +78,12 @@ final class ControlledRunner implements JobRunner {
 
 	@Override
 	public RunningJob start(ExecutionSpec spec, Instant startedAt, ExecutionListener listener) {
-		Run run = new Run(spec, listener);
+		Run run = new Run(spec, listener, startWithEnd ? ExecutionStart.withoutProcess(startedAt) : null);
 		mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
 		started.add(run);
-		listener.started(ExecutionStart.withoutProcess(startedAt));
+		if (!startWithEnd) {
+			listener.started(ExecutionStart.withoutProcess(startedAt));
+		}
 		Gate held = gate;
 		if (held != null) {
 			gate = null;
@@ -119,9 +132,13 @@ final class ControlledRunner implements JobRunner {
 
 		private final AtomicBoolean ended = new AtomicBoolean();
 
-		private Run(ExecutionSpec spec, ExecutionListener listener) {
+		/** The start it reports with its end, or null when it reported it already. */
+		private final ExecutionStart unreported;
+
+		private Run(ExecutionSpec spec, ExecutionListener listener, ExecutionStart unreported) {
 			this.spec = spec;
 			this.listener = listener;
+			this.unreported = unreported;
 		}
 
 		ExecutionSpec spec() {
@@ -141,7 +158,12 @@ final class ControlledRunner implements JobRunner {
 			if (ended.compareAndSet(false, true)) {
 				running.decrementAndGet();
 			}
-			listener.finished(outcome);
+			if (unreported != null) {
+				listener.startedAndFinished(unreported, outcome);
+			}
+			else {
+				listener.finished(outcome);
+			}
 		}
 
 		@Override

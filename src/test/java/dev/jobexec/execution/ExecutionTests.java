@@ -70,6 +70,40 @@ class ExecutionTests {
 	}
 
 	@Test
+	void aStartReportedWithTheEndReachesTheListenerOnceAndFreesTheSlot() {
+		runner.reportingTheStartWithTheEnd();
+		WorkerPool pool = runner.pool("one", 1, 1, timer);
+		RecordingListener first = new RecordingListener();
+		RecordingListener second = new RecordingListener();
+		Execution execution = submit(pool, spec("first"), first);
+		submit(pool, spec("second"), second);
+		assertThat(first.events()).isEmpty();
+		assertThat(runner.hasStarted("second")).isFalse();
+
+		runner.run("first").succeed();
+
+		assertThat(execution.phase()).isEqualTo(Phase.ENDED);
+		assertThat(first.events()).containsExactly("startedAndFinished");
+		assertThat(first.outcome()).isEqualTo(ExecutionOutcome.taskReturned("done"));
+		assertThat(runner.hasStarted("second")).as("the slot went to the queued execution").isTrue();
+	}
+
+	@Test
+	void aListenerThatFailsAtTheEndStillLetsTheNextExecutionStart() {
+		WorkerPool pool = runner.pool("one", 1, 1, timer);
+		RecordingListener failing = new RecordingListener(() -> {
+			throw new IllegalStateException("the store refused the end");
+		});
+		submit(pool, spec("failing"), failing);
+		submit(pool, spec("next"), new RecordingListener());
+
+		org.assertj.core.api.Assertions.assertThatIllegalStateException()
+			.isThrownBy(() -> runner.run("failing").succeed());
+
+		assertThat(runner.hasStarted("next")).isTrue();
+	}
+
+	@Test
 	void anExecutionTerminatedAfterItWasBoundButBeforeItLaunchedNeverStarts() {
 		WorkerPool pool = runner.pool("one", 1, 1, timer);
 		RecordingListener listener = new RecordingListener();

@@ -36,6 +36,13 @@ final class RecordingListener implements ExecutionListener {
 		events.add("finished");
 	}
 
+	@Override
+	public void startedAndFinished(ExecutionStart start, ExecutionOutcome outcome) {
+		events.add("startedAndFinished");
+		atFinish.run();
+		outcomes.add(outcome);
+	}
+
 	List<String> events() {
 		return List.copyOf(events);
 	}

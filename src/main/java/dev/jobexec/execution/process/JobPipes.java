@@ -122,14 +122,17 @@ final class JobPipes implements AutoCloseable {
 		return true;
 	}
 
-	/** Reads output until both pipes are at end of stream or the deadline passes. */
+	/**
+	 * Reads output until both pipes are at end of stream or the deadline passes (what is
+	 * ready by then is still read).
+	 */
 	boolean drain(long deadlineNanos) {
 		while (stdoutFd >= 0 || stderrFd >= 0) {
 			long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+			poll((int) Math.clamp(left, 0, LEADER_POLL_MILLIS), false);
 			if (left <= 0) {
-				return false;
+				return stdoutFd < 0 && stderrFd < 0;
 			}
-			poll((int) Math.min(left, LEADER_POLL_MILLIS), false);
 		}
 		return true;
 	}

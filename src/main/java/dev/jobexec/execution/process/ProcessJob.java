@@ -269,9 +269,11 @@ final class ProcessJob implements RunningJob {
 		if (startReported) {
 			return;
 		}
+		// Reported at most once, even if the report fails half way: the job starts once.
 		startReported = true;
-		Long startTicks = leaderAlive ? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null) : null;
 		try {
+			Long startTicks = leaderAlive ? ProcessTable.read(pid).map(ProcessTable.Entry::startTicks).orElse(null)
+					: null;
 			listener.started(new ExecutionStart(startedAt, (long) pid, startTicks));
 		}
 		catch (RuntimeException ex) {
