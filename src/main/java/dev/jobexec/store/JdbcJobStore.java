@@ -356,10 +356,7 @@ class JdbcJobStore implements JobStore {
 
 	/** The values of {@link #UPDATE_STATE}'s parameters, in order. */
 	private static List<Object> statePositional(Map<String, Object> params, String id) {
-		List<Object> values = new java.util.ArrayList<>(STATE_COLUMNS.size() + 1);
-		for (String column : STATE_COLUMNS) {
-			values.add(params.get(PARAMETERS.get(column)));
-		}
+		List<Object> values = new java.util.ArrayList<>(values(params, STATE_COLUMNS));
 		values.add(id);
 		return values;
 	}

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import static dev.jobexec.execution.WorkerPoolTests.spec;
 import static dev.jobexec.execution.WorkerPoolTests.submit;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -97,8 +98,7 @@ class ExecutionTests {
 		submit(pool, spec("failing"), failing);
 		submit(pool, spec("next"), new RecordingListener());
 
-		org.assertj.core.api.Assertions.assertThatIllegalStateException()
-			.isThrownBy(() -> runner.run("failing").succeed());
+		assertThatIllegalStateException().isThrownBy(() -> runner.run("failing").succeed());
 
 		assertThat(runner.hasStarted("next")).isTrue();
 	}

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * The start-record delay ({@code jobexec.process.start-record-delay}): a process job that
@@ -96,11 +97,9 @@ class StartRecordDelayTests {
 	@Test
 	void theDelayIsBounded() {
 		assertThat(ProcessProperties.MAX_START_RECORD_DELAY).isEqualTo(Duration.ofSeconds(1));
-		org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
-			.isThrownBy(() -> withDelay(Duration.ofMillis(1001)))
+		assertThatIllegalArgumentException().isThrownBy(() -> withDelay(Duration.ofMillis(1001)))
 			.withMessageContaining("jobexec.process.start-record-delay must be between 0 and 1000ms");
-		org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
-			.isThrownBy(() -> withDelay(Duration.ofMillis(-1)))
+		assertThatIllegalArgumentException().isThrownBy(() -> withDelay(Duration.ofMillis(-1)))
 			.withMessageContaining("start-record-delay");
 	}
 
